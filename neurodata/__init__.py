@@ -1,0 +1,42 @@
+"""neurodata: brain recordings, connectomes and neural-network activations as labelled data.
+
+The public API is small and imports nothing heavy: MNE, pynwb, nibabel, torch and
+transformers are imported only by the functions that need them.
+
+>>> import neurodata as nd
+>>> ds = nd.load("sub-01_eeg.edf")          # doctest: +SKIP
+>>> nd.save(ds, "sub-01.zarr")              # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from ._version import __version__
+from .errors import (
+    DependencyError,
+    FormatError,
+    NeurodataError,
+    NotFoundError,
+    OutputExistsError,
+    SchemaError,
+)
+from .io import load, open, save, supported_formats
+from .schema import as_annotations, as_dataarray, as_dataset, as_timeseries, validate
+
+__all__ = [
+    "DependencyError",
+    "FormatError",
+    "NeurodataError",
+    "NotFoundError",
+    "OutputExistsError",
+    "SchemaError",
+    "__version__",
+    "as_annotations",
+    "as_dataarray",
+    "as_dataset",
+    "as_timeseries",
+    "load",
+    "open",
+    "save",
+    "supported_formats",
+    "validate",
+]

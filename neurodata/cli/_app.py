@@ -1,0 +1,89 @@
+"""The command group, its error handling, and the registration of subcommands."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+import click
+
+from .._version import __version__
+from ..errors import NeurodataError
+
+#: Exit codes: 1 for bad input / data problems, 2 for usage errors (click's), 3 for bugs.
+EXIT_ERROR = 1
+EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
+
+
+class _Group(click.Group):
+    """A group that turns exceptions into one line on stderr and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context):
+        debug = bool(ctx.params.get("debug")) or os.environ.get("NEURODATA_DEBUG") == "1"
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("neurodata: interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except NeurodataError as exc:
+            if debug:
+                raise
+            click.echo(f"neurodata: error: {_one_line(exc)}", err=True)
+            ctx.exit(EXIT_ERROR)
+        except OSError as exc:
+            if debug:
+                raise
+            click.echo(f"neurodata: error: {_one_line(exc)}", err=True)
+            ctx.exit(EXIT_ERROR)
+        except Exception as exc:
+            if debug:
+                raise
+            click.echo(
+                f"neurodata: internal error: {type(exc).__name__}: {_one_line(exc)} "
+                "(run with --debug for the traceback, and please report it)",
+                err=True,
+            )
+            ctx.exit(EXIT_INTERNAL)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="neurodata")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+def cli(debug: bool) -> None:
+    """neurodata: brain recordings and neural-network activations as labelled data.
+
+    Read EEG/iEEG, NWB, fMRI, C. elegans and connectome files into one xarray
+    data model, convert between formats, and compare brains with language models.
+    """
+
+
+def _register() -> None:
+    from . import convert, formats, info, sys_info, validate
+
+    for module in (info, convert, validate, formats, sys_info):
+        cli.add_command(module.command)
+
+
+_register()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``neurodata`` console script."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="neurodata")
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""``neurodata convert IN OUT``: read any supported format, write another."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..io import load, save
+from ._options import format_option, parse_options, reader_option
+
+
+@click.command("convert")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.argument("target", type=click.Path(path_type=Path))
+@click.option("--to", "to", default=None, help="Output format (default: from OUT's extension).")
+@click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@format_option
+@reader_option
+def command(
+    source: Path,
+    target: Path,
+    to: str | None,
+    overwrite: bool,
+    quiet: bool,
+    fmt: str | None,
+    options: tuple[str, ...],
+) -> None:
+    """Convert SOURCE to TARGET (written atomically; never overwrites without --overwrite)."""
+    obj = load(source, format=fmt, **parse_options(options))
+    written = save(obj, target, format=to, overwrite=overwrite, progress=not quiet)
+    if not quiet:
+        click.echo(f"wrote {written}")

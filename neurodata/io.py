@@ -1,0 +1,552 @@
+"""neurodata's own stores (zarr v3, netCDF) and the format registry behind :func:`load`.
+
+- :func:`save` writes a Dataset or DataArray to a zarr v3 directory or a netCDF
+  (HDF5) file, atomically (a temporary sibling, then a rename), refusing to
+  replace an existing output unless ``overwrite=True``.
+- :func:`open` opens such a store lazily (dask-backed) and gives back exactly
+  what was saved: values, dtypes (including fixed-width strings and booleans),
+  coordinates, NaN, and attrs of any JSON-able type.
+- :func:`load` is the one entry point for every format: it dispatches on the
+  extension and, where that is ambiguous or missing, on the file's content.
+  Readers live in :mod:`neurodata.loaders` and are listed by *name* in
+  :data:`FORMATS`, so nothing is imported before it is needed.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import importlib
+import inspect
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from .errors import FormatError, NeurodataError, NotFoundError, OutputExistsError
+
+__all__ = ["FORMATS", "FormatSpec", "detect_format", "load", "open", "save", "supported_formats"]
+
+PathLike = str | os.PathLike
+
+
+@dataclass(frozen=True)
+class FormatSpec:
+    """One file format neurodata can read and/or write.
+
+    Attributes
+    ----------
+    name : str
+        Short name used by ``format=`` and the CLI's ``--to``.
+    description : str
+        What the format is, for messages and ``neurodata sys-info``.
+    extensions : tuple of str
+        Lower-case suffixes, longest first where they nest (``.nii.gz``).
+    reader, writer : str or None
+        ``"module:function"`` of the reader (``path, **options -> xarray``) and
+        writer (``obj, path, **options``); imported only when used.
+    sniff : str or None
+        ``"module:function"`` of a cheap content check (``path -> bool``) used
+        when the extension is missing or shared by several formats.
+    extra : str or None
+        The neurodata extra that provides the reader's dependencies.
+    directory : bool
+        Whether the format is a directory (zarr) rather than a file.
+    """
+
+    name: str
+    description: str
+    extensions: tuple[str, ...]
+    reader: str | None = None
+    writer: str | None = None
+    sniff: str | None = None
+    extra: str | None = None
+    directory: bool = False
+
+
+#: Every format neurodata knows, in sniffing order. Format issues add rows here.
+FORMATS: tuple[FormatSpec, ...] = (
+    FormatSpec(
+        "zarr",
+        "neurodata/xarray zarr v3 store",
+        (".zarr",),
+        reader="neurodata.io:open",
+        writer="neurodata.io:_write_zarr",
+        sniff="neurodata.io:_sniff_zarr",
+        directory=True,
+    ),
+    FormatSpec(
+        "netcdf",
+        "netCDF-4/HDF5 file written by xarray",
+        (".nc", ".nc4", ".netcdf", ".cdf"),
+        reader="neurodata.io:open",
+        writer="neurodata.io:_write_netcdf",
+        sniff="neurodata.io:_sniff_netcdf",
+    ),
+)
+
+
+def supported_formats(*, writable: bool = False) -> list[FormatSpec]:
+    """The formats :func:`load` can read (or :func:`save` can write)."""
+    return [f for f in FORMATS if (f.writer if writable else f.reader)]
+
+
+def _resolve(target: str) -> Callable[..., Any]:
+    module, _, func = target.partition(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def _suffix_matches(path: Path, spec: FormatSpec) -> bool:
+    name = path.name.lower()
+    return any(name.endswith(ext) for ext in spec.extensions)
+
+
+def _supported_list(writable: bool = False) -> str:
+    return "; ".join(
+        f"{f.name} ({', '.join(f.extensions)})" for f in supported_formats(writable=writable)
+    )
+
+
+# --------------------------------------------------------------------------------------
+# load: format dispatch
+# --------------------------------------------------------------------------------------
+
+
+def _check_exists(path: Path) -> None:
+    if not path.exists():
+        raise NotFoundError(f"{path}: no such file or directory")
+
+
+def _by_name(name: str, *, writable: bool = False) -> FormatSpec:
+    choices = {f.name: f for f in supported_formats(writable=writable)}
+    if name not in choices:
+        raise FormatError(f"`format` must be one of {sorted(choices)}; got {name!r}")
+    return choices[name]
+
+
+def _sniffs(spec: FormatSpec, path: Path) -> bool:
+    if spec.sniff is None:
+        return False
+    try:
+        return bool(_resolve(spec.sniff)(path))
+    except (OSError, ValueError, ImportError, NeurodataError):
+        return False
+
+
+def _detect(path: Path) -> FormatSpec:
+    by_extension = [f for f in supported_formats() if _suffix_matches(path, f)]
+    if len(by_extension) == 1:
+        return by_extension[0]
+    for spec in by_extension or supported_formats():
+        if _sniffs(spec, path):
+            return spec
+    if by_extension:
+        names = [f.name for f in by_extension]
+        raise FormatError(
+            f"{path}: extension matches formats {names} but the content matches none of them; "
+            "pass `format` to choose one"
+        )
+    kind = "directory" if path.is_dir() else f"extension {''.join(path.suffixes) or '(none)'!r}"
+    raise FormatError(f"{path}: unknown format ({kind}); supported: {_supported_list()}")
+
+
+def detect_format(path: PathLike) -> FormatSpec:
+    """The format :func:`load` would use for ``path`` (by extension, then content)."""
+    path = Path(path)
+    _check_exists(path)
+    return _detect(path)
+
+
+def load(path: PathLike, *, format: str | None = None, **options: Any) -> xr.Dataset | xr.DataArray:
+    """Read any supported file or store into neurodata's labelled data model.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        File or directory (zarr store, BIDS file, ...).
+    format : str, optional
+        Force a format by name (see :func:`supported_formats`); by default it is
+        chosen from the extension and, when needed, the file's content.
+    **options
+        Passed to the format's reader (e.g. ``labels=`` for a C. elegans worm).
+
+    Returns
+    -------
+    xarray.Dataset or xarray.DataArray
+        Labelled data following neurodata's conventions (see :mod:`neurodata.schema`).
+
+    Raises
+    ------
+    NotFoundError
+        If ``path`` does not exist.
+    FormatError
+        If the format is unknown (the message lists the supported ones), an
+        option is not accepted by the reader, or the file is broken.
+    DependencyError
+        If the reader needs an extra that is not installed.
+    """
+    path = Path(path)
+    _check_exists(path)
+    spec = _by_name(format) if format is not None else _detect(path)
+    reader = _resolve(spec.reader)  # may raise DependencyError from the loader module
+    _check_options(reader, options, spec, path)
+    try:
+        return reader(path, **options)
+    except NeurodataError:
+        raise
+    except Exception as exc:  # third-party readers raise anything on broken input
+        raise FormatError(
+            f"{path}: could not read as {spec.description}: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _check_options(reader: Callable, options: Mapping[str, Any], spec: FormatSpec, path: Path) -> None:
+    params = inspect.signature(reader).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return
+    accepted = sorted(k for k, p in params.items() if p.kind is p.KEYWORD_ONLY or k != "path")
+    accepted = [k for k in accepted if k not in ("path", "obj")]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise FormatError(
+            f"{path}: the {spec.name} reader does not take option(s) {unknown}; "
+            f"it takes {accepted}"
+        )
+
+
+# --------------------------------------------------------------------------------------
+# encoding for storage: attrs of any JSON type, fixed-width strings, DataArray-ness
+# --------------------------------------------------------------------------------------
+
+_JSON_PREFIX = "neurodata-json:"
+_DTYPE_ATTR = "_neurodata_dtype"
+_DATAARRAY_ATTR = "_neurodata_dataarray"
+_UNNAMED = "__xarray_dataarray_variable__"
+
+
+def _to_jsonable(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return {"__ndarray__": _to_jsonable(value.tolist()), "dtype": value.dtype.str}
+    if isinstance(value, np.generic):
+        return {"__npscalar__": _to_jsonable(value.item()), "dtype": value.dtype.str}
+    if isinstance(value, dict):
+        return {str(k): _to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise FormatError(
+        f"attribute value {value!r} of type {type(value).__name__} cannot be stored; "
+        "expected str, numbers, bool, None, lists, dicts or numpy arrays"
+    )
+
+
+def _from_jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "__ndarray__" in value:
+            return np.asarray(value["__ndarray__"], dtype=np.dtype(value["dtype"]))
+        if "__npscalar__" in value:
+            return np.dtype(value["dtype"]).type(value["__npscalar__"])
+        return {k: _from_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_jsonable(v) for v in value]
+    return value
+
+
+def _encode_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in attrs.items():
+        if isinstance(value, str) and not value.startswith(_JSON_PREFIX):
+            out[str(key)] = value
+        elif type(value) in (int, float):  # exact python numbers round-trip natively
+            out[str(key)] = value
+        else:
+            out[str(key)] = _JSON_PREFIX + json.dumps(_to_jsonable(value), allow_nan=True)
+    return out
+
+
+def _decode_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in attrs.items():
+        if key == _DTYPE_ATTR:
+            continue
+        if isinstance(value, str) and value.startswith(_JSON_PREFIX):
+            value = _from_jsonable(json.loads(value[len(_JSON_PREFIX) :]))
+        elif isinstance(value, np.generic):
+            value = value.item()
+        out[key] = value
+    return out
+
+
+def _encode(obj: xr.Dataset | xr.DataArray) -> xr.Dataset:
+    if isinstance(obj, xr.DataArray):
+        name = obj.name if obj.name is not None else _UNNAMED
+        if name in obj.coords:
+            raise FormatError(f"DataArray name {name!r} clashes with a coordinate of the same name")
+        ds = obj.to_dataset(name=name)
+        root_attrs = {_DATAARRAY_ATTR: str(name)}
+    elif isinstance(obj, xr.Dataset):
+        ds = obj
+        root_attrs = _encode_attrs(obj.attrs)
+    else:
+        raise TypeError(f"can only save an xarray Dataset or DataArray; got {type(obj).__name__}")
+    encoded = {}
+    for name, var in ds.variables.items():
+        var = var.copy(deep=False)
+        var.encoding = {}
+        attrs = _encode_attrs(var.attrs)
+        if var.dtype.kind == "U":
+            attrs[_DTYPE_ATTR] = var.dtype.str
+            var = var.astype(object)
+            var.encoding = {"dtype": str}
+        elif var.dtype == object:
+            _check_strings(var, str(name))
+            var.encoding = {"dtype": str}
+        var.attrs = attrs
+        encoded[name] = var
+    out = xr.Dataset(
+        {name: encoded[name] for name in ds.data_vars},
+        coords={name: encoded[name] for name in ds.coords},
+        attrs=root_attrs,
+    )
+    return _regular_chunks(out)
+
+
+def _check_strings(var: xr.Variable, name: str) -> None:
+    if var.chunks is not None:
+        return  # lazy object arrays are checked by the backend when written
+    flat = var.values.ravel()
+    bad = next((v for v in flat if not isinstance(v, str)), None)
+    if bad is not None:
+        raise FormatError(
+            f"variable {name!r} holds objects of type {type(bad).__name__} ({bad!r}); "
+            "only str objects can be stored"
+        )
+    if any("\x00" in v for v in flat):
+        raise FormatError(f"variable {name!r} holds strings with NUL characters, which stores drop")
+
+
+def _regular_chunks(ds: xr.Dataset) -> xr.Dataset:
+    """Zarr needs equal chunks along each dim (but the last): rechunk dask arrays if not."""
+    fix = {}
+    for var in ds.variables.values():
+        if var.chunks is None:
+            continue
+        for dim, sizes in zip(var.dims, var.chunks):
+            if len(set(sizes[:-1])) > 1 or (len(sizes) > 1 and sizes[-1] > sizes[0]):
+                fix[dim] = max(sizes)
+    return ds.chunk(fix) if fix else ds
+
+
+def _decode(ds: xr.Dataset) -> xr.Dataset | xr.DataArray:
+    for name in list(ds.variables):
+        var = ds.variables[name]
+        dtype = var.attrs.get(_DTYPE_ATTR)
+        attrs = _decode_attrs(var.attrs)
+        if dtype is not None and var.dtype != np.dtype(dtype):
+            converted = var.astype(np.dtype(dtype))
+            converted.attrs = attrs
+            if name in ds.dims:
+                ds = ds.assign_coords({name: converted})
+            else:
+                ds[name] = converted
+        ds[name].attrs = attrs
+    marker = ds.attrs.get(_DATAARRAY_ATTR)
+    if marker is not None:
+        da = ds[marker]
+        if marker == _UNNAMED:
+            da.name = None
+        return da
+    ds.attrs = _decode_attrs(ds.attrs)
+    return ds
+
+
+# --------------------------------------------------------------------------------------
+# open / save of neurodata's own stores
+# --------------------------------------------------------------------------------------
+
+
+def _sniff_zarr(path: Path) -> bool:
+    return path.is_dir() and ((path / "zarr.json").is_file() or (path / ".zgroup").is_file())
+
+
+def _sniff_netcdf(path: Path) -> bool:
+    if not path.is_file():
+        return False
+    with builtins.open(path, "rb") as fh:
+        head = fh.read(8)
+    return head.startswith(b"\x89HDF\r\n\x1a\n") or head[:3] == b"CDF"
+
+
+def open(path: PathLike, *, chunks: Any = "store") -> xr.Dataset | xr.DataArray:
+    """Open a zarr v3 store or netCDF file written by :func:`save`, lazily.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.zarr`` directory or a netCDF file.
+    chunks : "store", dict, or None
+        ``"store"`` (default): dask chunks follow the store's own chunks; a dict
+        maps dims to chunk sizes; ``None`` reads everything into memory.
+
+    Returns
+    -------
+    xarray.Dataset or xarray.DataArray
+        What was saved (a DataArray if a DataArray was saved), dask-backed.
+    """
+    path = Path(path)
+    _check_exists(path)
+    dask_chunks = {} if chunks == "store" else chunks
+    if path.is_dir():
+        if not _sniff_zarr(path):
+            raise FormatError(
+                f"{path}: directory is not a zarr store (no zarr.json); "
+                f"neurodata reads: {_supported_list()}"
+            )
+        opener = {"engine": "zarr", "consolidated": False}
+    elif _sniff_netcdf(path):
+        opener = {"engine": "h5netcdf"} if _is_hdf5(path) else {"engine": "scipy"}
+    else:
+        raise FormatError(f"{path}: not a netCDF/HDF5 file (unrecognised header bytes)")
+    try:
+        ds = xr.open_dataset(path, chunks=dask_chunks, **opener)
+    except NeurodataError:
+        raise
+    except Exception as exc:
+        raise FormatError(f"{path}: could not open store: {type(exc).__name__}: {exc}") from exc
+    return _decode(ds)
+
+
+def _is_hdf5(path: Path) -> bool:
+    with builtins.open(path, "rb") as fh:
+        return fh.read(8) == b"\x89HDF\r\n\x1a\n"
+
+
+def _write_zarr(obj: xr.Dataset | xr.DataArray, path: Path, **options: Any) -> Any:
+    ds = _encode(obj)
+    return ds.to_zarr(path, mode="w-", zarr_format=3, consolidated=False, compute=False, **options)
+
+
+def _write_netcdf(obj: xr.Dataset | xr.DataArray, path: Path, **options: Any) -> Any:
+    ds = _encode(obj)
+    invalid = any(v.dtype.kind == "c" for v in ds.variables.values())
+    return ds.to_netcdf(
+        path, engine="h5netcdf", compute=False, invalid_netcdf=invalid, **options
+    )
+
+
+def save(
+    obj: xr.Dataset | xr.DataArray,
+    path: PathLike,
+    *,
+    format: str | None = None,
+    overwrite: bool = False,
+    progress: bool = False,
+    **options: Any,
+) -> Path:
+    """Write ``obj`` to ``path`` atomically.
+
+    The data are written to a temporary sibling of ``path`` and renamed into
+    place only once complete, so an interrupted or failed write leaves nothing
+    behind (and leaves an existing output intact).
+
+    Parameters
+    ----------
+    obj : xarray.Dataset or xarray.DataArray
+        Labelled data with any dims; dask-backed data are written chunk by chunk.
+    path : str or os.PathLike
+        Output path; its extension chooses the format unless ``format`` is given
+        (``.zarr`` -> zarr v3 directory, ``.nc`` -> netCDF-4).
+    format : str, optional
+        A writable format name (see :func:`supported_formats`).
+    overwrite : bool
+        Replace an existing output. Default False: raise :class:`OutputExistsError`.
+    progress : bool
+        Show a progress bar while computing/writing dask-backed data.
+    **options
+        Passed to the format's writer.
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
+    """
+    path = Path(path)
+    if format is not None:
+        spec = _by_name(format, writable=True)
+    else:
+        matches = [f for f in supported_formats(writable=True) if _suffix_matches(path, f)]
+        if not matches:
+            raise FormatError(
+                f"{path}: cannot tell the output format from extension "
+                f"{''.join(path.suffixes) or '(none)'!r}; writable: {_supported_list(True)}"
+            )
+        spec = matches[0]
+    if path.exists() and not overwrite:
+        raise OutputExistsError(f"{path}: already exists; pass overwrite=True (CLI: --overwrite)")
+    if not path.parent.is_dir():
+        raise NotFoundError(f"{path}: parent directory {str(path.parent)!r} does not exist")
+    writer = _resolve(spec.writer)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        pending = writer(obj, tmp, **options)
+        if pending is not None and hasattr(pending, "compute"):
+            with _progress(progress, f"writing {path.name}"):
+                pending.compute()
+        _replace(tmp, path)
+    except BaseException:
+        _remove(tmp)
+        raise
+    return path
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    if not path.exists() or (tmp.is_file() and path.is_file()):
+        os.replace(tmp, path)  # atomic for files, and for directories onto nothing
+        return
+    backup = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.old")
+    os.replace(path, backup)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        os.replace(backup, path)
+        raise
+    _remove(backup)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists():
+        path.unlink()
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool, desc: str) -> Iterator[None]:
+    """A tqdm bar over the tasks of any dask computation run inside the block."""
+    if not enabled:
+        yield
+        return
+    from dask.callbacks import Callback
+    from tqdm.auto import tqdm
+
+    class _Bar(Callback):
+        def _start_state(self, dsk, state):
+            self._bar = tqdm(total=sum(len(state[k]) for k in ("ready", "waiting", "running")),
+                             desc=desc, unit="task", leave=False)
+
+        def _posttask(self, key, result, dsk, state, worker_id):
+            self._bar.update(1)
+
+        def _finish(self, dsk, state, errored):
+            self._bar.close()
+
+    with _Bar():
+        yield

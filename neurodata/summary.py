@@ -1,0 +1,119 @@
+"""What a dataset holds, in a few numbers: dims, rates, duration, channels, provenance."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from .schema import infer_kinds
+
+__all__ = ["summarize"]
+
+_MAX_LABELS = 8
+
+
+def _time_info(obj: xr.Dataset | xr.DataArray) -> dict[str, Any]:
+    if "time" not in obj.dims:
+        return {}
+    info: dict[str, Any] = {"n_times": int(obj.sizes["time"])}
+    sfreq = obj.attrs.get("sfreq")
+    if sfreq is None and isinstance(obj, xr.Dataset):
+        sfreq = next((v.attrs["sfreq"] for v in obj.data_vars.values() if "sfreq" in v.attrs), None)
+    times = None
+    if "time" in obj.coords and obj.coords["time"].dtype.kind == "f":
+        times = np.asarray(obj.coords["time"].values, dtype=float)
+    elif "timestamps" in obj.coords:
+        times = np.asarray(obj.coords["timestamps"].values, dtype=float)
+    if times is not None and times.size > 1 and np.isfinite(times).any():
+        steps = np.diff(times, axis=-1)
+        step = float(np.nanmedian(steps))
+        if sfreq is None and step > 0:
+            info["sfreq_estimated"] = round(1.0 / step, 6)
+        span = np.nanmax(times, axis=-1) - np.nanmin(times, axis=-1)
+        info["duration_s"] = float(np.nanmax(span)) + (1.0 / sfreq if sfreq else step)
+        regular = bool(np.nanmax(np.abs(steps - step)) <= 1e-6 * max(step, 1e-12))
+        info["regular"] = regular
+    if sfreq is not None:
+        info["sfreq"] = float(sfreq)
+    return info
+
+
+def _labels(obj: xr.Dataset | xr.DataArray, dim: str) -> dict[str, Any]:
+    if dim not in obj.dims:
+        return {}
+    out: dict[str, Any] = {"count": int(obj.sizes[dim])}
+    if dim in obj.coords:
+        values = [str(v) for v in obj.coords[dim].values[:_MAX_LABELS]]
+        out["first"] = values
+    if dim == "channel":
+        if "ch_type" in obj.coords:
+            out["types"] = dict(Counter(str(v) for v in obj.coords["ch_type"].values))
+        if "bad" in obj.coords and obj.coords["bad"].dtype.kind == "b":
+            out["bad"] = [str(c) for c in obj.coords["channel"].values[obj.coords["bad"].values]]
+    return out
+
+
+def _events(obj: xr.Dataset | xr.DataArray) -> dict[str, Any]:
+    if not isinstance(obj, xr.Dataset) or "event" not in obj.dims or "label" not in obj:
+        return {}
+    counts = Counter(str(v) for v in obj["label"].values)
+    return {"count": int(obj.sizes["event"]), "labels": dict(counts.most_common(_MAX_LABELS))}
+
+
+def summarize(obj: xr.Dataset | xr.DataArray) -> dict[str, Any]:
+    """A JSON-able summary of labelled data.
+
+    Parameters
+    ----------
+    obj : xarray.Dataset or xarray.DataArray
+        Any neurodata object (dims from :data:`neurodata.schema.DIMS`).
+
+    Returns
+    -------
+    dict
+        ``type``, ``kinds``, ``dims`` (sizes), ``variables`` (dims, dtype, units,
+        lazy), time information (``sfreq``, ``duration_s``), label dims
+        (``channel``, ``neuron``, ``parcel``, ``layer``: count and first labels),
+        ``events``, and provenance attrs (``source``, ``source_format``,
+        ``start_time``, ``neurodata_version``, ``history``). Reads no bulk data.
+    """
+    arrays = {obj.name: obj} if isinstance(obj, xr.DataArray) else dict(obj.data_vars)
+    variables = {}
+    for name, da in arrays.items():
+        entry: dict[str, Any] = {
+            "dims": [str(d) for d in da.dims],
+            "shape": [int(s) for s in da.shape],
+            "dtype": str(da.dtype),
+            "lazy": da.chunks is not None,
+        }
+        for key in ("units", "long_name"):
+            if key in da.attrs:
+                entry[key] = str(da.attrs[key])
+        variables[str(name)] = entry
+    summary: dict[str, Any] = {
+        "type": type(obj).__name__,
+        "kinds": infer_kinds(obj),
+        "dims": {str(k): int(v) for k, v in obj.sizes.items()},
+        "variables": variables,
+    }
+    time = _time_info(obj)
+    if time:
+        summary["time"] = time
+    for dim in ("channel", "neuron", "roi", "parcel", "voxel", "layer", "worm", "subject"):
+        info = _labels(obj, dim)
+        if info:
+            summary[dim] = info
+    events = _events(obj)
+    if events:
+        summary["events"] = events
+    provenance = {
+        key: obj.attrs[key]
+        for key in ("source", "source_format", "start_time", "neurodata_version", "history")
+        if key in obj.attrs
+    }
+    if provenance:
+        summary["provenance"] = {k: v if isinstance(v, str | list) else str(v) for k, v in provenance.items()}
+    return summary

@@ -40,3 +40,15 @@ __all__ = [
     "supported_formats",
     "validate",
 ]
+
+
+_SUBPACKAGES = ("analyses", "celegans", "datasets", "loaders", "models", "plotting")
+
+
+def __getattr__(name: str):
+    """Import subpackages on first access (``neurodata.analyses.rsa`` without importing them all)."""
+    if name in _SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

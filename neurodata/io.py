@@ -15,14 +15,13 @@
 from __future__ import annotations
 
 import builtins
-import contextlib
 import importlib
 import inspect
 import json
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ._progress import dask_progress
 from .errors import FormatError, NeurodataError, NotFoundError, OutputExistsError
 
 __all__ = ["FORMATS", "FormatSpec", "detect_format", "load", "open", "save", "supported_formats"]
@@ -302,6 +302,8 @@ def _encode(obj: xr.Dataset | xr.DataArray) -> xr.Dataset:
         var = var.copy(deep=False)
         var.encoding = {}
         attrs = _encode_attrs(var.attrs)
+        if var.dtype.kind in "UO" and var.chunks is not None:
+            var = var.load()  # string labels are small; backends would load them anyway
         if var.dtype.kind == "U":
             attrs[_DTYPE_ATTR] = var.dtype.str
             var = var.astype(object)
@@ -320,8 +322,6 @@ def _encode(obj: xr.Dataset | xr.DataArray) -> xr.Dataset:
 
 
 def _check_strings(var: xr.Variable, name: str) -> None:
-    if var.chunks is not None:
-        return  # lazy object arrays are checked by the backend when written
     flat = var.values.ravel()
     bad = next((v for v in flat if not isinstance(v, str)), None)
     if bad is not None:
@@ -498,7 +498,7 @@ def save(
     try:
         pending = writer(obj, tmp, **options)
         if pending is not None and hasattr(pending, "compute"):
-            with _progress(progress, f"writing {path.name}"):
+            with dask_progress(progress, f"writing {path.name}"):
                 pending.compute()
         _replace(tmp, path)
     except BaseException:
@@ -526,27 +526,3 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     elif path.exists():
         path.unlink()
-
-
-@contextlib.contextmanager
-def _progress(enabled: bool, desc: str) -> Iterator[None]:
-    """A tqdm bar over the tasks of any dask computation run inside the block."""
-    if not enabled:
-        yield
-        return
-    from dask.callbacks import Callback
-    from tqdm.auto import tqdm
-
-    class _Bar(Callback):
-        def _start_state(self, dsk, state):
-            self._bar = tqdm(total=sum(len(state[k]) for k in ("ready", "waiting", "running")),
-                             desc=desc, unit="task", leave=False)
-
-        def _posttask(self, key, result, dsk, state, worker_id):
-            self._bar.update(1)
-
-        def _finish(self, dsk, state, errored):
-            self._bar.close()
-
-    with _Bar():
-        yield

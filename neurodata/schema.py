@@ -42,6 +42,7 @@ __all__ = [
     "DIMS",
     "KINDS",
     "LABEL_DIMS",
+    "append_history",
     "as_annotations",
     "as_dataarray",
     "as_dataset",
@@ -49,6 +50,7 @@ __all__ = [
     "infer_kinds",
     "problems",
     "validate",
+    "with_provenance",
 ]
 
 #: The vocabulary of dimension names and what each one means.
@@ -727,3 +729,34 @@ def as_annotations(obj: Any, *, name: str | None = None) -> xr.Dataset:
             data[str(col)] = xr.Variable("event", values, attrs=attrs)
         ds = xr.Dataset(data)
     return validate(ds, "annotations", name=name)
+
+
+# --------------------------------------------------------------------------------------
+# provenance
+# --------------------------------------------------------------------------------------
+
+
+def with_provenance(
+    obj: xr.Dataset | xr.DataArray, *, source: str | os.PathLike, source_format: str
+) -> xr.Dataset | xr.DataArray:
+    """Set the provenance attrs every loader adds: ``source``, ``source_format``,
+    ``neurodata_version`` and a first ``history`` line. Returns a shallow copy."""
+    from ._version import __version__
+
+    obj = obj.copy(deep=False)
+    obj.attrs["source"] = os.fspath(source)
+    obj.attrs["source_format"] = source_format
+    obj.attrs["neurodata_version"] = __version__
+    return append_history(obj, f"read {os.path.basename(os.fspath(source))} ({source_format})")
+
+
+def append_history(obj: xr.Dataset | xr.DataArray, line: str) -> xr.Dataset | xr.DataArray:
+    """Append one line to ``attrs["history"]`` (a newline-separated string, as in CF).
+
+    Returns a shallow copy; ``obj`` is not modified.
+    """
+    obj = obj.copy(deep=False)
+    obj.attrs = dict(obj.attrs)
+    previous = obj.attrs.get("history")
+    obj.attrs["history"] = f"{previous}\n{line}" if previous else line
+    return obj

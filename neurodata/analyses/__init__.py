@@ -1,1 +1,1 @@
-"""placeholder."""
+"""Analyses on labelled data: functions are the source of truth."""

@@ -1,1 +1,1 @@
-"""placeholder."""
+"""C. elegans: the canonical neuron axis, connectomes, and stacking worms."""

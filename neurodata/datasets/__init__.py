@@ -1,1 +1,1 @@
-"""placeholder."""
+"""Named public datasets, found locally (``data_dir`` or ``NEURODATA_DATA``), never downloaded silently."""

@@ -1,1 +1,1 @@
-"""placeholder."""
+"""Stimuli and artificial-network activations in neurodata's data model."""

@@ -103,7 +103,7 @@ def _noun_phrase(rng: np.random.Generator) -> list[str]:
 
 
 def _clause(rng: np.random.Generator) -> list[str]:
-    words = _noun_phrase(rng) + [str(rng.choice(_VERBS))] + _noun_phrase(rng)
+    words = [*_noun_phrase(rng), str(rng.choice(_VERBS)), *_noun_phrase(rng)]
     if rng.random() < 0.3:
         words += str(rng.choice(_ADVERBS)).split()
     return words
@@ -239,7 +239,7 @@ def simulate_bold(
     drive = x @ weights  # (word, parcel)
 
     fine = 10.0  # Hz: word impulses on a fine grid, HRF, then one sample per scan
-    n_fine = int(round(n_times * tr * fine))
+    n_fine = round(n_times * tr * fine)
     impulses = np.zeros((n_fine, n_parcels))
     index = np.clip(np.round(onsets * fine).astype(int), 0, n_fine - 1)
     np.add.at(impulses, index, drive)

@@ -39,7 +39,7 @@ __all__ = [
     "DEFAULT_ALPHAS",
     "ContiguousKFold",
     "LeaveGroupOut",
-    "RidgeEncoder",
+    "RidgeEncoder",  # noqa: F822 (lazy: module __getattr__ imports scikit-learn)
     "block_permutation_test",
     "brain_score",
     "cross_validated_scores",
@@ -313,7 +313,7 @@ def cross_validated_scores(
         outer fold pooled together; ``r_fold``, ``r2_fold`` and ``alpha``
         (fold, target): per outer fold. Optional ``prediction`` (time, target).
     """
-    Xa, x_template = _as_matrix(X, "features", "feature")
+    Xa, _ = _as_matrix(X, "features", "feature")
     Ya, y_template = _as_matrix(Y, "responses", "target")
     _check_pair(Xa, Ya)
     alphas_arr = _ridge._check_alphas(alphas)

@@ -124,7 +124,7 @@ def drift_basis(n_samples: int, tr: float, cutoff: float = 128.0) -> np.ndarray:
         raise ValueError(
             f"`tr` and `cutoff` must be positive seconds; got tr={tr}, cutoff={cutoff}"
         )
-    order = int(np.floor(2 * n_samples * tr / cutoff))
+    order = min(n_samples - 1, int(np.floor(2 * n_samples * tr / cutoff)))
     t = np.arange(n_samples)[:, None] + 0.5
     k = np.arange(1, order + 1)[None, :]
     return np.sqrt(2.0 / n_samples) * np.cos(np.pi * k * t / n_samples)

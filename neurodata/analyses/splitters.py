@@ -163,11 +163,15 @@ def check_splits(cv: Any, n_samples: int, groups: Any = None) -> list[Split]:
     """
     if isinstance(cv, int | np.integer) and not isinstance(cv, bool):
         cv = ContiguousKFold(int(cv))
-    if hasattr(cv, "split"):
+    if isinstance(cv, str | bytes):
+        splits = None
+    elif hasattr(cv, "split"):
         splits: Iterable = cv.split(np.empty((n_samples, 0)), None, groups)
-    elif isinstance(cv, Iterable) and not isinstance(cv, str):
+    elif isinstance(cv, Iterable):
         splits = cv
     else:
+        splits = None
+    if splits is None:
         raise ValueError(
             "`cv` must be an int (contiguous folds), a splitter with a `split` method or an "
             f"iterable of (train, test) index arrays; got {cv!r}"

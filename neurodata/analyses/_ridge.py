@@ -35,7 +35,8 @@ __all__ = ["SCORES", "ridge_cv_arrays", "ridge_fit_arrays"]
 
 def neg_mse(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """Negative mean squared error per target (himalaya's ``l2_neg_loss``)."""
-    return -np.square(y - pred).sum(0, dtype=np.float64) / y.shape[0]
+    diff = y - pred
+    return -np.einsum("ij,ij->j", diff, diff).astype(np.float64) / y.shape[0]
 
 
 def r2(y: np.ndarray, pred: np.ndarray) -> np.ndarray:

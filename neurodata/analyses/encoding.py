@@ -1,0 +1,599 @@
+"""Encoding models: ridge regression from features to brain responses.
+
+:func:`ridge_cv` fits one ridge model per target (voxel, parcel, channel) with
+its own regularisation chosen by time-respecting cross-validation, and refits
+on all samples; :func:`cross_validated_scores` nests it inside outer folds to
+give held-out Pearson r and R^2; :func:`encode` / :func:`layer_scores` run that
+for every layer of a network (and every subject), and :func:`brain_score`
+summarises which layer predicts each target best. Noise ceilings, block
+permutation nulls and FIR delays are in :mod:`neurodata.analyses.encoding_stats`
+and re-exported here.
+
+The numerical kernels live in :mod:`neurodata.analyses._ridge`; see its
+docstring for the algorithm (one eigen-decomposition per fold, training
+targets projected once per fold, every alpha scored by one small product).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .._progress import progress
+from ..schema import as_dataarray
+from . import _ridge
+from .encoding_stats import (
+    block_permutation_test,
+    drift_basis,
+    fir_delays,
+    noise_ceiling,
+    remove_drift,
+)
+from .splitters import ContiguousKFold, LeaveGroupOut, check_splits
+
+__all__ = [
+    "DEFAULT_ALPHAS",
+    "ContiguousKFold",
+    "LeaveGroupOut",
+    "RidgeEncoder",  # noqa: F822 (lazy: module __getattr__ imports scikit-learn)
+    "block_permutation_test",
+    "brain_score",
+    "cross_validated_scores",
+    "drift_basis",
+    "encode",
+    "fir_delays",
+    "layer_scores",
+    "noise_ceiling",
+    "remove_drift",
+    "ridge_cv",
+]
+
+#: Default alpha grid: 10^-1 ... 10^7, 9 values (a wide grid for z-scored features).
+DEFAULT_ALPHAS: tuple[float, ...] = tuple(float(a) for a in np.logspace(-1, 7, 9))
+
+_SAMPLE_DIMS = ("time", "sample")
+
+
+def __getattr__(name: str) -> Any:
+    # the estimator imports scikit-learn: load it only when asked for
+    if name == "RidgeEncoder":
+        from ._estimator import RidgeEncoder
+
+        return RidgeEncoder
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# --------------------------------------------------------------------------------------
+# coercion of inputs: arrays or labelled data -> (samples, columns) matrices
+# --------------------------------------------------------------------------------------
+
+
+def _sample_dim(da: xr.DataArray, what: str) -> str:
+    for dim in _SAMPLE_DIMS:
+        if dim in da.dims:
+            return dim
+    raise ValueError(
+        f"{what}: expected a sample dim {list(_SAMPLE_DIMS)}; got dims {tuple(map(str, da.dims))}"
+    )
+
+
+def _as_matrix(obj: Any, what: str, column_dim: str) -> tuple[np.ndarray, xr.DataArray | None]:
+    """2-D (samples, columns) array and, for labelled input, the column template.
+
+    The template is a 1-d DataArray along ``column_dim`` carrying the input's
+    coordinates (stacked into a MultiIndex when several dims make the columns).
+    """
+    if isinstance(obj, xr.DataArray | xr.Dataset):
+        da = as_dataarray(obj, name=what)
+        sample = _sample_dim(da, what)
+        others = [str(d) for d in da.dims if d != sample]
+        if not others:
+            da = da.expand_dims({column_dim: 1}, axis=-1)
+        elif len(others) == 1:
+            if others[0] != column_dim:
+                da = da.rename({others[0]: column_dim})
+        else:
+            da = da.stack({column_dim: others})
+        da = da.transpose(sample, column_dim)
+        template = da.isel({sample: 0}, drop=True)
+        template = template.drop_vars([c for c in template.coords if sample in da[c].dims])
+        return np.asarray(da.values), template
+    arr = np.asarray(obj)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{what}: expected a 2-d array (samples, {column_dim}s); got shape {arr.shape}"
+        )
+    if not np.issubdtype(arr.dtype, np.number):
+        raise ValueError(f"{what}: expected numbers; got dtype {arr.dtype}")
+    return arr, None
+
+
+def _column_array(
+    values: np.ndarray,
+    template: xr.DataArray | None,
+    dim: str,
+    lead: Sequence[str] = (),
+    lead_coords: dict | None = None,
+) -> xr.DataArray:
+    dims = (*lead, dim)
+    if template is None:
+        coords = {dim: np.arange(values.shape[-1])}
+    else:
+        coords = {k: v for k, v in template.coords.items()}
+    coords.update(lead_coords or {})
+    return xr.DataArray(values, dims=dims, coords=coords)
+
+
+def _groups(groups: Any, *objs: Any) -> Any:
+    """A coordinate name (e.g. "run") is looked up on the labelled inputs."""
+    if isinstance(groups, str):
+        for obj in objs:
+            if isinstance(obj, xr.DataArray | xr.Dataset) and groups in obj.coords:
+                return np.asarray(obj.coords[groups].values)
+        raise ValueError(f"`groups`: no coordinate {groups!r} on the inputs")
+    return groups
+
+
+def _check_pair(X: np.ndarray, Y: np.ndarray) -> None:
+    if X.shape[0] != Y.shape[0]:
+        raise ValueError(
+            f"features and responses must have the same number of samples; got {X.shape[0]} and "
+            f"{Y.shape[0]}"
+        )
+    for name, arr in (("features", X), ("responses", Y)):
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name}: hold NaN or infinite values; expected finite numbers")
+
+
+def _dtype(dtype: Any) -> np.dtype:
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"`dtype` must be one of ['float32', 'float64']; got {str(dtype)!r}")
+    return dtype
+
+
+def _pick_score(scoring: str) -> str:
+    if scoring not in _ridge.SCORES:
+        raise ValueError(f"`scoring` must be one of {sorted(_ridge.SCORES)}; got {scoring!r}")
+    return scoring
+
+
+# --------------------------------------------------------------------------------------
+# ridge with per-target alphas
+# --------------------------------------------------------------------------------------
+
+
+def ridge_cv(
+    X: Any,
+    Y: Any,
+    alphas: Sequence[float] | np.ndarray = DEFAULT_ALPHAS,
+    *,
+    cv: Any = 5,
+    groups: Any = None,
+    fit_intercept: bool = True,
+    scoring: str = "neg_mse",
+    targets_batch: int | None = 2048,
+    dtype: Any = "float32",
+    progress: bool = False,
+) -> xr.Dataset:
+    """Ridge regression with one alpha per target, chosen by cross-validation.
+
+    For each fold the training features are diagonalised once; the training
+    targets are projected on that basis once per batch of targets and every
+    alpha is then scored by one small product, so memory is bounded by
+    ``targets_batch`` and no (alphas, samples, targets) tensor is built. Each
+    target takes the alpha with the best mean score over folds (ties go to the
+    larger alpha) and is refit on all samples with it. When features outnumber
+    training samples the kernel (dual) form is used.
+
+    Parameters
+    ----------
+    X : array_like (samples, features) or xarray.DataArray
+        Features. A DataArray needs a ``time`` (or ``sample``) dim; its other
+        dims (e.g. ``unit``, or ``delay`` and ``unit``) are stacked into ``feature``.
+    Y : array_like (samples, targets) or xarray.DataArray
+        Responses with dims (``time``, <target dims>), e.g. (``time``, ``parcel``);
+        the target dims are stacked into ``target`` and their coordinates kept.
+    alphas : sequence of float
+        Positive, distinct regularisation strengths.
+    cv : int, splitter or iterable of (train, test)
+        Folds for choosing alphas. An int is :class:`ContiguousKFold` (never
+        shuffled); use :class:`LeaveGroupOut` with ``groups`` for runs/stories.
+    groups : array_like or str, optional
+        One label per sample, or the name of a coordinate along ``time`` of
+        ``X`` or ``Y`` (e.g. ``"run"``), for group splitters.
+    fit_intercept : bool
+        Centre features and targets on their training means in every fold.
+    scoring : {"neg_mse", "r2", "r"}
+        Per-fold score averaged over folds to choose alphas. ``"neg_mse"`` is
+        himalaya's default (``l2_neg_loss``).
+    targets_batch : int or None
+        Targets processed together; bounds memory (None: all at once).
+    dtype : {"float32", "float64"}
+        Precision of the large products (decompositions are always float64).
+    progress : bool
+        Show a progress bar over batches of targets.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``best_alpha`` (target), ``cv_score`` (target): mean CV score at the
+        chosen alpha, ``scores`` (alpha, target): mean CV score of every alpha,
+        ``coef`` (feature, target) and ``intercept`` (target) refit on all
+        samples. Attrs record the parameters.
+    """
+    Xa, x_template = _as_matrix(X, "features", "feature")
+    Ya, y_template = _as_matrix(Y, "responses", "target")
+    _check_pair(Xa, Ya)
+    alphas_arr = _ridge._check_alphas(alphas)
+    splits = check_splits(cv, Xa.shape[0], _groups(groups, X, Y))
+    out = _ridge.ridge_cv_arrays(
+        Xa,
+        Ya,
+        alphas_arr,
+        splits,
+        fit_intercept=fit_intercept,
+        score=_pick_score(scoring),
+        targets_batch=targets_batch,
+        dtype=_dtype(dtype),
+        show_progress=progress,
+    )
+    target = _column_array(np.empty(Ya.shape[1]), y_template, "target")
+    feature = _column_array(np.empty(Xa.shape[1]), x_template, "feature")
+    coords = {**target.coords, **feature.coords, "alpha": alphas_arr}
+    ds = xr.Dataset(
+        {
+            "best_alpha": ("target", out["best_alpha"]),
+            "cv_score": ("target", out["cv_score"]),
+            "scores": (("alpha", "target"), out["scores"]),
+            "coef": (("feature", "target"), out["coef"]),
+            "intercept": ("target", out["intercept"]),
+        },
+        coords=coords,
+        attrs={
+            "scoring": scoring,
+            "cv": repr(cv),
+            "n_splits": len(splits),
+            "fit_intercept": int(fit_intercept),
+            "dtype": str(np.dtype(dtype)),
+        },
+    )
+    return ds
+
+
+def _predict(X: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+    return X.astype(coef.dtype) @ coef + intercept.astype(coef.dtype)
+
+
+def cross_validated_scores(
+    X: Any,
+    Y: Any,
+    alphas: Sequence[float] | np.ndarray = DEFAULT_ALPHAS,
+    *,
+    cv: Any = 5,
+    inner_cv: Any = 5,
+    groups: Any = None,
+    fit_intercept: bool = True,
+    scoring: str = "neg_mse",
+    targets_batch: int | None = 2048,
+    dtype: Any = "float32",
+    return_predictions: bool = False,
+    progress: bool = False,
+) -> xr.Dataset:
+    """Held-out Pearson r and R^2 per target by nested cross-validation.
+
+    The outer folds (``cv``) give the scores; within each outer training set,
+    :func:`ridge_cv` chooses each target's alpha with the inner folds
+    (``inner_cv``) and refits, and the model predicts the outer test samples,
+    which are never seen while choosing alphas.
+
+    Parameters
+    ----------
+    X, Y, alphas, groups, fit_intercept, scoring, targets_batch, dtype
+        As in :func:`ridge_cv` (``scoring`` chooses alphas in the inner loop).
+    cv : int, splitter or iterable of (train, test)
+        Outer folds (an int is :class:`ContiguousKFold`).
+    inner_cv : int or splitter
+        Inner folds, applied to each outer training set (an int is
+        :class:`ContiguousKFold`; a group splitter gets the training groups).
+    return_predictions : bool
+        Also return ``prediction`` (time, target): the held-out prediction of
+        every sample that is in an outer test set (NaN elsewhere).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``r`` and ``r2`` (target): computed on the held-out samples of every
+        outer fold pooled together; ``r_fold``, ``r2_fold`` and ``alpha``
+        (fold, target): per outer fold. Optional ``prediction`` (time, target).
+    """
+    Xa, _ = _as_matrix(X, "features", "feature")
+    Ya, y_template = _as_matrix(Y, "responses", "target")
+    _check_pair(Xa, Ya)
+    alphas_arr = _ridge._check_alphas(alphas)
+    dtype = _dtype(dtype)
+    score = _pick_score(scoring)
+    group_arr = _groups(groups, X, Y)
+    outer = check_splits(cv, Xa.shape[0], group_arr)
+    n_folds, n_targets = len(outer), Ya.shape[1]
+    pred = np.full(Ya.shape, np.nan, dtype=dtype)
+    r_fold = np.full((n_folds, n_targets), np.nan)
+    r2_fold = np.full((n_folds, n_targets), np.nan)
+    alpha = np.full((n_folds, n_targets), np.nan)
+    for k, (train, test) in enumerate(progress_iter(outer, progress)):
+        inner_groups = None if group_arr is None else np.asarray(group_arr)[train]
+        inner = check_splits(inner_cv, len(train), inner_groups)
+        fit = _ridge.ridge_cv_arrays(
+            Xa[train],
+            Ya[train],
+            alphas_arr,
+            inner,
+            fit_intercept=fit_intercept,
+            score=score,
+            targets_batch=targets_batch,
+            dtype=dtype,
+        )
+        p = _predict(Xa[test], fit["coef"], fit["intercept"])
+        pred[test] = p
+        yt = Ya[test].astype(dtype)
+        r_fold[k] = _ridge.pearson_r(yt, p)
+        r2_fold[k] = _ridge.r2(yt, p)
+        alpha[k] = fit["best_alpha"]
+    tested = np.unique(np.concatenate([t for _, t in outer]))
+    y_held, p_held = Ya[tested].astype(dtype), pred[tested]
+    target = _column_array(np.empty(n_targets), y_template, "target")
+    ds = xr.Dataset(
+        {
+            "r": ("target", _ridge.pearson_r(y_held, p_held)),
+            "r2": ("target", _ridge.r2(y_held, p_held)),
+            "r_fold": (("fold", "target"), r_fold),
+            "r2_fold": (("fold", "target"), r2_fold),
+            "alpha": (("fold", "target"), alpha),
+        },
+        coords={**target.coords, "fold": np.arange(n_folds)},
+        attrs={
+            "scoring": scoring,
+            "cv": repr(cv),
+            "inner_cv": repr(inner_cv),
+            "fit_intercept": int(fit_intercept),
+            "dtype": str(dtype),
+            "alphas": alphas_arr,
+        },
+    )
+    if return_predictions:
+        ds["prediction"] = (("time", "target"), pred)
+        ds["prediction"].attrs["long_name"] = "held-out prediction (NaN outside outer test sets)"
+    return ds
+
+
+def progress_iter(items: Sequence[Any], enabled: bool) -> Any:
+    return progress(items, desc="outer folds", enabled=enabled, unit="fold")
+
+
+# --------------------------------------------------------------------------------------
+# layer-wise encoding on labelled data
+# --------------------------------------------------------------------------------------
+
+
+def _stack_responses(responses: xr.DataArray) -> tuple[xr.DataArray, list[str]]:
+    """(time, target) with ``subject`` kept apart: returns the 2-D array and extra dims."""
+    sample = _sample_dim(responses, "responses")
+    extra = [d for d in ("subject",) if d in responses.dims]
+    targets = [str(d) for d in responses.dims if d != sample and d not in extra]
+    if not targets:
+        raise ValueError(
+            f"responses: expected dims ({sample!r}, <target dim>[, 'subject']); got "
+            f"{tuple(map(str, responses.dims))}"
+        )
+    return responses, extra
+
+
+def _check_constant(Y: np.ndarray, labels: Any) -> None:
+    constant = np.ptp(Y, axis=0) == 0
+    if constant.any():
+        bad = np.asarray(labels)[constant][:6].tolist()
+        raise ValueError(
+            f"responses: {int(constant.sum())} target(s) are constant over time (e.g. {bad}); "
+            "a constant time course cannot be scored (all-zero data of an excluded subject?); "
+            "drop them before encoding"
+        )
+
+
+def encode(
+    features: Any,
+    responses: Any,
+    alphas: Sequence[float] | np.ndarray = DEFAULT_ALPHAS,
+    *,
+    cv: Any = 5,
+    inner_cv: Any = 5,
+    groups: Any = None,
+    fit_intercept: bool = True,
+    scoring: str = "neg_mse",
+    n_permutations: int = 0,
+    block: int = 10,
+    seed: int = 0,
+    targets_batch: int | None = 2048,
+    dtype: Any = "float32",
+    progress: bool = False,
+) -> xr.Dataset:
+    """Held-out encoding scores of every layer for every target (and subject).
+
+    Parameters
+    ----------
+    features : xarray.DataArray
+        Dims (``time``, ``unit``) or (``layer``, ``time``[, ``delay``], ``unit``),
+        sampled at the responses' times (e.g. activations resampled to TRs, with
+        FIR delays from :func:`fir_delays`). ``delay`` and ``unit`` are stacked
+        into the features of each layer's model.
+    responses : xarray.DataArray
+        Dims (``time``, <target dim>) such as ``parcel``, ``voxel`` or
+        ``channel``, optionally with ``subject``. Subjects share the features,
+        so they are fitted together (each target of each subject has its own alpha).
+    alphas, cv, inner_cv, groups, fit_intercept, scoring, targets_batch, dtype
+        As in :func:`cross_validated_scores`.
+    n_permutations : int
+        If > 0, a block-permutation null of the held-out correlation (see
+        :func:`block_permutation_test`) gives ``p_value``.
+    block : int
+        Block length (samples) of the permutation null; take it longer than the
+        autocorrelation of the responses.
+    seed : int
+        Seed of the permutation null.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``r``, ``r2`` (layer, target[, subject]): held-out scores pooled over
+        outer folds; ``alpha`` (layer, fold, target[, subject]): chosen alphas;
+        ``p_value`` (layer, target[, subject]) when ``n_permutations > 0``. A
+        missing ``layer`` dim in ``features`` is kept missing in the output.
+    """
+    feats = as_dataarray(features, name="features")
+    resp = as_dataarray(responses, name="responses")
+    sample = _sample_dim(feats, "features")
+    r_sample = _sample_dim(resp, "responses")
+    if feats.sizes[sample] != resp.sizes[r_sample]:
+        raise ValueError(
+            f"features and responses must have the same number of samples; got "
+            f"{feats.sizes[sample]} and {resp.sizes[r_sample]}"
+        )
+    group_arr = _groups(groups, features, responses)
+    has_layer = "layer" in feats.dims
+    if not has_layer:
+        feats = feats.expand_dims(layer=[None])
+    resp, extra = _stack_responses(resp)
+    Ya, y_template = _as_matrix(resp, "responses", "target")
+    _check_constant(Ya, y_template["target"].values)
+    results = []
+    layers = feats["layer"].values
+    for layer in progress_iter_layers(layers, progress):
+        X = feats.sel(layer=layer)
+        ds = cross_validated_scores(
+            X,
+            Ya,
+            alphas,
+            cv=cv,
+            inner_cv=inner_cv,
+            groups=group_arr,
+            fit_intercept=fit_intercept,
+            scoring=scoring,
+            targets_batch=targets_batch,
+            dtype=dtype,
+            return_predictions=n_permutations > 0,
+        )
+        if n_permutations > 0:
+            tested = np.isfinite(ds["prediction"].values[:, 0])
+            null = block_permutation_test(
+                Ya[tested],
+                ds["prediction"].values[tested],
+                n_permutations=n_permutations,
+                block=block,
+                seed=seed,
+            )
+            ds["p_value"] = ("target", null["p_value"])
+            ds = ds.drop_vars("prediction")
+        results.append(ds.drop_vars(["r_fold", "r2_fold"]))
+    out = xr.concat(results, dim="layer", coords="minimal", compat="override")
+    out = out.drop_vars("target").assign_coords(layer=layers)
+    out = out.assign_coords({k: v for k, v in y_template.coords.items()})
+    rest = [str(d) for d in resp.dims if d not in (r_sample, *extra)]
+    if "target" in out.indexes and isinstance(out.indexes["target"], pd.MultiIndex):
+        out = out.unstack("target")
+        if len(rest) == 1:
+            out = out.rename({rest[0]: "target"})
+    if not has_layer:
+        out = out.isel(layer=0, drop=True)
+    out.attrs.update(
+        n_permutations=n_permutations,
+        block=block,
+        seed=seed,
+        target_dim=rest[0] if len(rest) == 1 else "target",
+    )
+    return out
+
+
+def progress_iter_layers(layers: Sequence[Hashable], enabled: bool) -> Any:
+    return progress(layers, desc="layers", enabled=enabled, unit="layer")
+
+
+def layer_scores(
+    activations: Any, responses: Any, *, score: str = "r", **options: Any
+) -> xr.DataArray:
+    """Held-out score of every layer for every target: the "which layer predicts where" map.
+
+    Parameters
+    ----------
+    activations : xarray.DataArray
+        Dims (``layer``, ``time``[, ``delay``], ``unit``) at the responses' times.
+    responses : xarray.DataArray
+        Dims (``time``, <target dim>[, ``subject``]).
+    score : {"r", "r2"}
+        Which held-out score to return.
+    **options
+        Passed to :func:`encode` (``alphas``, ``cv``, ``inner_cv``, ``groups``,
+        ``n_permutations``, ...).
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims (``layer``, ``target``[, ``subject``]); the chosen alphas and
+        (with permutations) p-values as coordinates.
+    """
+    if score not in ("r", "r2"):
+        raise ValueError(f"`score` must be one of ['r', 'r2']; got {score!r}")
+    ds = encode(activations, responses, **options)
+    out = ds[score]
+    out = out.assign_coords(alpha_median=ds["alpha"].median("fold"))
+    if "p_value" in ds:
+        out = out.assign_coords(p_value=ds["p_value"])
+    out.attrs.update(ds.attrs, long_name=f"held-out {score}")
+    return out.rename(score)
+
+
+def brain_score(
+    scores: xr.DataArray,
+    *,
+    ceiling: xr.DataArray | None = None,
+    dim: str = "layer",
+) -> xr.Dataset:
+    """Best layer per target and its score, optionally divided by a noise ceiling.
+
+    Parameters
+    ----------
+    scores : xarray.DataArray
+        Held-out scores with a ``layer`` dim (e.g. from :func:`layer_scores`).
+    ceiling : xarray.DataArray, optional
+        Noise ceiling broadcastable against ``scores`` without ``dim`` (e.g.
+        from :func:`noise_ceiling`; its target dim, e.g. ``parcel``, is matched
+        to ``target`` through ``scores.attrs["target_dim"]``); adds
+        ``normalized`` = score / ceiling.
+    dim : str
+        The dim to maximise over.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``best_layer`` and ``score`` (the scores' other dims), and ``normalized``
+        when a ceiling is given.
+    """
+    if dim not in scores.dims:
+        raise ValueError(f"scores: no {dim!r} dim to take the best of; got dims {scores.dims}")
+    filled = scores.fillna(-np.inf)
+    best = filled.argmax(dim)
+    out = xr.Dataset(
+        {"best_layer": scores[dim][best].drop_vars(dim), "score": scores.isel({dim: best})}
+    )
+    out["score"] = out["score"].drop_vars(dim, errors="ignore")
+    if ceiling is not None:
+        target_dim = scores.attrs.get("target_dim")
+        if target_dim and target_dim in ceiling.dims and "target" in scores.dims:
+            ceiling = ceiling.rename({target_dim: "target"})
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["normalized"] = out["score"] / ceiling
+    return out

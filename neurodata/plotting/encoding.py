@@ -1,0 +1,200 @@
+"""Figures for encoding-model results: score by layer per target, best layer, noise ceilings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["plot_best_layer", "plot_layer_scores", "plot_noise_ceiling"]
+
+
+def _axes(ax: Any, figsize: tuple[float, float]) -> tuple[Any, Any]:
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+        return fig, ax
+    return ax.figure, ax
+
+
+def _mean_sem(da: xr.DataArray, dim: str) -> tuple[xr.DataArray, xr.DataArray | None]:
+    if dim not in da.dims:
+        return da, None
+    n = da.count(dim)
+    return da.mean(dim), da.std(dim, ddof=1) / np.sqrt(n)
+
+
+def _match_targets(ceiling: xr.DataArray, scores: xr.DataArray) -> xr.DataArray:
+    target_dim = scores.attrs.get("target_dim")
+    if target_dim and target_dim in ceiling.dims and "target" in scores.dims:
+        ceiling = ceiling.rename({target_dim: "target"})
+    return ceiling
+
+
+def plot_layer_scores(
+    scores: xr.DataArray,
+    ceiling: xr.DataArray | None = None,
+    *,
+    dim: str = "layer",
+    target_dim: str = "target",
+    subject_dim: str = "subject",
+    ax: Any = None,
+) -> Any:
+    """Held-out score of every layer, one line per target (region), with noise ceilings.
+
+    Parameters
+    ----------
+    scores : xarray.DataArray
+        Dims (``layer``, ``target``[, ``subject``]), e.g. from
+        :func:`neurodata.analyses.encoding.layer_scores`. With ``subject``, lines
+        show the mean over subjects and shading its standard error.
+    ceiling : xarray.DataArray, optional
+        Noise ceiling per target (optionally per subject, averaged), drawn as a
+        dashed line in the target's colour.
+    dim, target_dim, subject_dim : str
+        Names of the layer, target and subject dims.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw in (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = _axes(ax, (6.5, 4.0))
+    mean, sem = _mean_sem(scores, subject_dim)
+    layers = (
+        [str(v) for v in scores[dim].values]
+        if dim in scores.coords
+        else list(range(scores.sizes[dim]))
+    )
+    x = np.arange(len(layers))
+    if ceiling is not None:
+        ceiling = _match_targets(ceiling, scores)
+        if subject_dim in ceiling.dims:
+            ceiling = ceiling.mean(subject_dim)
+    targets = (
+        mean[target_dim].values if target_dim in mean.coords else range(mean.sizes[target_dim])
+    )
+    for i, target in enumerate(targets):
+        line = mean.isel({target_dim: i}).transpose(dim).values
+        (handle,) = ax.plot(x, line, marker="o", label=str(target))
+        if sem is not None:
+            err = sem.isel({target_dim: i}).transpose(dim).values
+            ax.fill_between(x, line - err, line + err, color=handle.get_color(), alpha=0.2)
+        if ceiling is not None:
+            value = float(ceiling.isel({target_dim: i}).values)
+            ax.axhline(value, color=handle.get_color(), linestyle="--", linewidth=1)
+    ax.axhline(0.0, color="0.5", linewidth=0.8)
+    ax.set_xticks(x, layers, rotation=45 if len(layers) > 8 else 0)
+    ax.set_xlabel(dim)
+    ax.set_ylabel(scores.attrs.get("long_name", scores.name or "score"))
+    title = "held-out score by layer"
+    if sem is not None:
+        title += f" (mean ± s.e.m. over {scores.sizes[subject_dim]} {subject_dim}s)"
+    if ceiling is not None:
+        title += "; dashed: noise ceiling"
+    ax.set_title(title, fontsize="medium")
+    ax.legend(title=scores.attrs.get("target_dim", target_dim), fontsize="small", ncols=2)
+    return fig
+
+
+def plot_best_layer(
+    brain: xr.Dataset, *, target_dim: str = "target", subject_dim: str = "subject", ax: Any = None
+) -> Any:
+    """Best layer of every target and its score (from :func:`~neurodata.analyses.encoding.brain_score`).
+
+    Parameters
+    ----------
+    brain : xarray.Dataset
+        ``best_layer`` and ``score`` along ``target`` (optionally ``subject``:
+        the most frequent best layer and the mean score are shown).
+    target_dim, subject_dim : str
+        Dim names.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = _axes(ax, (6.0, 3.5))
+    best, score = brain["best_layer"], brain["score"]
+    if "normalized" in brain:
+        score = brain["normalized"]
+    if subject_dim in best.dims:
+        best = best.transpose(target_dim, subject_dim)
+        modes = []
+        for row in best.values:
+            labels, counts = np.unique(row.astype(str), return_counts=True)
+            modes.append(labels[np.argmax(counts)])
+        best_labels = np.asarray(modes)
+        score = score.mean(subject_dim)
+    else:
+        best_labels = best.values.astype(str)
+    targets = (
+        [str(t) for t in brain[target_dim].values]
+        if target_dim in brain.coords
+        else [str(i) for i in range(brain.sizes[target_dim])]
+    )
+    x = np.arange(len(targets))
+    bars = ax.bar(x, score.transpose(target_dim).values, color="C0")
+    for bar, label in zip(bars, best_labels):
+        ax.annotate(
+            label,
+            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            ha="center",
+            va="bottom",
+            fontsize="small",
+        )
+    ax.set_xticks(x, targets)
+    ax.set_ylabel("normalized score" if "normalized" in brain else "score of the best layer")
+    ax.set_title("best layer per target (label above each bar)", fontsize="medium")
+    return fig
+
+
+def plot_noise_ceiling(
+    ceiling: xr.DataArray,
+    *,
+    target_dim: str | None = None,
+    subject_dim: str = "subject",
+    ax: Any = None,
+) -> Any:
+    """Noise ceiling per target; per-subject values (inter-subject ceiling) as dots.
+
+    Parameters
+    ----------
+    ceiling : xarray.DataArray
+        From :func:`neurodata.analyses.encoding.noise_ceiling`.
+    target_dim : str, optional
+        The target dim (default: the dim that is not ``subject``).
+    subject_dim : str
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = _axes(ax, (6.0, 3.5))
+    if target_dim is None:
+        others = [str(d) for d in ceiling.dims if d != subject_dim]
+        if len(others) != 1:
+            raise ValueError(f"ceiling: pass `target_dim`; dims are {ceiling.dims}")
+        target_dim = others[0]
+    mean = ceiling.mean(subject_dim) if subject_dim in ceiling.dims else ceiling
+    labels = (
+        [str(t) for t in ceiling[target_dim].values]
+        if target_dim in ceiling.coords
+        else [str(i) for i in range(ceiling.sizes[target_dim])]
+    )
+    x = np.arange(len(labels))
+    ax.bar(x, mean.transpose(target_dim).values, color="0.75")
+    if subject_dim in ceiling.dims:
+        values = ceiling.transpose(target_dim, subject_dim).values
+        jitter = np.linspace(-0.2, 0.2, values.shape[1])
+        for i, row in enumerate(values):
+            ax.scatter(x[i] + jitter, row, s=10, color="C3", zorder=3)
+    ax.set_xticks(x, labels)
+    ax.set_ylabel("Pearson r")
+    ax.set_title(ceiling.attrs.get("long_name", "noise ceiling"), fontsize="medium")
+    return fig

@@ -1,0 +1,72 @@
+"""Figures of encoding results draw what they are given."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from neurodata.analyses import encoding as enc
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+from neurodata.plotting.encoding import (  # noqa: E402
+    plot_best_layer,
+    plot_layer_scores,
+    plot_noise_ceiling,
+)
+
+
+@pytest.fixture
+def scores(rng):
+    values = rng.uniform(0, 0.5, (4, 3, 5))
+    return xr.DataArray(
+        values,
+        dims=("layer", "target", "subject"),
+        coords={
+            "layer": ["l0", "l1", "l2", "l3"],
+            "target": ["LATL", "LPTL", "LIFG"],
+            "subject": [f"s{i}" for i in range(5)],
+        },
+        attrs={"long_name": "held-out r", "target_dim": "parcel"},
+    )
+
+
+@pytest.fixture
+def ceiling(rng):
+    return xr.DataArray(
+        rng.uniform(0.5, 0.9, (5, 3)),
+        dims=("subject", "parcel"),
+        coords={"subject": [f"s{i}" for i in range(5)], "parcel": ["LATL", "LPTL", "LIFG"]},
+    )
+
+
+def test_plot_layer_scores(scores, ceiling):
+    import matplotlib.pyplot as plt
+
+    fig = plot_layer_scores(scores, ceiling)
+    ax = fig.axes[0]
+    lines = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    assert len(lines) == 3
+    np.testing.assert_allclose(lines[1].get_ydata(), scores.mean("subject").isel(target=1).values)
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    np.testing.assert_allclose(
+        sorted(d.get_ydata()[0] for d in dashed), sorted(ceiling.mean("subject").values)
+    )
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["l0", "l1", "l2", "l3"]
+    plt.close(fig)
+
+
+def test_plot_best_layer_and_ceiling(scores, ceiling):
+    import matplotlib.pyplot as plt
+
+    brain = enc.brain_score(scores, ceiling=ceiling)
+    fig = plot_best_layer(brain)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert len(texts) == 3 and set(texts) <= {"l0", "l1", "l2", "l3"}
+    plt.close(fig)
+    fig = plot_noise_ceiling(ceiling)
+    heights = [bar.get_height() for bar in fig.axes[0].patches]
+    np.testing.assert_allclose(heights, ceiling.mean("subject").values)
+    plt.close(fig)

@@ -90,6 +90,22 @@ FORMATS: tuple[FormatSpec, ...] = (
         writer="neurodata.io:_write_netcdf",
         sniff="neurodata.io:_sniff_netcdf",
     ),
+    FormatSpec(
+        "flavell",
+        "Flavell-lab C. elegans whole-brain imaging HDF5 (gcamp/trace_array); labels= NeuroPAL CSV",
+        (".h5", ".hdf5"),
+        reader="neurodata.loaders.celegans:read_flavell",
+        sniff="neurodata.loaders.celegans:sniff_flavell",
+        extra="celegans",
+    ),
+    FormatSpec(
+        "connectome-edgelist",
+        "C. elegans connectome edge list (pre/post/type/synapses CSV or TSV)",
+        (".csv", ".tsv"),
+        reader="neurodata.loaders.connectome:read_edgelist",
+        sniff="neurodata.loaders.connectome:sniff_edgelist",
+        extra="celegans",
+    ),
 )
 
 

@@ -1,0 +1,598 @@
+"""C. elegans whole-brain calcium imaging -> ``activity(worm, time, neuron)``.
+
+Three sources are read onto the canonical neuron axis of
+:mod:`neurodata.celegans.neurons`:
+
+- the Flavell lab's HDF5 files (``gcamp/trace_array``, ``timing/timestamp_confocal``,
+  ``behavior/*``; Atanas et al. 2023, Dag et al. 2023) with a NeuroPAL label table
+  (CSV: ``roi`` 1-based, ``label``, ``confidence``): :func:`read_flavell`;
+- the homogenized-dataset table of Simeon et al. (``worm-graph``; one row per
+  worm and neuron with ``calcium_data``, ``time_in_seconds``, ``slot``,
+  ``is_labeled_neuron``), as a DataFrame/parquet file or the per-worm record
+  dicts of its pickles: :func:`read_homogenized`, :func:`from_worm_records`;
+- NWB files with one ``TimeSeries`` per neuron (the Scholz et al. 2018 file of
+  the NWB showcase), read with h5py: :func:`read_nwb_timeseries`.
+
+Every source gives one Dataset per worm with the same layout (see
+:func:`read_flavell`), so :func:`neurodata.celegans.stack` combines them.
+Identities are never guessed: a ROI goes into a neuron slot only when its label
+is a canonical name, is unique in that worm, and passes the ``uncertain`` and
+``min_confidence`` choices; every other ROI stays in ``activity_roi`` with its
+label and the reason (``roi_status``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..celegans.neurons import N_NEURONS, is_neuron, neuron_coords, neurons, normalize_name
+from ..errors import FormatError, NotFoundError
+from ..schema import validate, with_provenance
+
+__all__ = [
+    "SIGNALS",
+    "build_worm",
+    "from_worm_records",
+    "read_flavell",
+    "read_homogenized",
+    "read_nwb_timeseries",
+    "sniff_flavell",
+    "sniff_homogenized",
+]
+
+#: Flavell-file signals: HDF5 dataset -> what it holds (its ``long_name``).
+SIGNALS: Mapping[str, str] = {
+    "trace_array": "GCaMP activity, z-scored per neuron (Flavell lab trace_array), dimensionless",
+    "trace_array_original": "GCaMP/mNeptune ratio, un-normalised (Flavell lab), dimensionless",
+    "traces_array_F_F20": "GCaMP F/F20 (Flavell lab), dimensionless",
+}
+_UNCERTAIN = ("include", "exclude")
+_DUPLICATES = ("drop", "raise")
+# Behaviour time series of the Flavell files; body-angle matrices (time x segment) are skipped.
+_BEHAVIOR = (
+    "velocity",
+    "head_angle",
+    "angular_velocity",
+    "body_curvature",
+    "worm_curvature",
+    "nose_angle",
+    "nose_curling",
+    "pumping",
+    "reversal_vec",
+    "stage_x",
+    "stage_y",
+)
+
+
+def _check_choice(value: Any, choices: Sequence[str], param: str) -> None:
+    if value not in choices:
+        raise ValueError(f"`{param}` must be one of {sorted(choices)}; got {value!r}")
+
+
+# --------------------------------------------------------------------------------------
+# one worm from (traces, ROI labels): the shared core of every source
+# --------------------------------------------------------------------------------------
+
+
+def build_worm(
+    traces: np.ndarray,
+    times: np.ndarray,
+    *,
+    worm: str,
+    roi: Sequence[int] | None = None,
+    labels: Sequence[str] | None = None,
+    confidence: Sequence[float] | None = None,
+    uncertain: str = "include",
+    min_confidence: float | None = None,
+    duplicates: str = "drop",
+    long_name: str = "calcium activity, dimensionless",
+    name: str | None = None,
+) -> xr.Dataset:
+    """Place one worm's ROI traces on the canonical neuron axis.
+
+    Parameters
+    ----------
+    traces : array of shape (time, roi)
+        One column per ROI.
+    times : array of shape (time,)
+        Seconds of each frame; shifted so that the first frame is at 0.
+    worm : str
+        Worm id (coordinate of the ``worm`` dim).
+    roi : sequence of int, optional
+        ROI numbers of the columns (default 1..n, as the Flavell lab numbers them).
+    labels : sequence of str, optional
+        Label of each column (``""`` when unlabelled); a trailing ``?`` marks an
+        uncertain label. Names are normalised (``VB02`` -> ``VB2``).
+    confidence : sequence of float, optional
+        Identity confidence of each column (NaN when unknown).
+    uncertain : {"include", "exclude"}
+        Whether labels ending in ``?`` that name a neuron fill its slot (marked in
+        ``neuron_uncertain``) or stay in ``activity_roi``.
+    min_confidence : float, optional
+        Labels with a lower confidence stay in ``activity_roi``.
+    duplicates : {"drop", "raise"}
+        When several ROIs of one worm carry the same neuron label: ``"drop"``
+        leaves the slot NaN, keeps every such ROI in ``activity_roi``
+        (``roi_status="duplicate"``), flags ``neuron_duplicate`` and warns;
+        ``"raise"`` raises :class:`FormatError`. Never resolved silently.
+    long_name : str
+        Description of the signal.
+    name : str, optional
+        Source name for messages.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``activity(worm, time, neuron)`` on the 302 canonical neurons (NaN where
+        not identified), ``activity_roi(worm, time, roi)`` for the other ROIs,
+        ``timestamps(worm, time)`` in seconds, and per-slot / per-ROI coordinates:
+        ``neuron_roi``, ``neuron_label``, ``neuron_confidence``,
+        ``neuron_uncertain``, ``neuron_duplicate`` along (worm, neuron);
+        ``roi_label``, ``roi_confidence``, ``roi_uncertain``, ``roi_status``
+        along (worm, roi). ``attrs["n_identified"]`` counts the filled slots.
+    """
+    _check_choice(uncertain, _UNCERTAIN, "uncertain")
+    _check_choice(duplicates, _DUPLICATES, "duplicates")
+    where = name or worm
+    traces = np.asarray(traces, dtype=float)
+    times = np.asarray(times, dtype=float)
+    if traces.ndim != 2 or times.shape != (traces.shape[0],):
+        raise FormatError(
+            f"{where}: traces must be (time, roi) with one time per row; got traces "
+            f"{traces.shape} and times {times.shape}"
+        )
+    n_t, n_roi = traces.shape
+    roi = np.arange(1, n_roi + 1) if roi is None else np.asarray(roi, dtype=int)
+    labels = [""] * n_roi if labels is None else ["" if _missing(x) else str(x) for x in labels]
+    conf = np.full(n_roi, np.nan) if confidence is None else np.asarray(confidence, dtype=float)
+    if not (len(roi) == len(labels) == len(conf) == n_roi):
+        raise FormatError(f"{where}: {n_roi} trace columns but {len(labels)} labels / ROI numbers")
+
+    status = np.array(["unlabelled"] * n_roi, dtype=object)
+    norm = [normalize_name(x) if x else "" for x in labels]
+    is_uncertain = np.array([x.endswith("?") for x in norm])
+    wanted: dict[str, list[int]] = {}
+    for i, label in enumerate(norm):
+        if not label:
+            continue
+        core = label.rstrip("?")
+        if not is_neuron(core):
+            status[i] = "ambiguous" if is_uncertain[i] else "not-a-neuron"
+        elif is_uncertain[i] and uncertain == "exclude":
+            status[i] = "uncertain-excluded"
+        elif min_confidence is not None and not conf[i] >= min_confidence:
+            status[i] = "low-confidence"
+        else:
+            wanted.setdefault(core, []).append(i)
+
+    slot_of = {n: k for k, n in enumerate(neurons())}
+    activity = np.full((1, n_t, N_NEURONS), np.nan)
+    n_roi_of = np.full(N_NEURONS, np.nan)
+    n_label = np.full(N_NEURONS, "", dtype=object)
+    n_conf = np.full(N_NEURONS, np.nan)
+    n_unc = np.zeros(N_NEURONS, dtype=bool)
+    n_dup = np.zeros(N_NEURONS, dtype=bool)
+    placed = np.zeros(n_roi, dtype=bool)
+    dups = {}
+    for neuron, cols in wanted.items():
+        k = slot_of[neuron]
+        if len(cols) > 1:
+            dups[neuron] = [int(roi[c]) for c in cols]
+            n_dup[k] = True
+            status[cols] = "duplicate"
+            continue
+        (c,) = cols
+        activity[0, :, k] = traces[:, c]
+        n_roi_of[k], n_label[k], n_conf[k], n_unc[k] = roi[c], labels[c], conf[c], is_uncertain[c]
+        placed[c] = True
+        status[c] = "identified"
+    if dups:
+        text = ", ".join(f"{n} (ROIs {r})" for n, r in sorted(dups.items()))
+        if duplicates == "raise":
+            raise FormatError(f"{where}: several ROIs carry the same label: {text}")
+        warnings.warn(
+            f"{where}: several ROIs carry the same label, their slots are left NaN and the "
+            f"ROIs kept in activity_roi (roi_status='duplicate'): {text}",
+            UserWarning,
+            stacklevel=3,
+        )
+
+    rest = ~placed
+    coords = neuron_coords("neuron")
+    ds = xr.Dataset(
+        {
+            "activity": (("worm", "time", "neuron"), activity, {"long_name": long_name}),
+            "activity_roi": (
+                ("worm", "time", "roi"),
+                traces[None][:, :, rest],
+                {"long_name": f"{long_name}; ROIs not placed in a neuron slot"},
+            ),
+        },
+        coords={
+            **coords,
+            "worm": [str(worm)],
+            "roi": roi[rest],
+            "timestamps": (("worm", "time"), (times - times[0])[None], {"units": "s"}),
+            "neuron_roi": (("worm", "neuron"), n_roi_of[None], {"long_name": "source ROI number"}),
+            "neuron_label": (("worm", "neuron"), n_label[None]),
+            "neuron_confidence": (("worm", "neuron"), n_conf[None]),
+            "neuron_uncertain": (("worm", "neuron"), n_unc[None]),
+            "neuron_duplicate": (("worm", "neuron"), n_dup[None]),
+            "roi_label": (("worm", "roi"), np.array(labels, dtype=object)[rest][None]),
+            "roi_confidence": (("worm", "roi"), conf[rest][None]),
+            "roi_uncertain": (("worm", "roi"), is_uncertain[rest][None]),
+            "roi_status": (("worm", "roi"), status[rest][None]),
+        },
+        attrs={
+            "n_identified": int(placed.sum()),
+            "uncertain": uncertain,
+            "duplicates": duplicates,
+            "min_confidence": _none_to_nan(min_confidence),
+        },
+    )
+    return ds
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def _none_to_nan(value: float | None) -> float:
+    return float("nan") if value is None else float(value)
+
+
+# --------------------------------------------------------------------------------------
+# Flavell lab HDF5 + NeuroPAL label table
+# --------------------------------------------------------------------------------------
+
+
+def sniff_flavell(path: Path) -> bool:
+    """Whether ``path`` is an HDF5 file holding ``gcamp/trace_array``."""
+    import h5py
+
+    if not h5py.is_hdf5(path):
+        return False
+    with h5py.File(path, "r") as fh:
+        return "gcamp/trace_array" in fh and "timing/timestamp_confocal" in fh
+
+
+def _worm_id(path: Path) -> str:
+    stem = path.name
+    for suffix in ("-data.h5", "_data.h5", ".h5", ".hdf5"):
+        if stem.endswith(suffix):
+            return stem[: -len(suffix)]
+    return path.stem
+
+
+def read_labels(path: str | Path, *, n_roi: int | None = None) -> pd.DataFrame:
+    """Read a NeuroPAL label table (one row per labelled ROI).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        CSV with columns ``roi`` (1-based ROI number) and ``label``; optional
+        ``confidence`` (1-5), ``uid`` and ``roi_py0`` (checked to be ``roi - 1``).
+    n_roi : int, optional
+        Number of ROIs of the recording, to check the ROI numbers against.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    path = Path(path)
+    if not path.exists():
+        raise NotFoundError(f"{path}: no such label table")
+    table = pd.read_csv(path, keep_default_na=True)
+    missing = [c for c in ("roi", "label") if c not in table.columns]
+    if missing:
+        raise FormatError(
+            f"{path}: a NeuroPAL label table needs columns ['roi', 'label']; missing {missing} "
+            f"among {list(table.columns)}"
+        )
+    roi = table["roi"].to_numpy()
+    if "roi_py0" in table.columns and not np.array_equal(table["roi_py0"].to_numpy(), roi - 1):
+        raise FormatError(
+            f"{path}: column 'roi_py0' is not 'roi' - 1; cannot tell the ROI numbering"
+        )
+    if n_roi is not None and len(roi) and (roi.min() < 1 or roi.max() > n_roi):
+        raise FormatError(
+            f"{path}: ROI numbers must be within 1..{n_roi} (1-based, the recording has "
+            f"{n_roi} ROIs); got {int(roi.min())}..{int(roi.max())}"
+        )
+    return table
+
+
+def read_flavell(
+    path: Path,
+    *,
+    labels: str | Path | None = None,
+    signal: str = "trace_array",
+    uncertain: str = "include",
+    min_confidence: float | None = None,
+    duplicates: str = "drop",
+    behavior: bool = True,
+) -> xr.Dataset:
+    """Read one Flavell-lab worm (HDF5) with its NeuroPAL identities.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        ``<uid>-data.h5`` with ``gcamp/<signal>`` (time x ROI) and
+        ``timing/timestamp_confocal`` (s).
+    labels : str or pathlib.Path, optional
+        NeuroPAL label table (``<uid>_neuropal_labels.csv``). Without it every
+        ROI stays in ``activity_roi`` and ``activity`` is all NaN.
+    signal : str
+        Which trace to read, one of :data:`SIGNALS` (default the z-scored ``trace_array``).
+    uncertain, min_confidence, duplicates
+        How identities are placed; see :func:`build_worm`.
+    behavior : bool
+        Also read the behaviour time series (``velocity``, ``head_angle``, ...)
+        as variables along (worm, time), values as stored in the file.
+
+    Returns
+    -------
+    xarray.Dataset
+        See :func:`build_worm`; plus the behaviour variables.
+    """
+    import h5py
+
+    if signal not in SIGNALS:
+        raise ValueError(f"`signal` must be one of {sorted(SIGNALS)}; got {signal!r}")
+    uid = _worm_id(path)
+    with h5py.File(path, "r") as fh:
+        if f"gcamp/{signal}" not in fh or "timing/timestamp_confocal" not in fh:
+            raise FormatError(
+                f"{path}: not a Flavell-lab file; expected datasets 'gcamp/{signal}' and "
+                "'timing/timestamp_confocal'"
+            )
+        traces = fh[f"gcamp/{signal}"][()]
+        times = fh["timing/timestamp_confocal"][()]
+        extra = {}
+        if behavior and "behavior" in fh:
+            for key in _BEHAVIOR:
+                if key in fh["behavior"] and fh["behavior"][key].shape == times.shape:
+                    extra[key] = fh["behavior"][key][()].astype(float)
+    if traces.shape[0] != times.shape[0] and traces.shape[1] == times.shape[0]:
+        traces = traces.T  # written column-major by Julia with the other axis order
+    if traces.shape[0] != times.shape[0]:
+        raise FormatError(
+            f"{path}: gcamp/{signal} has shape {traces.shape} but timing/timestamp_confocal has "
+            f"{times.shape[0]} frames"
+        )
+    roi_labels = conf = None
+    if labels is not None:
+        table = read_labels(labels, n_roi=traces.shape[1])
+        if "uid" in table.columns and len(table):
+            uids = set(table["uid"].astype(str))
+            if uids != {uid}:
+                raise FormatError(
+                    f"{labels}: label table is for worm(s) {sorted(uids)}; expected {uid!r} "
+                    f"(from {path.name})"
+                )
+        roi_labels = np.full(traces.shape[1], "", dtype=object)
+        conf = np.full(traces.shape[1], np.nan)
+        col = table["roi"].to_numpy() - 1
+        if len(set(col)) != len(col):
+            raise FormatError(f"{labels}: some ROIs have several rows (several labels)")
+        roi_labels[col] = table["label"].astype(str).to_numpy()
+        if "confidence" in table.columns:
+            conf[col] = table["confidence"].to_numpy(dtype=float)
+    ds = build_worm(
+        traces,
+        times,
+        worm=uid,
+        labels=roi_labels,
+        confidence=conf,
+        uncertain=uncertain,
+        min_confidence=min_confidence,
+        duplicates=duplicates,
+        long_name=SIGNALS[signal],
+        name=path.name,
+    )
+    for key, values in extra.items():
+        ds[key] = (("worm", "time"), values[None], {"long_name": f"behavior/{key} as stored"})
+    ds.attrs["signal"] = signal
+    ds.attrs["labels"] = "" if labels is None else str(labels)
+    ds = with_provenance(ds, source=path, source_format="flavell-hdf5")
+    return validate(ds, "timeseries")
+
+
+# --------------------------------------------------------------------------------------
+# the homogenized dataset (worm-graph): parquet table and per-worm records
+# --------------------------------------------------------------------------------------
+
+_HOMOGENIZED_COLUMNS = ("worm", "neuron", "calcium_data", "time_in_seconds")
+
+
+def sniff_homogenized(path: Path) -> bool:
+    """Whether ``path`` is a parquet table with the homogenized dataset's columns."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        return False
+    names = set(pq.read_schema(path).names)
+    return set(_HOMOGENIZED_COLUMNS) <= names
+
+
+def read_homogenized(
+    path: Path | pd.DataFrame,
+    *,
+    signal: str = "original_calcium_data",
+    uncertain: str = "include",
+    duplicates: str = "drop",
+) -> list[xr.Dataset]:
+    """Read the homogenized C. elegans table (one row per worm and neuron).
+
+    The layout is that of ``qsimeon/worm-graph`` (``extra/convert_to_parquet``):
+    columns ``source_dataset``, ``worm``, ``neuron`` (a name, or a number for an
+    unlabelled neuron), ``slot``, ``is_labeled_neuron``, ``calcium_data`` /
+    ``original_calcium_data`` (one array per row), ``time_in_seconds`` /
+    ``original_time_in_seconds``.
+
+    Parameters
+    ----------
+    path : pathlib.Path or pandas.DataFrame
+        A parquet file (needs pyarrow) or the table itself.
+    signal : {"original_calcium_data", "calcium_data", ...}
+        Column of traces; the matching time column is ``original_time_in_seconds``
+        for ``original_*`` signals and ``time_in_seconds`` otherwise.
+    uncertain, duplicates
+        See :func:`build_worm`.
+
+    Returns
+    -------
+    list of xarray.Dataset
+        One per (source_dataset, worm); combine with :func:`neurodata.celegans.stack`.
+    """
+    table = path if isinstance(path, pd.DataFrame) else _read_parquet(path)
+    time_col = "original_time_in_seconds" if signal.startswith("original_") else "time_in_seconds"
+    missing = [c for c in ("worm", "neuron", signal, time_col) if c not in table.columns]
+    if missing:
+        raise FormatError(
+            f"{_name(path)}: homogenized table lacks columns {missing}; has {list(table.columns)}"
+        )
+    keys = ["source_dataset", "worm"] if "source_dataset" in table.columns else ["worm"]
+    out = []
+    for key, rows in table.groupby(keys, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        worm = "/".join(str(k) for k in key)
+        times = np.asarray(rows[time_col].iloc[0], dtype=float).ravel()
+        traces = np.column_stack([np.asarray(v, dtype=float).ravel() for v in rows[signal]])
+        labelled = rows["is_labeled_neuron"].to_numpy(bool) if "is_labeled_neuron" in rows else None
+        names = [str(n) for n in rows["neuron"]]
+        labels = [
+            n if (labelled is None or labelled[i]) and not n.isdigit() else ""
+            for i, n in enumerate(names)
+        ]
+        ds = build_worm(
+            traces,
+            times,
+            worm=worm,
+            labels=labels,
+            uncertain=uncertain,
+            duplicates=duplicates,
+            long_name=f"{signal} (homogenized dataset)",
+            name=f"{_name(path)} worm {worm}",
+        )
+        source = path if not isinstance(path, pd.DataFrame) else "DataFrame"
+        out.append(validate(with_provenance(ds, source=source, source_format="homogenized")))
+    return out
+
+
+def from_worm_records(
+    records: Mapping[str, Mapping[str, Any]],
+    *,
+    signal: str = "original_calcium_data",
+    uncertain: str = "include",
+    duplicates: str = "drop",
+) -> list[xr.Dataset]:
+    """Worms of a homogenized-dataset pickle (``{worm: record}``) onto the canonical axis.
+
+    Each record holds ``calcium_data`` / ``original_calcium_data`` (time x 302
+    slots, zero-filled where nothing was recorded), ``time_in_seconds`` /
+    ``original_time_in_seconds``, ``slot_to_neuron`` (slot -> name, numbers for
+    unlabelled neurons) and ``named_neurons_mask`` / ``labeled_neurons_mask``.
+    Only the slots in ``slot_to_neuron`` are read, so the zero filling of
+    the other slots never becomes data; unlabelled neurons (placed by the
+    homogenized pipeline in random free slots) go to ``activity_roi``.
+    Unpickle the file yourself (pickles can run code; load only files you trust).
+    """
+    out = []
+    time_key = "original_time_in_seconds" if signal.startswith("original_") else "time_in_seconds"
+    for worm, rec in records.items():
+        missing = [k for k in (signal, time_key, "slot_to_neuron") if k not in rec]
+        if missing:
+            raise FormatError(f"worm {worm!r}: record lacks keys {missing}; has {sorted(rec)}")
+        data = np.asarray(rec[signal], dtype=float)
+        times = np.asarray(rec[time_key], dtype=float).ravel()
+        slots = sorted((int(s), str(n)) for s, n in rec["slot_to_neuron"].items())
+        traces = data[:, [s for s, _ in slots]]
+        labels = ["" if n.isdigit() else n for _, n in slots]
+        ds = build_worm(
+            traces,
+            times,
+            worm=str(worm),
+            roi=[s for s, _ in slots],
+            labels=labels,
+            uncertain=uncertain,
+            duplicates=duplicates,
+            long_name=f"{signal} (homogenized dataset)",
+            name=f"worm {worm}",
+        )
+        if "source_dataset" in rec:
+            ds.attrs["source_dataset"] = str(rec["source_dataset"])
+        out.append(
+            validate(with_provenance(ds, source=f"record {worm}", source_format="homogenized"))
+        )
+    return out
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    from .._compat import require
+
+    require("pyarrow", "celegans", purpose="reading the homogenized parquet table")
+    return pd.read_parquet(path)
+
+
+def _name(path: Any) -> str:
+    return "DataFrame" if isinstance(path, pd.DataFrame) else Path(path).name
+
+
+# --------------------------------------------------------------------------------------
+# NWB with one TimeSeries per neuron (Scholz et al. 2018 showcase file)
+# --------------------------------------------------------------------------------------
+
+
+def read_nwb_timeseries(path: Path, *, prefix: str = "Activity_") -> xr.Dataset:
+    """Read an NWB file whose neurons are separate ``TimeSeries`` (``acquisition/<prefix>NNNN``).
+
+    The neurons of such files are unnamed ("Neuron: 12"), so they all go to
+    ``activity_roi`` with the number as ROI; a description naming a canonical
+    neuron (``"Neuron: AVAL"``) fills that slot instead. All series must share
+    their timestamps (checked).
+    """
+    import h5py
+
+    with h5py.File(path, "r") as fh:
+        group = fh.get("acquisition")
+        keys = sorted(k for k in (group or {}) if k.startswith(prefix))
+        if not keys:
+            raise FormatError(f"{path}: no acquisition/{prefix}* TimeSeries")
+        columns, labels, rois, times = [], [], [], None
+        for i, key in enumerate(keys):
+            series = group[key]
+            stamps = series["timestamps"][()] if "timestamps" in series else None
+            if stamps is None:
+                rate = float(series["starting_time"].attrs["rate"])
+                stamps = series["starting_time"][()] + np.arange(series["data"].shape[0]) / rate
+            if times is None:
+                times = stamps
+            elif not np.array_equal(stamps, times):
+                raise FormatError(f"{path}: {key} has other timestamps than {keys[0]}")
+            columns.append(series["data"][()].astype(float).ravel())
+            desc = str(series.attrs.get("description", ""))
+            label = desc.split(":", 1)[-1].strip()
+            labels.append(label if is_neuron(label) else "")
+            rois.append(int(key[len(prefix) :]) if key[len(prefix) :].isdigit() else i)
+        identifier = fh["identifier"][()].decode() if "identifier" in fh else _worm_id(path)
+        start = fh["session_start_time"][()].decode() if "session_start_time" in fh else None
+    ds = build_worm(
+        np.column_stack(columns),
+        times,
+        worm=identifier,
+        roi=rois,
+        labels=labels,
+        long_name="calcium activity (NWB TimeSeries), dimensionless",
+        name=path.name,
+    )
+    if start:
+        ds.attrs["start_time"] = start
+    return validate(with_provenance(ds, source=path, source_format="nwb-timeseries"), "timeseries")

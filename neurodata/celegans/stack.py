@@ -96,6 +96,8 @@ def stack(datasets: Iterable[xr.Dataset]) -> xr.Dataset:
     for name, value in _FILL.items():
         if name in out.coords and out[name].dtype == object:
             out[name] = out[name].where(out[name].notnull(), value)
+    if "timestamps" in out.coords:
+        out["timestamps"].attrs["units"] = "s"
     for name in ("roi_uncertain", "neuron_uncertain", "neuron_duplicate"):
         if name in out.coords:
             out[name] = out[name].astype(bool)

@@ -16,7 +16,7 @@ source          file                                       weight
 white1986       aconnectome_white_1986_whole.csv           number of synapses (White 1986)
 varshney2011    CElegansNeuronTables.xls (Connectome)      number of synapses
 cook2019        cook2019_SI5_adjacency.xlsx (herm. sheets) EM serial sections (size-weighted)
-witvliet2021    witvliet_2020_7.xlsx (dataset 8, adult)    number of synapses
+witvliet2021    witvliet_2020_7.xlsx (dataset 7, adult)    number of synapses
 ==============  =========================================  =================================
 
 Cells that are not among the 302 neurons (muscles, glia, end organs) are
@@ -35,6 +35,7 @@ hence ``"both"``.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,7 +100,9 @@ def _edges(table: pd.DataFrame, path: Path, columns: Mapping[str, str]) -> pd.Da
 
 def _varshney(path: Path) -> pd.DataFrame:
     require("xlrd", "celegans", purpose="reading Varshney et al.'s .xls table")
-    table = pd.read_excel(path, sheet_name="Connectome", engine="xlrd")
+    with warnings.catch_warnings():  # pandas deprecates xlrd; it is still the .xls reader
+        warnings.filterwarnings("ignore", message=".*xlrd.*", category=Warning)
+        table = pd.read_excel(path, sheet_name="Connectome", engine="xlrd")
     edges = _edges(
         table,
         path,
@@ -177,7 +180,7 @@ SOURCES: Mapping[str, ConnectomeSource] = {
     ),
     "witvliet2021": ConnectomeSource(
         "witvliet_2020_7.xlsx",
-        "Witvliet et al. (2021) Nature 596:257, dataset 8 (adult)",
+        "Witvliet et al. (2021) Nature 596:257, dataset 7 (adult)",
         "number of synapses",
         "once",
         _witvliet,

@@ -46,8 +46,16 @@ def test_attributes(neuron, cls, lr, dv, kind):
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("VB02", "VB2"), ("vb02", "VB2"), (" AVAL ", "AVAL"), ("DA09", "DA9"), ("VD10", "VD10"),
-     ("RIAR?", "RIAR?"), ("IL1DL", "IL1DL"), ("I1L", "I1L")],
+    [
+        ("VB02", "VB2"),
+        ("vb02", "VB2"),
+        (" AVAL ", "AVAL"),
+        ("DA09", "DA9"),
+        ("VD10", "VD10"),
+        ("RIAR?", "RIAR?"),
+        ("IL1DL", "IL1DL"),
+        ("I1L", "I1L"),
+    ],
 )
 def test_normalize_name(raw, expected):
     assert normalize_name(raw) == expected
@@ -63,7 +71,7 @@ def test_neuron_coords_prefix_and_errors():
     coords = neuron_coords("pre", ["AVAL", "vb02"])
     assert list(coords["pre"]) == ["AVAL", "VB2"]
     assert list(coords["pre_neuron_class"][1]) == ["AVA", "VB"]
-    with pytest.raises(ValueError, match="not C. elegans neuron names"):
+    with pytest.raises(ValueError, match=r"not C\. elegans neuron names"):
         neuron_coords("neuron", ["AVAL", "XYZ"])
 
 

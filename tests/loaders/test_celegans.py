@@ -185,7 +185,9 @@ def test_real_worm_rial_is_roi_5(shared_data):
     assert ds["roi_status"].values[0][saad][0] == "ambiguous"
 
 
-@pytest.mark.parametrize("uid", ["2022-07-26-31", "2022-07-26-38", "2022-07-27-31", "2022-07-27-38"])
+@pytest.mark.parametrize(
+    "uid", ["2022-07-26-31", "2022-07-26-38", "2022-07-27-31", "2022-07-27-38"]
+)
 def test_real_worms_every_labelled_roi_in_its_slot(shared_data, uid):
     h5, csv = _real(shared_data, uid)
     with warnings.catch_warnings(record=True) as caught:
@@ -203,7 +205,9 @@ def test_real_worms_every_labelled_roi_in_its_slot(shared_data, uid):
             continue
         slot = name.rstrip("?")
         expected.add(slot)
-        np.testing.assert_array_equal(ds["activity"].sel(worm=uid, neuron=slot), raw[:, row["roi"] - 1])
+        np.testing.assert_array_equal(
+            ds["activity"].sel(worm=uid, neuron=slot), raw[:, row["roi"] - 1]
+        )
         assert bool(ds["neuron_uncertain"].sel(worm=uid, neuron=slot)) == name.endswith("?")
     filled = ds["activity"].isel(worm=0).notnull().any("time")
     assert set(ds["neuron"].values[filled.values]) == expected  # NaN everywhere else
@@ -221,17 +225,26 @@ def test_real_worms_every_labelled_roi_in_its_slot(shared_data, uid):
 def _homogenized_table(rng):
     """Rows as written by worm-graph's parquet converter (one per worm and neuron)."""
     rows = []
-    for worm, n_t, names in (("worm0", 30, ["AVAL", "AVAR", "12"]), ("worm1", 20, ["RIAL", "VB02"])):
+    for worm, n_t, names in (
+        ("worm0", 30, ["AVAL", "AVAR", "12"]),
+        ("worm1", 20, ["RIAL", "VB02"]),
+    ):
         t = np.arange(n_t) / 3.0
         for slot, name in enumerate(names):
-            rows.append({
-                "source_dataset": "Synthetic2024", "worm": worm, "neuron": name, "slot": slot,
-                "is_labeled_neuron": not name.isdigit(), "is_unlabeled_neuron": name.isdigit(),
-                "original_calcium_data": rng.standard_normal(n_t).astype(np.float32),
-                "calcium_data": rng.standard_normal(n_t).astype(np.float32),
-                "original_time_in_seconds": t.astype(np.float32),
-                "time_in_seconds": t.astype(np.float32),
-            })
+            rows.append(
+                {
+                    "source_dataset": "Synthetic2024",
+                    "worm": worm,
+                    "neuron": name,
+                    "slot": slot,
+                    "is_labeled_neuron": not name.isdigit(),
+                    "is_unlabeled_neuron": name.isdigit(),
+                    "original_calcium_data": rng.standard_normal(n_t).astype(np.float32),
+                    "calcium_data": rng.standard_normal(n_t).astype(np.float32),
+                    "original_time_in_seconds": t.astype(np.float32),
+                    "time_in_seconds": t.astype(np.float32),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -287,10 +300,12 @@ def test_scholz_nwb(shared_data):
     assert ds.sizes["roi"] == 62 and ds.sizes["time"] == 2244
     assert ds["activity"].isnull().all()  # the neurons are unnamed
     with h5py.File(path, "r") as fh:
-        np.testing.assert_array_equal(ds["activity_roi"].sel(roi=12).values[0],
-                                      fh["acquisition/Activity_0012/data"][()])
-        np.testing.assert_allclose(ds["timestamps"].values[0],
-                                   fh["acquisition/Activity_0012/timestamps"][()])
+        np.testing.assert_array_equal(
+            ds["activity_roi"].sel(roi=12).values[0], fh["acquisition/Activity_0012/data"][()]
+        )
+        np.testing.assert_allclose(
+            ds["timestamps"].values[0], fh["acquisition/Activity_0012/timestamps"][()]
+        )
     assert ds["worm"].item() == "BrainScanner20180223_141721"
 
 

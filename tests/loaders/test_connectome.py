@@ -28,7 +28,6 @@ CECT = {
 }
 
 
-
 @functools.cache
 def _load(source: str, data_dir: str):
     return celegans.load_connectome(source, data_dir=data_dir)
@@ -112,8 +111,9 @@ def test_against_cect_live(shared_data):
     nodes = [celegans.normalize_name(n) for n in ref.nodes]
     keep = [i for i, n in enumerate(nodes) if celegans.is_neuron(n)]
     mat = ref.connections["Generic_CS"][np.ix_(keep, keep)]
-    ours = ds["weight"].sel(synapse_type="chemical", pre=[nodes[i] for i in keep],
-                            post=[nodes[i] for i in keep])
+    ours = ds["weight"].sel(
+        synapse_type="chemical", pre=[nodes[i] for i in keep], post=[nodes[i] for i in keep]
+    )
     np.testing.assert_array_equal(ours.values, mat)
 
 

@@ -75,12 +75,20 @@ class ConnectomeSource:
     parse: Callable[[Path], pd.DataFrame]
 
 
+#: Column layouts of connectome edge lists: c302's White/Witvliet tables and Cook's edge list.
+_EDGE_LAYOUTS = (
+    {"pre": "pre", "post": "post", "type": "type", "synapses": "synapses"},
+    {"pre": "Source", "post": "Target", "type": "Type", "synapses": "Weight"},
+)
+
+
 def _tabular(path: Path) -> pd.DataFrame:
     sep = "\t" if path.read_text(errors="replace").split("\n", 1)[0].count("\t") else ","
     table = pd.read_csv(path, sep=sep, skipinitialspace=True)
-    return _edges(
-        table, path, {"pre": "pre", "post": "post", "type": "type", "synapses": "synapses"}
-    )
+    table.columns = [str(c).strip() for c in table.columns]
+    layout = next((lay for lay in _EDGE_LAYOUTS if set(lay.values()) <= set(table.columns)),
+                  _EDGE_LAYOUTS[0])
+    return _edges(table, path, layout)
 
 
 def _edges(table: pd.DataFrame, path: Path, columns: Mapping[str, str]) -> pd.DataFrame:
@@ -236,8 +244,11 @@ def edges_to_connectome(
     edges : pandas.DataFrame
         Columns ``pre``, ``post`` (names, normalised), ``type`` (chemical or
         electrical) and ``synapses``. Repeated rows of one (pre, post, type) add up.
-    gap_listing : {"once", "both", "symmetric"}
-        How the table lists each gap junction (see module docs).
+    gap_listing : {"once", "both", "symmetric", "auto"}
+        How the table lists each gap junction (see module docs). ``"auto"``
+        picks ``"both"`` when at least 90% of the listed (off-diagonal) gap
+        junctions have their mirror row, else ``"once"``; the choice is
+        recorded in ``attrs["gap_listing"]``.
     name : str
         Used in messages.
 
@@ -247,7 +258,7 @@ def edges_to_connectome(
         ``weight`` (float, 0 where no connection was annotated) over the 302
         neurons; ``attrs["dropped_edges"]`` counts rows naming non-neurons.
     """
-    listings = ("once", "both", "symmetric")
+    listings = ("once", "both", "symmetric", "auto")
     if gap_listing not in listings:
         raise ValueError(f"`gap_listing` must be one of {sorted(listings)}; got {gap_listing!r}")
     edges = edges.copy()
@@ -271,6 +282,10 @@ def edges_to_connectome(
     )
     gap = weight[1]
     mirrored = (gap > 0) & (gap.T > 0)
+    if gap_listing == "auto":
+        off = ~np.eye(N_NEURONS, dtype=bool)
+        listed = int(((gap > 0) & off).sum())
+        gap_listing = "both" if listed and (mirrored & off).sum() >= 0.9 * listed else "once"
     unequal = int(np.triu(gap != gap.T, 1).sum())
     if gap_listing == "once":
         weight[1] = gap + gap.T - np.diag(np.diag(gap))

@@ -4,8 +4,8 @@ The published connectomes are loaded by name with
 :func:`neurodata.celegans.load_connectome`; this module lets :func:`neurodata.load`
 read any edge list in the layout of White et al. 1986 / Witvliet et al. 2021 as
 distributed by c302 (tab- or comma-separated, columns ``pre``, ``post``,
-``type`` in {chemical, electrical}, ``synapses``), e.g. one written by hand or
-by another tool. Rows naming cells outside the 302 neurons are counted in
+``type`` in {chemical, electrical}, ``synapses``) or Cook et al.'s edge list
+(``Source, Target, Weight, Type``), e.g. one written by hand or by another tool. Rows naming cells outside the 302 neurons are counted in
 ``attrs["dropped_edges"]``; the direction convention is that of
 :mod:`neurodata.celegans.connectome` (chemical ``pre`` -> ``post``).
 """
@@ -21,7 +21,7 @@ from ..schema import validate, with_provenance
 
 __all__ = ["read_edgelist", "sniff_edgelist"]
 
-_COLUMNS = {"pre", "post", "type", "synapses"}
+_LAYOUTS = ({"pre", "post", "type", "synapses"}, {"source", "target", "type", "weight"})
 
 
 def sniff_edgelist(path: Path) -> bool:
@@ -29,20 +29,23 @@ def sniff_edgelist(path: Path) -> bool:
     with path.open("r", errors="replace") as fh:
         head = fh.readline()
     sep = "\t" if "\t" in head else ","
-    return _COLUMNS <= {c.strip().lower() for c in head.split(sep)}
+    columns = {c.strip().lower() for c in head.split(sep)}
+    return any(layout <= columns for layout in _LAYOUTS)
 
 
-def read_edgelist(path: Path, *, gap_listing: str = "once") -> xr.Dataset:
+def read_edgelist(path: Path, *, gap_listing: str = "auto") -> xr.Dataset:
     """Read a connectome edge list onto the canonical neuron axis.
 
     Parameters
     ----------
     path : pathlib.Path
-        CSV/TSV with columns ``pre``, ``post``, ``type``, ``synapses``.
-    gap_listing : {"once", "both", "symmetric"}
-        How the file lists gap junctions (default: each on one row, as in
-        White 1986 and Witvliet 2021): see
-        :func:`neurodata.celegans.connectome.edges_to_connectome`.
+        CSV/TSV with columns ``pre``, ``post``, ``type``, ``synapses`` (c302's
+        White/Witvliet tables) or ``Source``, ``Target``, ``Weight``, ``Type``
+        (Cook et al.'s ``herm_full_edgelist.csv``).
+    gap_listing : {"auto", "once", "both", "symmetric"}
+        How the file lists gap junctions: see
+        :func:`neurodata.celegans.connectome.edges_to_connectome`. ``"auto"``
+        (default) detects mirrored listings; pass ``"once"`` or ``"both"`` to be explicit.
 
     Returns
     -------

@@ -153,3 +153,29 @@ def test_edgelist_through_load(tmp_path):
     assert float(w.sel(synapse_type="chemical", pre="VB2", post="DD1")) == 1
     assert ds.attrs["dropped_edges"] == 1
     assert ds.attrs["source_format"] == "connectome-edgelist"
+
+
+def test_cook_layout_edgelist_auto_detects_mirrored_gap_junctions(tmp_path):
+    path = tmp_path / "cook_like.csv"
+    path.write_text(
+        "Source,Target,Weight,Type\n"
+        "AVAL , AVBL ,3,chemical\n"
+        "AVAL , AVAR ,2,electrical\n"
+        "AVAR , AVAL ,2,electrical\n"
+    )
+    ds = nd.load(path)
+    assert ds.attrs["gap_listing"] == "both"
+    assert float(ds["weight"].sel(synapse_type="electrical", pre="AVAL", post="AVAR")) == 2
+    once = nd.load(path, gap_listing="once")
+    assert float(once["weight"].sel(synapse_type="electrical", pre="AVAL", post="AVAR")) == 4
+
+
+def test_cook_full_edgelist(shared_data):
+    path = _data_dir(shared_data) / "celegans" / "connectomes" / "herm_full_edgelist.csv"
+    if not path.exists():
+        pytest.skip("herm_full_edgelist.csv not available")
+    ds = nd.load(path)
+    assert ds.attrs["gap_listing"] == "both"
+    gap = ds["weight"].sel(synapse_type="electrical").values
+    np.testing.assert_array_equal(gap, gap.T)
+    assert float(ds["weight"].sel(synapse_type="chemical").sum()) > 0

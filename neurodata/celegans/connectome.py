@@ -86,8 +86,9 @@ def _tabular(path: Path) -> pd.DataFrame:
     sep = "\t" if path.read_text(errors="replace").split("\n", 1)[0].count("\t") else ","
     table = pd.read_csv(path, sep=sep, skipinitialspace=True)
     table.columns = [str(c).strip() for c in table.columns]
-    layout = next((lay for lay in _EDGE_LAYOUTS if set(lay.values()) <= set(table.columns)),
-                  _EDGE_LAYOUTS[0])
+    layout = next(
+        (lay for lay in _EDGE_LAYOUTS if set(lay.values()) <= set(table.columns)), _EDGE_LAYOUTS[0]
+    )
     return _edges(table, path, layout)
 
 

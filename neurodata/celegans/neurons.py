@@ -104,6 +104,12 @@ def is_neuron(name: str) -> bool:
     return normalize_name(name) in _name_set()
 
 
+@cache
+def _full_coords() -> dict[str, np.ndarray]:
+    table = _table()
+    return {c: table[c].to_numpy(dtype=object) for c in ("neuron", *NEURON_ATTRS)}
+
+
 def neuron_coords(dim: str = "neuron", names: Iterable[str] | None = None) -> dict:
     """Coordinates for a neuron axis, ready for ``assign_coords``.
 
@@ -121,13 +127,20 @@ def neuron_coords(dim: str = "neuron", names: Iterable[str] | None = None) -> di
         :data:`NEURON_ATTRS`; attribute coordinates of ``pre``/``post`` axes
         are prefixed (``pre_neuron_class``).
     """
+    if names is None:
+        full = _full_coords()
+        prefix = "" if dim == "neuron" else f"{dim}_"
+        coords: dict = {dim: full["neuron"].copy()}
+        for attr in NEURON_ATTRS:
+            coords[prefix + attr] = (dim, full[attr].copy())
+        return coords
     table = _table().set_index("neuron")
-    names = list(_names()) if names is None else [normalize_name(n) for n in names]
+    names = [normalize_name(n) for n in names]
     unknown = [n for n in names if n not in table.index]
     if unknown:
         raise ValueError(f"not C. elegans neuron names: {unknown[:5]}")
     prefix = "" if dim == "neuron" else f"{dim}_"
-    coords: dict = {dim: np.array(names, dtype=object)}
+    coords = {dim: np.array(names, dtype=object)}
     for attr in NEURON_ATTRS:
         coords[prefix + attr] = (dim, table.loc[names, attr].to_numpy(dtype=object))
     return coords

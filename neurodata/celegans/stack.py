@@ -174,7 +174,9 @@ def resample(ds: xr.Dataset, rate: float, *, duration: float | None = None) -> x
             continue
         var = var.transpose("worm", "time", ...)
         values = np.asarray(var.values, dtype=float)
-        out = np.stack([_interp(stamps[w], values[w], grid) for w in range(values.shape[0])])
+        out = np.empty((values.shape[0], grid.size, *values.shape[2:]))
+        for w in range(values.shape[0]):
+            out[w] = _interp(stamps[w], values[w], grid)
         variables[name] = xr.Variable(var.dims, out, var.attrs)
     coords = {k: v for k, v in ds.coords.items() if "time" not in v.dims}
     coords["time"] = ("time", grid, {"units": "s"})
@@ -194,14 +196,23 @@ def _interp(t: np.ndarray, x: np.ndarray, grid: np.ndarray) -> np.ndarray:
     if t.size == 1:
         out[grid == t[0]] = x[0]
         return out
+    flat = x.reshape(x.shape[0], -1)
+    live = ~np.isnan(flat).all(axis=0)
+    if not live.all():  # neurons never recorded stay NaN without being interpolated
+        out2 = out.reshape(grid.size, -1)
+        out2[:, live] = _interp(t, flat[:, live], grid)
+        return out2.reshape(out.shape)
     inside = (grid >= t[0]) & (grid <= t[-1])
     g = grid[inside]
     j = np.clip(np.searchsorted(t, g, side="right"), 1, t.size - 1)
-    w = ((g - t[j - 1]) / (t[j] - t[j - 1])).reshape(-1, *([1] * (x.ndim - 1)))
+    w = (g - t[j - 1]) / (t[j] - t[j - 1])
     lo, hi = x[j - 1], x[j]
-    with np.errstate(invalid="ignore"):
-        value = (1 - w) * lo + w * hi
-    value = np.where(w == 0, lo, np.where(w == 1, hi, value))
+    value = hi - lo
+    value *= w.reshape(-1, *([1] * (x.ndim - 1)))
+    value += lo
+    at_lo, at_hi = w == 0, w == 1  # exact at original frames, even next to a NaN frame
+    value[at_lo] = lo[at_lo]
+    value[at_hi] = hi[at_hi]
     out[inside] = value
     return out
 

@@ -397,8 +397,12 @@ def read_flavell(
         long_name=SIGNALS[signal],
         name=path.name,
     )
-    for key, values in extra.items():
-        ds[key] = (("worm", "time"), values[None], {"long_name": f"behavior/{key} as stored"})
+    ds = ds.assign(
+        {
+            key: (("worm", "time"), values[None], {"long_name": f"behavior/{key} as stored"})
+            for key, values in extra.items()
+        }
+    )
     ds.attrs["signal"] = signal
     ds.attrs["labels"] = "" if labels is None else str(labels)
     ds = with_provenance(ds, source=path, source_format="flavell-hdf5")

@@ -106,6 +106,22 @@ FORMATS: tuple[FormatSpec, ...] = (
         sniff="neurodata.loaders.connectome:sniff_edgelist",
         extra="celegans",
     ),
+    FormatSpec(
+        "celegans-nwb",
+        "NWB file with one TimeSeries per C. elegans neuron (acquisition/Activity_NNNN)",
+        (".nwb",),
+        reader="neurodata.loaders.celegans:read_nwb_timeseries",
+        sniff="neurodata.loaders.celegans:sniff_nwb_timeseries",
+        extra="celegans",
+    ),
+    FormatSpec(
+        "celegans-homogenized",
+        "homogenized C. elegans activity table (worm-graph parquet: worm, neuron, calcium_data)",
+        (".parquet",),
+        reader="neurodata.loaders.celegans:read_homogenized_stacked",
+        sniff="neurodata.loaders.celegans:sniff_homogenized",
+        extra="celegans",
+    ),
 )
 
 

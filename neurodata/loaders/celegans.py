@@ -33,6 +33,7 @@ import pandas as pd
 import xarray as xr
 
 from ..celegans.neurons import N_NEURONS, is_neuron, neuron_coords, neurons, normalize_name
+from ..celegans.stack import stack
 from ..errors import FormatError, NotFoundError
 from ..schema import validate, with_provenance
 
@@ -42,9 +43,11 @@ __all__ = [
     "from_worm_records",
     "read_flavell",
     "read_homogenized",
+    "read_homogenized_stacked",
     "read_nwb_timeseries",
     "sniff_flavell",
     "sniff_homogenized",
+    "sniff_nwb_timeseries",
 ]
 
 #: Flavell-file signals: HDF5 dataset -> what it holds (its ``long_name``).
@@ -491,6 +494,18 @@ def read_homogenized(
     return out
 
 
+def read_homogenized_stacked(
+    path: Path,
+    *,
+    signal: str = "original_calcium_data",
+    uncertain: str = "include",
+    duplicates: str = "drop",
+) -> xr.Dataset:
+    """:func:`read_homogenized`, all worms stacked (the reader behind ``neurodata.load``)."""
+    worms = read_homogenized(path, signal=signal, uncertain=uncertain, duplicates=duplicates)
+    return stack(worms)
+
+
 def from_worm_records(
     records: Mapping[str, Mapping[str, Any]],
     *,
@@ -553,6 +568,22 @@ def _name(path: Any) -> str:
 # --------------------------------------------------------------------------------------
 # NWB with one TimeSeries per neuron (Scholz et al. 2018 showcase file)
 # --------------------------------------------------------------------------------------
+
+
+def sniff_nwb_timeseries(path: Path, prefix: str = "Activity_") -> bool:
+    """Whether ``path`` is an NWB file whose acquisition holds ``<prefix>NNNN`` TimeSeries."""
+    import h5py
+
+    if not h5py.is_hdf5(path):
+        return False
+    with h5py.File(path, "r") as fh:
+        group = fh.get("acquisition")
+        if group is None or "nwb_version" not in fh.attrs:
+            return False
+        keys = [k for k in group if k.startswith(prefix)]
+        return bool(keys) and all(
+            group[k].attrs.get("neurodata_type") in ("TimeSeries", b"TimeSeries") for k in keys
+        )
 
 
 def read_nwb_timeseries(path: Path, *, prefix: str = "Activity_") -> xr.Dataset:

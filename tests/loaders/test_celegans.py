@@ -313,3 +313,53 @@ def test_build_worm_shape_errors():
     with pytest.raises(FormatError, match="one time per row"):
         build_worm(np.zeros((5, 2)), np.zeros(4), worm="x")
     assert len(neurons()) == 302
+
+
+def _write_nwb_timeseries(path: Path, series: dict[str, np.ndarray], times: np.ndarray) -> Path:
+    """The layout of the Scholz showcase file, written with h5py (no pynwb needed)."""
+    with h5py.File(path, "w") as fh:
+        fh.attrs["nwb_version"] = "2.1.0"
+        fh.attrs["neurodata_type"] = "NWBFile"
+        fh["identifier"] = b"synthetic-worm"
+        fh["session_start_time"] = b"2020-06-18T10:07:10+01:00"
+        for i, (desc, data) in enumerate(series.items()):
+            group = fh.create_group(f"acquisition/Activity_{i:04d}")
+            group.attrs["neurodata_type"] = "TimeSeries"
+            group.attrs["description"] = f"Neuron: {desc}"
+            group["data"] = data
+            group["timestamps"] = times
+    return path
+
+
+def test_nwb_timeseries_named_neurons(tmp_path, rng):
+    times = np.arange(40) / 6.0
+    series = {
+        "AVAL": rng.standard_normal(40),
+        "3": rng.standard_normal(40),
+        "VB02": rng.standard_normal(40),
+    }
+    path = _write_nwb_timeseries(tmp_path / "worm.nwb", series, times)
+    assert nd.io.detect_format(path).name == "celegans-nwb"
+    ds = nd.load(path)
+    np.testing.assert_array_equal(ds["activity"].sel(neuron="AVAL").values[0], series["AVAL"])
+    np.testing.assert_array_equal(ds["activity"].sel(neuron="VB2").values[0], series["VB02"])
+    assert list(ds["roi"].values) == [1]  # "Neuron: 3" is unnamed: Activity_0001
+    assert ds.attrs["start_time"] == "2020-06-18T10:07:10+01:00"
+    assert ds["worm"].item() == "synthetic-worm"
+
+
+def test_scholz_nwb_through_load(shared_data):
+    path = shared_data / "nwb" / "celegans_scholz2018.nwb"
+    if not path.exists():
+        pytest.skip("Scholz NWB file not available")
+    assert nd.io.detect_format(path).name == "celegans-nwb"
+    assert nd.load(path).sizes["roi"] == 62
+
+
+def test_homogenized_parquet_through_load(tmp_path, rng):
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "worms.parquet"
+    _homogenized_table(rng).to_parquet(path)
+    ds = nd.load(path)
+    assert ds.sizes["worm"] == 2
+    assert ds["activity"].sel(worm="Synthetic2024/worm0", neuron="AVAL").notnull().all()

@@ -44,6 +44,7 @@ __all__ = [
     "read_flavell",
     "read_homogenized",
     "read_homogenized_stacked",
+    "read_labels",
     "read_nwb_timeseries",
     "sniff_flavell",
     "sniff_homogenized",

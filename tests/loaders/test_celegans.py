@@ -363,3 +363,26 @@ def test_homogenized_parquet_through_load(tmp_path, rng):
     ds = nd.load(path)
     assert ds.sizes["worm"] == 2
     assert ds["activity"].sel(worm="Synthetic2024/worm0", neuron="AVAL").notnull().all()
+
+
+def test_cli_info_and_convert(worm, tmp_path):
+    from click.testing import CliRunner
+
+    from neurodata.cli import cli
+
+    h5, csv, traces, _ = worm
+    runner = CliRunner()
+    result = runner.invoke(cli, ["info", str(h5), "-o", f"labels={csv}"])
+    assert result.exit_code == 0, result.output
+    assert "identified neurons per worm: w1=3" in result.output
+    out = tmp_path / "w1.zarr"
+    result = runner.invoke(cli, ["convert", str(h5), str(out), "-o", f"labels={csv}", "-q"])
+    assert result.exit_code == 0, result.output
+    back = nd.open(out)
+    np.testing.assert_array_equal(back["activity"].sel(neuron="AVAL").values[0], traces[:, 0])
+    assert back["roi_status"].values[0].tolist() == [
+        "ambiguous",
+        "duplicate",
+        "duplicate",
+        "unlabelled",
+    ]

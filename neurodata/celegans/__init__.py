@@ -25,10 +25,12 @@ from .neurons import (
     normalize_name,
 )
 from .stack import identified_counts, resample, stack
+from .worm import build_worm
 
 __all__ = [
     "N_NEURONS",
     "SOURCES",
+    "build_worm",
     "compare_connectomes",
     "from_networkx",
     "identified_counts",

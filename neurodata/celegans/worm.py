@@ -57,7 +57,8 @@ def build_worm(
         ROI numbers of the columns (default 1..n, as the Flavell lab numbers them).
     labels : sequence of str, optional
         Label of each column (``""`` when unlabelled); a trailing ``?`` marks an
-        uncertain label. Names are normalised (``VB02`` -> ``VB2``).
+        uncertain label; several candidate names joined by ``|`` are ambiguous.
+        Names are normalised (``VB02`` -> ``VB2``).
     confidence : sequence of float, optional
         Identity confidence of each column (NaN when unknown).
     uncertain : {"include", "exclude"}
@@ -112,7 +113,7 @@ def build_worm(
             continue
         core = label.rstrip("?")
         if not is_neuron(core):
-            status[i] = "ambiguous" if is_uncertain[i] else "not-a-neuron"
+            status[i] = "ambiguous" if is_uncertain[i] or "|" in label else "not-a-neuron"
         elif is_uncertain[i] and uncertain == "exclude":
             status[i] = "uncertain-excluded"
         elif min_confidence is not None and not conf[i] >= min_confidence:

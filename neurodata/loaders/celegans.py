@@ -143,6 +143,7 @@ def read_flavell(
     min_confidence: float | None = None,
     duplicates: str = "drop",
     behavior: bool = True,
+    worm: str | None = None,
 ) -> xr.Dataset:
     """Read one Flavell-lab worm (HDF5) with its NeuroPAL identities.
 
@@ -158,6 +159,9 @@ def read_flavell(
         Which trace to read, one of :data:`SIGNALS` (default the z-scored ``trace_array``).
     uncertain, min_confidence, duplicates
         How identities are placed; see :func:`build_worm`.
+    worm : str, optional
+        Worm id; default the file name without ``-data.h5`` (the lab's ``uid``).
+        A label table with a ``uid`` column must be for this worm.
     behavior : bool
         Also read the behaviour time series (``velocity``, ``head_angle``, ...)
         as variables along (worm, time), values as stored in the file.
@@ -171,7 +175,7 @@ def read_flavell(
 
     if signal not in SIGNALS:
         raise ValueError(f"`signal` must be one of {sorted(SIGNALS)}; got {signal!r}")
-    uid = _worm_id(path)
+    uid = _worm_id(path) if worm is None else str(worm)
     with h5py.File(path, "r") as fh:
         if f"gcamp/{signal}" not in fh or "timing/timestamp_confocal" not in fh:
             raise FormatError(
@@ -200,16 +204,9 @@ def read_flavell(
             if uids != {uid}:
                 raise FormatError(
                     f"{labels}: label table is for worm(s) {sorted(uids)}; expected {uid!r} "
-                    f"(from {path.name})"
+                    f"(from {path.name}; pass worm= if the file was renamed)"
                 )
-        roi_labels = np.full(traces.shape[1], "", dtype=object)
-        conf = np.full(traces.shape[1], np.nan)
-        col = table["roi"].to_numpy() - 1
-        if len(set(col)) != len(col):
-            raise FormatError(f"{labels}: some ROIs have several rows (several labels)")
-        roi_labels[col] = table["label"].astype(str).to_numpy()
-        if "confidence" in table.columns:
-            conf[col] = table["confidence"].to_numpy(dtype=float)
+        roi_labels, conf = _labels_per_roi(table, traces.shape[1])
     ds = build_worm(
         traces,
         times,
@@ -232,6 +229,21 @@ def read_flavell(
     ds.attrs["labels"] = "" if labels is None else str(labels)
     ds = with_provenance(ds, source=path, source_format="flavell-hdf5")
     return validate(ds, "timeseries")
+
+
+def _labels_per_roi(table: pd.DataFrame, n_roi: int) -> tuple[np.ndarray, np.ndarray]:
+    """Label and confidence of each ROI column. A ROI given several different labels
+    gets them all, joined by ``|`` (kept apart as ``ambiguous``); empty labels are unlabelled."""
+    labels = np.full(n_roi, "", dtype=object)
+    conf = np.full(n_roi, np.nan)
+    text = table["label"].fillna("").astype(str).str.strip()
+    scores = table["confidence"].to_numpy(dtype=float) if "confidence" in table else None
+    for col, rows in table.assign(_text=text).groupby(table["roi"].to_numpy() - 1).groups.items():
+        names = list(dict.fromkeys(t for t in text.loc[rows] if t))
+        labels[col] = "|".join(names)
+        if scores is not None and len(names) == 1:
+            conf[col] = np.nanmax(scores[table.index.get_indexer(rows)])
+    return labels, conf
 
 
 # --------------------------------------------------------------------------------------

@@ -386,3 +386,28 @@ def test_cli_info_and_convert(worm, tmp_path):
         "duplicate",
         "unlabelled",
     ]
+
+
+def test_label_table_quirks(tmp_path, rng):
+    """Blank labels are unlabelled; a ROI with two different labels is ambiguous."""
+    traces = rng.standard_normal((20, 4))
+    h5 = _write_flavell(tmp_path / "w9-data.h5", traces, np.arange(20) * 0.6)
+    rows = [(1, "AVAL", 5.0), (1, "AVAL", 4.0), (2, "AIYL", 3.0), (2, "AIYR", 3.0), (3, None, 2.0)]
+    csv = _write_labels(tmp_path / "w9.csv", "w9", rows)
+    ds = nd.load(h5, labels=csv)
+    np.testing.assert_array_equal(ds["activity"].sel(neuron="AVAL").values[0], traces[:, 0])
+    assert float(ds["neuron_confidence"].sel(worm="w9", neuron="AVAL")) == 5.0
+    assert ds["roi_label"].sel(worm="w9", roi=2).item() == "AIYL|AIYR"
+    assert ds["roi_status"].sel(worm="w9", roi=2).item() == "ambiguous"
+    assert ds["roi_status"].sel(worm="w9", roi=3).item() == "unlabelled"
+    assert ds["activity"].sel(neuron=["AIYL", "AIYR"]).isnull().all()
+
+
+def test_renamed_file_takes_worm_id(worm, tmp_path):
+    h5, csv, _, _ = worm
+    renamed = tmp_path / "renamed.h5"
+    renamed.write_bytes(h5.read_bytes())
+    with pytest.raises(FormatError, match="pass worm= if the file was renamed"):
+        nd.load(renamed, labels=csv)
+    ds = _load(renamed, csv, worm="w1")
+    assert ds["worm"].item() == "w1" and ds.attrs["n_identified"] == 3

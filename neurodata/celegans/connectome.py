@@ -203,9 +203,12 @@ def _candidates(data_dir: str | os.PathLike | None) -> list[Path]:
         roots.append(Path(data_dir))
     elif os.environ.get("NEURODATA_DATA"):
         roots.append(Path(os.environ["NEURODATA_DATA"]))
-    else:
+    else:  # ../shared/data beside the working directory, then beside the source checkout
         roots.append(Path.cwd().parent / "shared" / "data")
-    return [p for r in roots for p in (r / "celegans" / "connectomes", r)]
+        repo = Path(__file__).resolve().parents[2]
+        if (repo.parent / "shared" / "data") not in roots:
+            roots.append(repo.parent / "shared" / "data")
+    return [p for r in dict.fromkeys(roots) for p in (r / "celegans" / "connectomes", r)]
 
 
 def find_table(source: str, data_dir: str | os.PathLike | None = None) -> Path:
@@ -318,8 +321,8 @@ def load_connectome(source: str, data_dir: str | os.PathLike | None = None) -> x
         Which publication's table (see :data:`SOURCES`).
     data_dir : str or os.PathLike, optional
         Folder holding ``celegans/connectomes/`` (or the tables themselves).
-        Default: ``$NEURODATA_DATA``, else ``../shared/data`` from the working
-        directory. Nothing is downloaded.
+        Default: ``$NEURODATA_DATA``, else ``../shared/data`` beside the working
+        directory or beside the source checkout. Nothing is downloaded.
 
     Returns
     -------

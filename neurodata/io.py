@@ -96,7 +96,6 @@ FORMATS: tuple[FormatSpec, ...] = (
         (".h5", ".hdf5"),
         reader="neurodata.loaders.celegans:read_flavell",
         sniff="neurodata.loaders.celegans:sniff_flavell",
-        extra="celegans",
     ),
     FormatSpec(
         "connectome-edgelist",
@@ -104,7 +103,6 @@ FORMATS: tuple[FormatSpec, ...] = (
         (".csv", ".tsv"),
         reader="neurodata.loaders.connectome:read_edgelist",
         sniff="neurodata.loaders.connectome:sniff_edgelist",
-        extra="celegans",
     ),
     FormatSpec(
         "celegans-nwb",
@@ -112,7 +110,6 @@ FORMATS: tuple[FormatSpec, ...] = (
         (".nwb",),
         reader="neurodata.loaders.celegans:read_nwb_timeseries",
         sniff="neurodata.loaders.celegans:sniff_nwb_timeseries",
-        extra="celegans",
     ),
     FormatSpec(
         "celegans-homogenized",

@@ -90,6 +90,35 @@ FORMATS: tuple[FormatSpec, ...] = (
         writer="neurodata.io:_write_netcdf",
         sniff="neurodata.io:_sniff_netcdf",
     ),
+    FormatSpec(
+        "flavell",
+        "Flavell-lab C. elegans whole-brain imaging HDF5 (gcamp/trace_array); labels= NeuroPAL CSV",
+        (".h5", ".hdf5"),
+        reader="neurodata.loaders.celegans:read_flavell",
+        sniff="neurodata.loaders.celegans:sniff_flavell",
+    ),
+    FormatSpec(
+        "connectome-edgelist",
+        "C. elegans connectome edge list (pre/post/type/synapses CSV or TSV)",
+        (".csv", ".tsv"),
+        reader="neurodata.loaders.connectome:read_edgelist",
+        sniff="neurodata.loaders.connectome:sniff_edgelist",
+    ),
+    FormatSpec(
+        "celegans-nwb",
+        "NWB file with one TimeSeries per C. elegans neuron (acquisition/Activity_NNNN)",
+        (".nwb",),
+        reader="neurodata.loaders.celegans:read_nwb_timeseries",
+        sniff="neurodata.loaders.celegans:sniff_nwb_timeseries",
+    ),
+    FormatSpec(
+        "celegans-homogenized",
+        "homogenized C. elegans activity table (worm-graph parquet: worm, neuron, calcium_data)",
+        (".parquet",),
+        reader="neurodata.loaders.celegans:read_homogenized_stacked",
+        sniff="neurodata.loaders.celegans:sniff_homogenized",
+        extra="celegans",
+    ),
 )
 
 

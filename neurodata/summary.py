@@ -63,6 +63,14 @@ def _events(obj: xr.Dataset | xr.DataArray) -> dict[str, Any]:
     return {"count": int(obj.sizes["event"]), "labels": dict(counts.most_common(_MAX_LABELS))}
 
 
+def _identified(obj: xr.Dataset | xr.DataArray) -> dict[str, int]:
+    """Identified neurons per worm, from the small ``neuron_roi(worm, neuron)`` coordinate."""
+    if "neuron_roi" not in obj.coords or set(obj.coords["neuron_roi"].dims) != {"worm", "neuron"}:
+        return {}
+    filled = obj.coords["neuron_roi"].notnull().sum("neuron")
+    return {str(w): int(n) for w, n in zip(obj.coords["worm"].values, filled.values)}
+
+
 def summarize(obj: xr.Dataset | xr.DataArray) -> dict[str, Any]:
     """A JSON-able summary of labelled data.
 
@@ -106,6 +114,9 @@ def summarize(obj: xr.Dataset | xr.DataArray) -> dict[str, Any]:
         info = _labels(obj, dim)
         if info:
             summary[dim] = info
+    identified = _identified(obj)
+    if identified:
+        summary["identified_neurons"] = identified
     events = _events(obj)
     if events:
         summary["events"] = events

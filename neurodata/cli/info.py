@@ -63,6 +63,9 @@ def render(summary: dict[str, Any]) -> str:
         ev = summary["events"]
         labels = ", ".join(f"{k} x{v}" for k, v in ev["labels"].items())
         lines.append(f"  events: {ev['count']} ({labels})")
+    if summary.get("identified_neurons"):
+        counts = ", ".join(f"{w}={n}" for w, n in summary["identified_neurons"].items())
+        lines.append(f"  identified neurons per worm: {counts}")
     lines.append("  variables:")
     for name, var in summary["variables"].items():
         unit = var.get("units") or var.get("long_name") or "-"

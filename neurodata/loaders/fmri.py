@@ -75,7 +75,11 @@ def _pick(registry: Mapping[str, Any], name: str, param: str) -> Any:
 def _shortest(value: Any) -> float:
     """A float32 header field as the decimal it was written as (1.35, not 1.3500000238)."""
     value = np.float32(value)
-    return float(np.format_float_positional(value, unique=True)) if np.isfinite(value) else float(value)
+    return (
+        float(np.format_float_positional(value, unique=True))
+        if np.isfinite(value)
+        else float(value)
+    )
 
 
 def sniff_nifti(path: Path) -> bool:
@@ -157,8 +161,7 @@ def repetition_time(header: Any, *, tr: float | None = None, where: str = "image
         return tr
     if not (np.isfinite(from_header) and from_header > 0):
         raise FormatError(
-            f"{where}: header holds no repetition time (pixdim[4] = {raw:g}); "
-            "pass `tr` (seconds)"
+            f"{where}: header holds no repetition time (pixdim[4] = {raw:g}); pass `tr` (seconds)"
         )
     if low <= from_header <= high:
         return from_header
@@ -208,7 +211,7 @@ MASK_STRATEGIES: Mapping[str, Callable[[Any], Any]] = {
 
 
 def _spatial_match(img, other, what: str, where: str) -> None:
-    if other.shape[:3] != img.shape[:3] or len(other.shape) > 3 and other.shape[3] != 1:
+    if other.shape[:3] != img.shape[:3] or (len(other.shape) > 3 and other.shape[3] != 1):
         raise FormatError(
             f"{where}: {what} has shape {other.shape}; expected the image's spatial shape "
             f"{img.shape[:3]} (resample it first, e.g. nilearn.image.resample_to_img "
@@ -424,7 +427,9 @@ def _chunk_volumes(img, chunks: int | str | None) -> int | None:
         return int(max(1, min(n_times, (128 * 2**20) // per_volume)))
     if isinstance(chunks, int | np.integer) and chunks > 0:
         return int(chunks)
-    raise ValueError(f"`chunks` must be 'auto', a positive number of volumes or None; got {chunks!r}")
+    raise ValueError(
+        f"`chunks` must be 'auto', a positive number of volumes or None; got {chunks!r}"
+    )
 
 
 def _series(img, select: Callable[[np.ndarray], np.ndarray], n_out: int, dtype, step: int | None):
@@ -579,9 +584,7 @@ def _timeseries_dataset(bold: xr.DataArray, tr: float, where: str) -> xr.Dataset
     time = xr.Variable("time", np.arange(n_times) * tr, attrs={"units": "s"})
     bold = bold.assign_coords(time=time)
     bold.attrs["sfreq"] = 1.0 / tr
-    return xr.Dataset(
-        {"bold": bold}, attrs={"sfreq": 1.0 / tr, "repetition_time": tr}
-    )
+    return xr.Dataset({"bold": bold}, attrs={"sfreq": 1.0 / tr, "repetition_time": tr})
 
 
 # --------------------------------------------------------------------------------------
@@ -633,7 +636,9 @@ def attach_confounds(ds: xr.Dataset, confounds: Any, *, where: str = "dataset") 
         try:
             values = pd.to_numeric(frame[col]).to_numpy(dtype=float)
         except ValueError:
-            raise FormatError(f"{where}: confound column {key!r} of {name} is not numeric") from None
+            raise FormatError(
+                f"{where}: confound column {key!r} of {name} is not numeric"
+            ) from None
         out[key] = xr.Variable("time", values, attrs={"role": "confound", "source": name})
     return out
 
@@ -731,7 +736,9 @@ def read_parcellated_table(
         raise FormatError(f"{where}: {len(names)} region names for {n_regions} regions")
     names = [str(n) for n in names]
     if len(set(names)) != len(names):
-        raise FormatError(f"{where}: region names repeat: {sorted({n for n in names if names.count(n) > 1})}")
+        raise FormatError(
+            f"{where}: region names repeat: {sorted({n for n in names if names.count(n) > 1})}"
+        )
     bold = xr.DataArray(
         values, dims=("time", "parcel"), coords={"parcel": names}, attrs=dict(_BOLD_ATTRS)
     )

@@ -325,10 +325,14 @@ _ONSET_COLUMNS = ("onset", "start", "tmin", "xmin", "start_time", "begin")
 _OFFSET_COLUMNS = ("offset", "end", "stop", "tmax", "xmax", "end_time")
 
 
-def _column(frame: pd.DataFrame, given: str | None, candidates: Sequence[str], what: str, where: str):
+def _column(
+    frame: pd.DataFrame, given: str | None, candidates: Sequence[str], what: str, where: str
+):
     if given is not None:
         if given not in frame.columns:
-            raise FormatError(f"{where}: no column {given!r} for {what}; columns {list(frame.columns)}")
+            raise FormatError(
+                f"{where}: no column {given!r} for {what}; columns {list(frame.columns)}"
+            )
         return given
     lower = {str(c).strip().lower(): c for c in frame.columns}
     return next((lower[c] for c in candidates if c in lower), None)
@@ -371,15 +375,15 @@ def read_word_timings(
     path = Path(path)
     where = path.name
     try:
-        frame = pd.read_csv(
-            path, sep=None, engine="python", dtype=str, keep_default_na=False
-        )
+        frame = pd.read_csv(path, sep=None, engine="python", dtype=str, keep_default_na=False)
     except Exception as exc:
         raise FormatError(f"{path}: cannot read as a table: {exc}") from exc
     frame.columns = [str(c).strip() for c in frame.columns]
     if trial_type is not None:
         if "trial_type" not in frame.columns:
-            raise FormatError(f"{where}: `trial_type` given but the table has no 'trial_type' column")
+            raise FormatError(
+                f"{where}: `trial_type` given but the table has no 'trial_type' column"
+            )
         frame = frame[frame["trial_type"].str.strip() == trial_type]
     onset_col = _column(frame, onset, _ONSET_COLUMNS, "onsets", where)
     candidates = [c for c in _TEXT_COLUMNS if not (trial_type is not None and c == "trial_type")]

@@ -167,8 +167,10 @@ def read_labels_table(labels: Any, *, where: str = "labels") -> dict[int, str]:
         first = frame.iloc[0].str.strip().str.lower().tolist()
         if any(c in _VALUE_COLUMNS + _NAME_COLUMNS for c in first):
             frame = frame.iloc[1:].set_axis(first, axis=1)
-        elif frame.shape[1] == 2:
-            frame = frame.set_axis(["index", "name"], axis=1)
+        elif frame.shape[1] == 2 and str(frame.iloc[0, 0]).strip().lstrip("-").isdigit():
+            frame = frame.set_axis(["index", "name"], axis=1)  # headerless (value, name)
+        else:
+            frame = frame.iloc[1:].set_axis(first, axis=1)
         labels = frame
     if not isinstance(labels, pd.DataFrame):
         raise TypeError(

@@ -75,11 +75,12 @@ def _shortest(value: Any) -> float:
 
 
 def sniff_nifti(path: Path) -> bool:
-    """Whether ``path`` starts like a NIfTI-1/2 file (also gzipped)."""
+    """Whether ``path`` starts like a NIfTI-1/2 file (also gzipped, whatever its name)."""
     import gzip
 
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rb") as fh:
+    with open(path, "rb") as fh:
+        gzipped = fh.read(2) == b"\x1f\x8b"
+    with (gzip.open if gzipped else open)(path, "rb") as fh:
         head = fh.read(544)
     return head[344:348] in (b"n+1\x00", b"ni1\x00") or head[4:8] == b"n+2\x00"
 

@@ -22,7 +22,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check neurodata tests benchmarks
 	$(BIN)/lint-imports
 
-test: lint
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
+
+test: lint docs
 	MPLBACKEND=Agg HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/pytest -n 2 -q
 
 demo: $(STAMP)

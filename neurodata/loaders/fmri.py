@@ -42,6 +42,7 @@ from ._regions import (
 __all__ = [
     "MASK_STRATEGIES",
     "REDUCTIONS",
+    "attach_confounds",
     "read_labels_table",
     "read_nifti",
     "read_parcellated_table",

@@ -16,6 +16,7 @@ import pandas as pd
 
 from .._compat import require
 from ..errors import FormatError
+from ._tables import read_table
 
 __all__ = ["MASK_STRATEGIES", "REDUCTIONS", "read_labels_table"]
 
@@ -163,12 +164,13 @@ def read_labels_table(labels: Any, *, where: str = "labels") -> dict[int, str]:
         where = path.name
         if not path.is_file():
             raise FormatError(f"{path}: labels table does not exist")
-        frame = pd.read_csv(path, sep=None, engine="python", dtype=str, header=None)
+        frame = read_table(path, dtype=str, header=None, comment="#")
         first = frame.iloc[0].str.strip().str.lower().tolist()
         if any(c in _VALUE_COLUMNS + _NAME_COLUMNS for c in first):
             frame = frame.iloc[1:].set_axis(first, axis=1)
-        elif frame.shape[1] == 2 and str(frame.iloc[0, 0]).strip().lstrip("-").isdigit():
-            frame = frame.set_axis(["index", "name"], axis=1)  # headerless (value, name)
+        elif frame.shape[1] >= 2 and str(frame.iloc[0, 0]).strip().lstrip("-").isdigit():
+            # headerless (value, name, ...), e.g. a FreeSurfer colour LUT
+            frame = frame.iloc[:, :2].set_axis(["index", "name"], axis=1)
         else:
             frame = frame.iloc[1:].set_axis(first, axis=1)
         labels = frame
@@ -245,19 +247,13 @@ def _atlas_index(
     return voxel_labels, present, names
 
 
-def _reduce_sparse(data: np.ndarray, labels: np.ndarray, index: np.ndarray, *, mean: bool):
-    from scipy import sparse
-
-    cols = np.searchsorted(index, labels)
-    keep = (cols < index.size) & (index[np.minimum(cols, index.size - 1)] == labels)
-    rows = np.flatnonzero(keep)
-    weights = sparse.csr_matrix(
-        (np.ones(rows.size), (rows, cols[keep])), shape=(labels.size, index.size)
-    )
-    out = np.asarray(weights.T @ data.T.astype(np.float64)).T  # (time, parcel)
+def _reduce_sums(data: np.ndarray, labels: np.ndarray, index: np.ndarray, *, mean: bool):
+    """Sums (means) per parcel of ``data`` (voxel, time) whose rows are sorted by label."""
+    starts = np.searchsorted(labels, index)
+    out = np.add.reduceat(data, starts, axis=0, dtype=np.float64)  # (parcel, time)
     if mean:
-        out /= np.asarray(weights.sum(axis=0)).ravel()
-    return out
+        out /= np.diff(np.append(starts, labels.size))[:, None]
+    return out.T
 
 
 def _reduce_ndimage(name: str):
@@ -265,15 +261,16 @@ def _reduce_ndimage(name: str):
         from scipy import ndimage
 
         func = getattr(ndimage, name)
-        return np.stack([func(vol, labels=labels, index=index) for vol in data]).astype(float)
+        return np.stack([func(vol, labels=labels, index=index) for vol in data.T]).astype(float)
 
     return reduce
 
 
-#: Reductions of the voxels of each parcel, applied to each volume.
+#: Reductions of the voxels of each parcel, as nilearn/scipy.ndimage define them:
+#: ``f(data (voxel, time) sorted by label, labels (voxel,), index (parcel,)) -> (time, parcel)``.
 REDUCTIONS: Mapping[str, Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = {
-    "mean": lambda d, lab, idx: _reduce_sparse(d, lab, idx, mean=True),
-    "sum": lambda d, lab, idx: _reduce_sparse(d, lab, idx, mean=False),
+    "mean": lambda d, lab, idx: _reduce_sums(d, lab, idx, mean=True),
+    "sum": lambda d, lab, idx: _reduce_sums(d, lab, idx, mean=False),
     "median": _reduce_ndimage("median"),
     "minimum": _reduce_ndimage("minimum"),
     "maximum": _reduce_ndimage("maximum"),

@@ -38,6 +38,7 @@ from ._regions import (
     _pick,
     read_labels_table,
 )
+from ._tables import read_table
 
 __all__ = [
     "MASK_STRATEGIES",
@@ -54,6 +55,9 @@ PathLike = str | os.PathLike
 
 #: Plausible repetition times in seconds; outside this range a header TR is suspect.
 TR_RANGE = (0.05, 30.0)
+
+#: Bytes of voxels (as float64) read at once by eager reads of uncompressed images.
+EAGER_BLOCK_BYTES = 64 * 2**20
 
 _TIME_UNIT_SCALE = {"sec": 1.0, "msec": 1e-3, "usec": 1e-6}
 
@@ -184,15 +188,28 @@ def _chunk_volumes(img, chunks: int | str | None) -> int | None:
 
 
 def _series(img, select: Callable[[np.ndarray], np.ndarray], n_out: int, dtype, step: int | None):
-    """(time, n_out) values: ``select`` maps a (x, y, z, t) block to (t, n_out)."""
+    """(time, n_out) values: ``select`` maps a (x, y, z, t) block to (t, n_out).
+
+    Eager reads of uncompressed files go block by block (memory-mapped), so that
+    the full 4D array is never in memory at once; gzipped files are read whole
+    (each block would decompress the file from its start again).
+    """
     n_times = img.shape[3]
-    if step is None:
-        return select(np.asanyarray(img.dataobj)).astype(dtype, copy=False)
-    import dask
-    import dask.array as da
 
     def block(start: int, stop: int) -> np.ndarray:
         return select(np.asanyarray(img.dataobj[..., start:stop])).astype(dtype, copy=False)
+
+    if step is None:
+        if str(img.get_filename() or "").lower().endswith(".gz"):
+            return block(0, n_times)
+        out = np.empty((n_times, n_out), dtype=dtype)
+        volume = int(np.prod(img.shape[:3])) * 8
+        size = max(1, EAGER_BLOCK_BYTES // volume)
+        for start in range(0, n_times, size):
+            out[start : start + size] = block(start, min(start + size, n_times))
+        return out
+    import dask
+    import dask.array as da
 
     parts = [
         da.from_delayed(
@@ -295,12 +312,12 @@ def read_nifti(
         voxel_labels, index, names = _atlas_index(atlas, labels, img, mask_arr, background, where)
         flat_labels = voxel_labels.ravel()
         inside = np.flatnonzero(np.isin(flat_labels, index))
+        inside = inside[np.argsort(flat_labels[inside], kind="stable")]  # grouped by parcel
         labels_in = flat_labels[inside]
         out_dtype = np.dtype(np.float32) if dtype == np.float32 else np.dtype(np.float64)
 
         def select(block: np.ndarray) -> np.ndarray:
-            data = block.reshape(-1, block.shape[-1])[inside].T
-            return reduce(data, labels_in, index)
+            return reduce(block.reshape(-1, block.shape[-1])[inside], labels_in, index)
 
         values = _series(img, select, index.size, out_dtype, step)
         bold = xr.DataArray(
@@ -350,9 +367,7 @@ def _read_table(obj: Any, what: str) -> pd.DataFrame:
     if not path.is_file():
         raise FormatError(f"{path}: {what} file does not exist")
     try:
-        return pd.read_csv(
-            path, sep=None, engine="python", na_values=["n/a", "NA", "nan", "NaN", ""]
-        )
+        return read_table(path, na_values=["n/a", "NA", "nan", "NaN", ""])
     except Exception as exc:
         raise FormatError(f"{path}: cannot read {what} table: {exc}") from exc
 
@@ -449,11 +464,12 @@ def read_parcellated_table(
     if not (np.isfinite(tr) and tr > 0):
         raise ValueError(f"`tr` must be a positive number of seconds; got {tr!r}")
     try:
-        raw = pd.read_csv(path, sep=None, engine="python", header=None, dtype=str)
+        raw = read_table(path, header=None, dtype=str)
     except Exception as exc:
         raise FormatError(f"{path}: cannot read as a table: {exc}") from exc
     raw = raw.apply(lambda col: col.str.strip()).dropna(axis=1, how="all")
-    header_names = not all(_is_number(v) for v in raw.iloc[0, 1:])
+    first_row = raw.iloc[0, 1:] if raw.shape[1] > 1 else raw.iloc[0]
+    header_names = not all(_is_number(v) for v in first_row)
     column_names = not all(_is_number(v) for v in raw.iloc[1:, 0])
     if orientation == "auto":
         if header_names and not column_names:

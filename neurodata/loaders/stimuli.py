@@ -29,6 +29,7 @@ import xarray as xr
 
 from ..errors import FormatError
 from ..schema import validate, with_provenance
+from ._tables import read_table
 
 __all__ = [
     "SILENCE_MARKERS",
@@ -375,7 +376,7 @@ def read_word_timings(
     path = Path(path)
     where = path.name
     try:
-        frame = pd.read_csv(path, sep=None, engine="python", dtype=str, keep_default_na=False)
+        frame = read_table(path, dtype=str, keep_default_na=False)
     except Exception as exc:
         raise FormatError(f"{path}: cannot read as a table: {exc}") from exc
     frame.columns = [str(c).strip() for c in frame.columns]

@@ -192,6 +192,26 @@ def test_lazy_chunks_equal_eager(bold_path, mask_path):
         fmri.read_nifti(bold_path, chunks=0)
 
 
+@pytest.mark.parametrize("use_atlas", [False, True])
+def test_eager_block_reads_of_uncompressed_files(
+    tmp_path, atlas_path, mask_path, monkeypatch, use_atlas
+):
+    path = write_bold(tmp_path / "plain.nii")
+    options = {"atlas": atlas_path} if use_atlas else {"mask": mask_path}
+    whole = fmri.read_nifti(path, chunks=None, **options)
+    monkeypatch.setattr(fmri, "EAGER_BLOCK_BYTES", int(np.prod(SHAPE)) * 8 * 4)  # 4 volumes
+    blocks = fmri.read_nifti(path, chunks=None, **options)
+    np.testing.assert_array_equal(blocks["bold"].values, whole["bold"].values)
+    masker = (
+        maskers.NiftiLabelsMasker(labels_img=str(atlas_path))
+        if use_atlas
+        else maskers.NiftiMasker(mask_img=str(mask_path))
+    )
+    np.testing.assert_allclose(
+        blocks["bold"].values, _quiet(masker.fit_transform, str(path)), rtol=1e-6
+    )
+
+
 def test_time_coordinate_and_provenance(bold_path):
     ds = nd.load(bold_path)
     np.testing.assert_allclose(ds["time"], np.arange(N_TIMES) * 2.0)
@@ -485,6 +505,14 @@ def test_parcellated_table_without_names(tmp_path, rng):
         nd.load(
             path, format="parcellated-table", tr=2.0, orientation="time-by-region", names=["a", "b"]
         )
+
+
+def test_parcellated_table_with_one_region(tmp_path):
+    path = tmp_path / "one.txt"
+    path.write_text("LIFG\n1.5\n2.5\n3.5\n")
+    ds = nd.load(path, format="parcellated-table", tr=2.0)
+    assert ds["parcel"].values.tolist() == ["LIFG"]
+    np.testing.assert_array_equal(ds["bold"].values[:, 0], [1.5, 2.5, 3.5])
 
 
 def test_parcellated_table_needs_tr(tmp_path):

@@ -248,12 +248,12 @@ def _atlas_index(
 
 
 def _reduce_sums(data: np.ndarray, labels: np.ndarray, index: np.ndarray, *, mean: bool):
-    """Sums (means) per parcel of ``data`` (voxel, time) whose rows are sorted by label."""
+    """Sums (means) per parcel of ``data`` (time, voxel) whose columns are sorted by label."""
     starts = np.searchsorted(labels, index)
-    out = np.add.reduceat(data, starts, axis=0, dtype=np.float64)  # (parcel, time)
+    out = np.add.reduceat(data, starts, axis=1, dtype=np.float64)  # (time, parcel)
     if mean:
-        out /= np.diff(np.append(starts, labels.size))[:, None]
-    return out.T
+        out /= np.diff(np.append(starts, labels.size))
+    return out
 
 
 def _reduce_ndimage(name: str):
@@ -261,13 +261,13 @@ def _reduce_ndimage(name: str):
         from scipy import ndimage
 
         func = getattr(ndimage, name)
-        return np.stack([func(vol, labels=labels, index=index) for vol in data.T]).astype(float)
+        return np.stack([func(vol, labels=labels, index=index) for vol in data]).astype(float)
 
     return reduce
 
 
 #: Reductions of the voxels of each parcel, as nilearn/scipy.ndimage define them:
-#: ``f(data (voxel, time) sorted by label, labels (voxel,), index (parcel,)) -> (time, parcel)``.
+#: ``f(data (time, voxel) with voxels sorted by label, labels (voxel,), index (parcel,)) -> (time, parcel)``.
 REDUCTIONS: Mapping[str, Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = {
     "mean": lambda d, lab, idx: _reduce_sums(d, lab, idx, mean=True),
     "sum": lambda d, lab, idx: _reduce_sums(d, lab, idx, mean=False),

@@ -187,6 +187,11 @@ def _chunk_volumes(img, chunks: int | str | None) -> int | None:
     )
 
 
+def _time_by_voxel(block: np.ndarray) -> np.ndarray:
+    """(x, y, z, t) -> (t, x*y*z) in Fortran voxel order: a view of NIfTI's on-disk layout."""
+    return block.reshape(-1, block.shape[-1], order="F").T
+
+
 def _series(img, select: Callable[[np.ndarray], np.ndarray], n_out: int, dtype, step: int | None):
     """(time, n_out) values: ``select`` maps a (x, y, z, t) block to (t, n_out).
 
@@ -291,14 +296,13 @@ def read_nifti(
         if labels is not None:
             raise ValueError("`labels` names atlas regions; pass `atlas` too")
         mask_arr = _mask_array("background" if mask is None else mask, img, where)
-        flat = np.flatnonzero(mask_arr.ravel())
-        spatial = img.shape[:3]
+        i, j, k = np.nonzero(mask_arr)  # C order of (i, j, k), as nilearn
+        flat = np.ravel_multi_index((i, j, k), img.shape[:3], order="F")
 
         def select(block: np.ndarray) -> np.ndarray:
-            return block.reshape(-1, block.shape[-1])[flat].T
+            return _time_by_voxel(block)[:, flat]
 
         values = _series(img, select, flat.size, dtype, step)
-        i, j, k = np.unravel_index(flat, spatial)
         bold = xr.DataArray(
             values,
             dims=("time", "voxel"),
@@ -310,14 +314,14 @@ def read_nifti(
         reduce = _pick(REDUCTIONS, strategy, "strategy")
         mask_arr = None if mask is None else _mask_array(mask, img, where)
         voxel_labels, index, names = _atlas_index(atlas, labels, img, mask_arr, background, where)
-        flat_labels = voxel_labels.ravel()
+        flat_labels = voxel_labels.ravel(order="F")
         inside = np.flatnonzero(np.isin(flat_labels, index))
         inside = inside[np.argsort(flat_labels[inside], kind="stable")]  # grouped by parcel
         labels_in = flat_labels[inside]
         out_dtype = np.dtype(np.float32) if dtype == np.float32 else np.dtype(np.float64)
 
         def select(block: np.ndarray) -> np.ndarray:
-            return reduce(block.reshape(-1, block.shape[-1])[inside], labels_in, index)
+            return reduce(_time_by_voxel(block)[:, inside], labels_in, index)
 
         values = _series(img, select, index.size, out_dtype, step)
         bold = xr.DataArray(

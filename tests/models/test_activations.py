@@ -408,3 +408,17 @@ def test_alice_all_words_acceptance(shared_data):
     words = _textgrid_words(_alice(shared_data))
     assert words.sizes["word"] == 2127
     _alice_check(words)
+
+
+def test_loaded_model_is_used_as_it_is(tiny_gpt2):
+    model = transformers.AutoModelForCausalLM.from_pretrained(tiny_gpt2, local_files_only=True)
+    tok = transformers.AutoTokenizer.from_pretrained(tiny_gpt2, local_files_only=True)
+    model.train()
+    ds = extract_activations(WORDS, model, tokenizer=tok, progress=False)
+    ref = extract_activations(WORDS, tiny_gpt2, progress=False)
+    np.testing.assert_allclose(ds["activation"].values, ref["activation"].values, atol=TOL)
+    assert model.training and next(model.parameters()).dtype == torch.float32
+    with pytest.raises(ValueError, match="a loaded model is used as it is"):
+        extract_activations(WORDS, model, tokenizer=tok, dtype="bfloat16", progress=False)
+    with pytest.raises(ValueError, match="`tokenizer` is needed"):
+        extract_activations(WORDS, model, progress=False)

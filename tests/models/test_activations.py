@@ -98,6 +98,24 @@ def test_llama_hidden_equals_bare_forward_with_bos(tiny_llama):
     assert diff <= TOL
 
 
+def test_importing_models_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, neurodata.models; print('torch' in sys.modules, 'transformers' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_outputs_follow_the_data_model(tiny_gpt2):
+    from neurodata.schema import validate
+
+    validate(extract_activations(WORDS, tiny_gpt2, progress=False))
+    validate(extract_activations(WORDS, tiny_gpt2, pool="mean", progress=False))
+
+
 def test_token_to_word_mapping(minilm, tiny_gpt2):
     for path in (minilm, tiny_gpt2):
         ds = extract_activations(WORDS, path, progress=False)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .._progress import progress
+from .._progress import progress as _progress_bar
 from ..schema import as_dataarray
 from . import _ridge
 from .encoding_stats import (
@@ -326,7 +326,7 @@ def cross_validated_scores(
     r_fold = np.full((n_folds, n_targets), np.nan)
     r2_fold = np.full((n_folds, n_targets), np.nan)
     alpha = np.full((n_folds, n_targets), np.nan)
-    for k, (train, test) in enumerate(progress_iter(outer, progress)):
+    for k, (train, test) in enumerate(_progress_folds(outer, progress)):
         inner_groups = None if group_arr is None else np.asarray(group_arr)[train]
         inner = check_splits(inner_cv, len(train), inner_groups)
         fit = _ridge.ridge_cv_arrays(
@@ -372,8 +372,8 @@ def cross_validated_scores(
     return ds
 
 
-def progress_iter(items: Sequence[Any], enabled: bool) -> Any:
-    return progress(items, desc="outer folds", enabled=enabled, unit="fold")
+def _progress_folds(items: Sequence[Any], enabled: bool) -> Any:
+    return _progress_bar(items, desc="outer folds", enabled=enabled, unit="fold")
 
 
 # --------------------------------------------------------------------------------------
@@ -413,6 +413,7 @@ def encode(
     cv: Any = 5,
     inner_cv: Any = 5,
     groups: Any = None,
+    baseline: Any = None,
     fit_intercept: bool = True,
     scoring: str = "neg_mse",
     n_permutations: int = 0,
@@ -437,6 +438,11 @@ def encode(
         so they are fitted together (each target of each subject has its own alpha).
     alphas, cv, inner_cv, groups, fit_intercept, scoring, targets_batch, dtype
         As in :func:`cross_validated_scores`.
+    baseline : xarray.DataArray, optional
+        Nuisance / baseline features (``time``[, ``delay``], ``unit``), e.g. word
+        rate and sound power. They are added to every layer's features (one
+        ridge penalty for all), scored alone as ``r_baseline``, and
+        ``gain = r - r_baseline`` is each layer's gain over them.
     n_permutations : int
         If > 0, a block-permutation null of the held-out correlation (see
         :func:`block_permutation_test`) gives ``p_value``.
@@ -451,7 +457,8 @@ def encode(
     xarray.Dataset
         ``r``, ``r2`` (layer, target[, subject]): held-out scores pooled over
         outer folds; ``alpha`` (layer, fold, target[, subject]): chosen alphas;
-        ``p_value`` (layer, target[, subject]) when ``n_permutations > 0``. A
+        ``p_value`` (layer, target[, subject]) when ``n_permutations > 0``;
+        ``r_baseline`` (target[, subject]) and ``gain`` with a ``baseline``. A
         missing ``layer`` dim in ``features`` is kept missing in the output.
     """
     feats = as_dataarray(features, name="features")
@@ -470,23 +477,30 @@ def encode(
     resp, extra = _stack_responses(resp)
     Ya, y_template = _as_matrix(resp, "responses", "target")
     _check_constant(Ya, y_template["target"].values)
+    Xb = None
+    if baseline is not None:
+        Xb, _ = _as_matrix(baseline, "baseline", "feature")
+        if Xb.shape[0] != Ya.shape[0]:
+            raise ValueError(
+                f"baseline and responses must have the same number of samples; got "
+                f"{Xb.shape[0]} and {Ya.shape[0]}"
+            )
+    options = dict(
+        cv=cv,
+        inner_cv=inner_cv,
+        groups=group_arr,
+        fit_intercept=fit_intercept,
+        scoring=scoring,
+        targets_batch=targets_batch,
+        dtype=dtype,
+    )
     results = []
     layers = feats["layer"].values
-    for layer in progress_iter_layers(layers, progress):
-        X = feats.sel(layer=layer)
-        ds = cross_validated_scores(
-            X,
-            Ya,
-            alphas,
-            cv=cv,
-            inner_cv=inner_cv,
-            groups=group_arr,
-            fit_intercept=fit_intercept,
-            scoring=scoring,
-            targets_batch=targets_batch,
-            dtype=dtype,
-            return_predictions=n_permutations > 0,
-        )
+    for layer in _progress_layers(layers, progress):
+        X, _ = _as_matrix(feats.sel(layer=layer), "features", "feature")
+        if Xb is not None:
+            X = np.hstack([X, Xb.astype(X.dtype)])
+        ds = cross_validated_scores(X, Ya, alphas, **options, return_predictions=n_permutations > 0)
         if n_permutations > 0:
             tested = np.isfinite(ds["prediction"].values[:, 0])
             null = block_permutation_test(
@@ -500,6 +514,11 @@ def encode(
             ds = ds.drop_vars("prediction")
         results.append(ds.drop_vars(["r_fold", "r2_fold"]))
     out = xr.concat(results, dim="layer", coords="minimal", compat="override")
+    if Xb is not None:
+        base = cross_validated_scores(Xb, Ya, alphas, **options)
+        out["r_baseline"] = base["r"]
+        out["gain"] = out["r"] - base["r"]
+        out["gain"].attrs["long_name"] = "held-out r of layer + baseline minus r of baseline alone"
     out = out.drop_vars("target").assign_coords(layer=layers)
     out = out.assign_coords({k: v for k, v in y_template.coords.items()})
     rest = [str(d) for d in resp.dims if d not in (r_sample, *extra)]
@@ -518,8 +537,8 @@ def encode(
     return out
 
 
-def progress_iter_layers(layers: Sequence[Hashable], enabled: bool) -> Any:
-    return progress(layers, desc="layers", enabled=enabled, unit="layer")
+def _progress_layers(layers: Sequence[Hashable], enabled: bool) -> Any:
+    return _progress_bar(layers, desc="layers", enabled=enabled, unit="layer")
 
 
 def layer_scores(

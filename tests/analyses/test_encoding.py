@@ -471,3 +471,17 @@ def test_alice_all_zero_subject_is_reported():
     feats, resp = _alice("s33")
     with pytest.raises(ValueError, match="constant over time"):
         enc.encode(feats, resp)
+
+
+def test_encode_reports_gain_over_a_baseline(rng):
+    n = 300
+    rate = rng.standard_normal((n, 1))
+    X = rng.standard_normal((2, n, 6))
+    # the response is driven by the baseline and by layer l1, not by l0
+    y = rate * 1.0 + X[1] @ np.ones((6, 1)) * 0.5 + rng.standard_normal((n, 1))
+    feats = _timeseries(X, ("layer", "time", "unit"), layer=["l0", "l1"])
+    base = _timeseries(rate, ("time", "unit"))
+    ds = enc.encode(feats, _timeseries(y, ("time", "voxel")), baseline=base, cv=4, inner_cv=3)
+    assert float(ds["r_baseline"].item()) > 0.3
+    gain = ds["gain"].squeeze()
+    assert float(gain.sel(layer="l1")) > 0.2 and abs(float(gain.sel(layer="l0"))) < 0.05

@@ -414,6 +414,7 @@ def encode(
     inner_cv: Any = 5,
     groups: Any = None,
     baseline: Any = None,
+    cross_subject: bool = False,
     fit_intercept: bool = True,
     scoring: str = "neg_mse",
     n_permutations: int = 0,
@@ -443,6 +444,10 @@ def encode(
         rate and sound power. They are added to every layer's features (one
         ridge penalty for all), scored alone as ``r_baseline``, and
         ``gain = r - r_baseline`` is each layer's gain over them.
+    cross_subject : bool
+        Train on the mean response of the *other* subjects and test on each
+        subject's own (held-out times, leave-one-subject-out): scores that no
+        subject-specific noise can inflate. Needs a ``subject`` dim.
     n_permutations : int
         If > 0, a block-permutation null of the held-out correlation (see
         :func:`block_permutation_test`) gives ``p_value``.
@@ -494,28 +499,27 @@ def encode(
         targets_batch=targets_batch,
         dtype=dtype,
     )
+    Yfit = Ya
+    if cross_subject:
+        if "subject" not in resp.dims or resp.sizes["subject"] < 2:
+            raise ValueError(
+                "`cross_subject=True` needs responses with a 'subject' dim of size >= 2"
+            )
+        others = (resp.sum("subject") - resp) / (resp.sizes["subject"] - 1)
+        Yfit, _ = _as_matrix(others, "responses", "target")
+    null = dict(n_permutations=n_permutations, block=block, seed=seed)
     results = []
     layers = feats["layer"].values
     for layer in _progress_layers(layers, progress):
         X, _ = _as_matrix(feats.sel(layer=layer), "features", "feature")
         if Xb is not None:
             X = np.hstack([X, Xb.astype(X.dtype)])
-        ds = cross_validated_scores(X, Ya, alphas, **options, return_predictions=n_permutations > 0)
-        if n_permutations > 0:
-            tested = np.isfinite(ds["prediction"].values[:, 0])
-            null = block_permutation_test(
-                Ya[tested],
-                ds["prediction"].values[tested],
-                n_permutations=n_permutations,
-                block=block,
-                seed=seed,
-            )
-            ds["p_value"] = ("target", null["p_value"])
-            ds = ds.drop_vars("prediction")
-        results.append(ds.drop_vars(["r_fold", "r2_fold"]))
+        results.append(_fit_and_score(X, Yfit, Ya, alphas, options, **null))
     out = xr.concat(results, dim="layer", coords="minimal", compat="override")
     if Xb is not None:
-        base = cross_validated_scores(Xb, Ya, alphas, **options)
+        base = _fit_and_score(
+            Xb, Yfit, Ya, alphas, options, n_permutations=0, block=block, seed=seed
+        )
         out["r_baseline"] = base["r"]
         out["gain"] = out["r"] - base["r"]
         out["gain"].attrs["long_name"] = "held-out r of layer + baseline minus r of baseline alone"
@@ -535,6 +539,37 @@ def encode(
         target_dim=rest[0] if len(rest) == 1 else "target",
     )
     return out
+
+
+def _fit_and_score(
+    X: np.ndarray,
+    Yfit: np.ndarray,
+    Yeval: np.ndarray,
+    alphas: Any,
+    options: dict,
+    *,
+    n_permutations: int,
+    block: int,
+    seed: int,
+) -> xr.Dataset:
+    """Nested-CV scores of a model fitted on ``Yfit`` and evaluated on ``Yeval``."""
+    cross = Yfit is not Yeval
+    ds = cross_validated_scores(
+        X, Yfit, alphas, **options, return_predictions=cross or n_permutations > 0
+    )
+    ds = ds.drop_vars(["r_fold", "r2_fold"])
+    if not (cross or n_permutations > 0):
+        return ds
+    pred = ds["prediction"].values
+    tested = np.isfinite(pred[:, 0])
+    y, p = Yeval[tested].astype(pred.dtype), pred[tested]
+    if cross:
+        ds["r"] = ("target", _ridge.pearson_r(y, p))
+        ds["r2"] = ("target", _ridge.r2(y, p))
+    if n_permutations > 0:
+        test = block_permutation_test(y, p, n_permutations=n_permutations, block=block, seed=seed)
+        ds["p_value"] = ("target", test["p_value"])
+    return ds.drop_vars("prediction")
 
 
 def _progress_layers(layers: Sequence[Hashable], enabled: bool) -> Any:

@@ -485,3 +485,22 @@ def test_encode_reports_gain_over_a_baseline(rng):
     assert float(ds["r_baseline"].item()) > 0.3
     gain = ds["gain"].squeeze()
     assert float(gain.sel(layer="l1")) > 0.2 and abs(float(gain.sel(layer="l0"))) < 0.05
+
+
+def test_cross_subject_training_scores_the_held_out_subject(rng):
+    n = 300
+    X = rng.standard_normal((n, 6))
+    shared = X @ rng.standard_normal((6, 2))
+    Y = np.stack([shared + rng.standard_normal((n, 2)) for _ in range(3)])
+    Y[2, :, 1] = rng.standard_normal(n)  # subject 3 does not follow the stimulus in parcel b
+    feats = _timeseries(X, ("time", "unit"))
+    resp = _timeseries(
+        Y, ("subject", "time", "parcel"), subject=["s1", "s2", "s3"], parcel=["a", "b"]
+    )
+    within = enc.encode(feats, resp, cv=4, inner_cv=3)
+    across = enc.encode(feats, resp, cv=4, inner_cv=3, cross_subject=True)
+    assert across["r"].dims == within["r"].dims
+    assert float(across["r"].sel(subject="s3", target="b")) < 0.15
+    assert float(across["r"].sel(subject="s1", target="a")) > 0.5
+    with pytest.raises(ValueError, match="needs responses with a 'subject' dim"):
+        enc.encode(feats, resp.isel(subject=0), cross_subject=True)

@@ -79,12 +79,21 @@ def _brute_force(X, Y, alphas, splits, fit_intercept):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_ridge_cv_matches_sklearn_brute_force(rng, dtype):
-    X, Y = _problem(rng, n=200, p=25, t=60)
+@pytest.mark.parametrize(
+    ("shape", "cv"),
+    [
+        ((200, 25), ContiguousKFold(4, gap=3)),
+        ((200, 25), 2),
+        ((90, 120), ContiguousKFold(3, gap=2)),
+    ],
+    ids=["primal-gap", "primal-2fold", "dual-gap"],
+)
+def test_ridge_cv_matches_sklearn_brute_force(rng, dtype, shape, cv):
+    X, Y = _problem(rng, n=shape[0], p=shape[1], t=60)
     X64, Y64 = X.astype(float), Y.astype(float)
-    splits = list(ContiguousKFold(4, gap=3).split(X))
+    splits = check_splits(cv, shape[0])
     chosen, coef, intercept = _brute_force(X64, Y64, ALPHAS, splits, True)
-    ours = enc.ridge_cv(X, Y, ALPHAS, cv=splits, dtype=dtype)
+    ours = enc.ridge_cv(X, Y, ALPHAS, cv=cv, dtype=dtype)
     assert np.mean(ours["best_alpha"].values == chosen) >= 0.999
     scale = np.abs(coef).max()
     np.testing.assert_allclose(ours["coef"], coef, atol=1e-3 * scale)

@@ -26,6 +26,17 @@ import xarray as xr
 from .._progress import progress as _progress_bar
 from ..schema import as_dataarray
 from . import _ridge
+from ._encoding_inputs import (
+    _as_matrix,
+    _check_constant,
+    _check_pair,
+    _column_array,
+    _dtype,
+    _groups,
+    _pick_score,
+    _sample_dim,
+    _stack_responses,
+)
 from .encoding_stats import (
     block_permutation_test,
     drift_basis,
@@ -55,8 +66,6 @@ __all__ = [
 #: Default alpha grid: 10^-1 ... 10^7, 9 values (a wide grid for z-scored features).
 DEFAULT_ALPHAS: tuple[float, ...] = tuple(float(a) for a in np.logspace(-1, 7, 9))
 
-_SAMPLE_DIMS = ("time", "sample")
-
 
 def __getattr__(name: str) -> Any:
     # the estimator imports scikit-learn: load it only when asked for
@@ -65,103 +74,6 @@ def __getattr__(name: str) -> Any:
 
         return RidgeEncoder
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-# --------------------------------------------------------------------------------------
-# coercion of inputs: arrays or labelled data -> (samples, columns) matrices
-# --------------------------------------------------------------------------------------
-
-
-def _sample_dim(da: xr.DataArray, what: str) -> str:
-    for dim in _SAMPLE_DIMS:
-        if dim in da.dims:
-            return dim
-    raise ValueError(
-        f"{what}: expected a sample dim {list(_SAMPLE_DIMS)}; got dims {tuple(map(str, da.dims))}"
-    )
-
-
-def _as_matrix(obj: Any, what: str, column_dim: str) -> tuple[np.ndarray, xr.DataArray | None]:
-    """2-D (samples, columns) array and, for labelled input, the column template.
-
-    The template is a 1-d DataArray along ``column_dim`` carrying the input's
-    coordinates (stacked into a MultiIndex when several dims make the columns).
-    """
-    if isinstance(obj, xr.DataArray | xr.Dataset):
-        da = as_dataarray(obj, name=what)
-        sample = _sample_dim(da, what)
-        others = [str(d) for d in da.dims if d != sample]
-        if not others:
-            da = da.expand_dims({column_dim: 1}, axis=-1)
-        elif len(others) == 1:
-            if others[0] != column_dim:
-                da = da.rename({others[0]: column_dim})
-        else:
-            da = da.stack({column_dim: others})
-        da = da.transpose(sample, column_dim)
-        template = da.isel({sample: 0}, drop=True)
-        template = template.drop_vars([c for c in template.coords if sample in da[c].dims])
-        return np.asarray(da.values), template
-    arr = np.asarray(obj)
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2:
-        raise ValueError(
-            f"{what}: expected a 2-d array (samples, {column_dim}s); got shape {arr.shape}"
-        )
-    if not np.issubdtype(arr.dtype, np.number):
-        raise ValueError(f"{what}: expected numbers; got dtype {arr.dtype}")
-    return arr, None
-
-
-def _column_array(
-    values: np.ndarray,
-    template: xr.DataArray | None,
-    dim: str,
-    lead: Sequence[str] = (),
-    lead_coords: dict | None = None,
-) -> xr.DataArray:
-    dims = (*lead, dim)
-    if template is None:
-        coords = {dim: np.arange(values.shape[-1])}
-    else:
-        coords = {k: v for k, v in template.coords.items()}
-    coords.update(lead_coords or {})
-    return xr.DataArray(values, dims=dims, coords=coords)
-
-
-def _groups(groups: Any, *objs: Any) -> Any:
-    """A coordinate name (e.g. "run") is looked up on the labelled inputs."""
-    if isinstance(groups, str):
-        for obj in objs:
-            if isinstance(obj, xr.DataArray | xr.Dataset) and groups in obj.coords:
-                return np.asarray(obj.coords[groups].values)
-        raise ValueError(f"`groups`: no coordinate {groups!r} on the inputs")
-    return groups
-
-
-def _check_pair(X: np.ndarray, Y: np.ndarray) -> None:
-    if X.shape[0] != Y.shape[0]:
-        raise ValueError(
-            f"features and responses must have the same number of samples; got {X.shape[0]} and "
-            f"{Y.shape[0]}"
-        )
-    for name, arr in (("features", X), ("responses", Y)):
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name}: hold NaN or infinite values; expected finite numbers")
-
-
-def _dtype(dtype: Any) -> np.dtype:
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"`dtype` must be one of ['float32', 'float64']; got {str(dtype)!r}")
-    return dtype
-
-
-def _pick_score(scoring: str) -> str:
-    if scoring not in _ridge.SCORES:
-        raise ValueError(f"`scoring` must be one of {sorted(_ridge.SCORES)}; got {scoring!r}")
-    return scoring
 
 
 # --------------------------------------------------------------------------------------
@@ -379,30 +291,6 @@ def _progress_folds(items: Sequence[Any], enabled: bool) -> Any:
 # --------------------------------------------------------------------------------------
 # layer-wise encoding on labelled data
 # --------------------------------------------------------------------------------------
-
-
-def _stack_responses(responses: xr.DataArray) -> tuple[xr.DataArray, list[str]]:
-    """(time, target) with ``subject`` kept apart: returns the 2-D array and extra dims."""
-    sample = _sample_dim(responses, "responses")
-    extra = [d for d in ("subject",) if d in responses.dims]
-    targets = [str(d) for d in responses.dims if d != sample and d not in extra]
-    if not targets:
-        raise ValueError(
-            f"responses: expected dims ({sample!r}, <target dim>[, 'subject']); got "
-            f"{tuple(map(str, responses.dims))}"
-        )
-    return responses, extra
-
-
-def _check_constant(Y: np.ndarray, labels: Any) -> None:
-    constant = np.ptp(Y, axis=0) == 0
-    if constant.any():
-        bad = np.asarray(labels)[constant][:6].tolist()
-        raise ValueError(
-            f"responses: {int(constant.sum())} target(s) are constant over time (e.g. {bad}); "
-            "a constant time course cannot be scored (all-zero data of an excluded subject?); "
-            "drop them before encoding"
-        )
 
 
 def encode(

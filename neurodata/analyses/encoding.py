@@ -526,12 +526,13 @@ def brain_score(
     """
     if dim not in scores.dims:
         raise ValueError(f"scores: no {dim!r} dim to take the best of; got dims {scores.dims}")
-    filled = scores.fillna(-np.inf)
-    best = filled.argmax(dim)
+    best = scores.fillna(-np.inf).argmax(dim)
     out = xr.Dataset(
-        {"best_layer": scores[dim][best].drop_vars(dim), "score": scores.isel({dim: best})}
+        {
+            "best_layer": scores[dim][best].drop_vars(dim),
+            "score": scores.isel({dim: best}).drop_vars(dim),
+        }
     )
-    out["score"] = out["score"].drop_vars(dim, errors="ignore")
     if ceiling is not None:
         target_dim = scores.attrs.get("target_dim")
         if target_dim and target_dim in ceiling.dims and "target" in scores.dims:

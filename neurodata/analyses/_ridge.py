@@ -86,6 +86,23 @@ class _Basis:
     centred: bool  # whether an intercept is fitted (targets centred on training means)
 
 
+def _eigh(G: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric eigen-decomposition, single-threaded for matrices up to 2048.
+
+    LAPACK's multi-threaded tridiagonal reduction is memory-bound: on a busy
+    machine it is 10-20x slower than one thread for a (768, 768) Gram matrix
+    (measured: 6.6 s vs 0.34 s), while the gain on an idle one is small.
+    """
+    if G.shape[0] > 2048:
+        return np.linalg.eigh(G)
+    try:
+        from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
+    except ImportError:  # pragma: no cover
+        return np.linalg.eigh(G)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return np.linalg.eigh(G)
+
+
 def _decompose(
     X64: np.ndarray,
     train: np.ndarray,
@@ -114,7 +131,7 @@ def _decompose(
         if fit_intercept:
             Xtr = Xtr - mean_x
         G = Xtr @ Xtr.T if dual else Xtr.T @ Xtr
-    eigvals, vectors = np.linalg.eigh(G)
+    eigvals, vectors = _eigh(G)
     eigvals = np.clip(eigvals, 0.0, None)
     ones_proj = vectors.sum(0) if dual else None
     W = None

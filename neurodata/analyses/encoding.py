@@ -23,9 +23,20 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .._progress import progress
+from .._progress import progress as _progress_bar
 from ..schema import as_dataarray
 from . import _ridge
+from ._encoding_inputs import (
+    _as_matrix,
+    _check_constant,
+    _check_pair,
+    _column_array,
+    _dtype,
+    _groups,
+    _pick_score,
+    _sample_dim,
+    _stack_responses,
+)
 from .encoding_stats import (
     block_permutation_test,
     drift_basis,
@@ -55,8 +66,6 @@ __all__ = [
 #: Default alpha grid: 10^-1 ... 10^7, 9 values (a wide grid for z-scored features).
 DEFAULT_ALPHAS: tuple[float, ...] = tuple(float(a) for a in np.logspace(-1, 7, 9))
 
-_SAMPLE_DIMS = ("time", "sample")
-
 
 def __getattr__(name: str) -> Any:
     # the estimator imports scikit-learn: load it only when asked for
@@ -65,103 +74,6 @@ def __getattr__(name: str) -> Any:
 
         return RidgeEncoder
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-# --------------------------------------------------------------------------------------
-# coercion of inputs: arrays or labelled data -> (samples, columns) matrices
-# --------------------------------------------------------------------------------------
-
-
-def _sample_dim(da: xr.DataArray, what: str) -> str:
-    for dim in _SAMPLE_DIMS:
-        if dim in da.dims:
-            return dim
-    raise ValueError(
-        f"{what}: expected a sample dim {list(_SAMPLE_DIMS)}; got dims {tuple(map(str, da.dims))}"
-    )
-
-
-def _as_matrix(obj: Any, what: str, column_dim: str) -> tuple[np.ndarray, xr.DataArray | None]:
-    """2-D (samples, columns) array and, for labelled input, the column template.
-
-    The template is a 1-d DataArray along ``column_dim`` carrying the input's
-    coordinates (stacked into a MultiIndex when several dims make the columns).
-    """
-    if isinstance(obj, xr.DataArray | xr.Dataset):
-        da = as_dataarray(obj, name=what)
-        sample = _sample_dim(da, what)
-        others = [str(d) for d in da.dims if d != sample]
-        if not others:
-            da = da.expand_dims({column_dim: 1}, axis=-1)
-        elif len(others) == 1:
-            if others[0] != column_dim:
-                da = da.rename({others[0]: column_dim})
-        else:
-            da = da.stack({column_dim: others})
-        da = da.transpose(sample, column_dim)
-        template = da.isel({sample: 0}, drop=True)
-        template = template.drop_vars([c for c in template.coords if sample in da[c].dims])
-        return np.asarray(da.values), template
-    arr = np.asarray(obj)
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2:
-        raise ValueError(
-            f"{what}: expected a 2-d array (samples, {column_dim}s); got shape {arr.shape}"
-        )
-    if not np.issubdtype(arr.dtype, np.number):
-        raise ValueError(f"{what}: expected numbers; got dtype {arr.dtype}")
-    return arr, None
-
-
-def _column_array(
-    values: np.ndarray,
-    template: xr.DataArray | None,
-    dim: str,
-    lead: Sequence[str] = (),
-    lead_coords: dict | None = None,
-) -> xr.DataArray:
-    dims = (*lead, dim)
-    if template is None:
-        coords = {dim: np.arange(values.shape[-1])}
-    else:
-        coords = {k: v for k, v in template.coords.items()}
-    coords.update(lead_coords or {})
-    return xr.DataArray(values, dims=dims, coords=coords)
-
-
-def _groups(groups: Any, *objs: Any) -> Any:
-    """A coordinate name (e.g. "run") is looked up on the labelled inputs."""
-    if isinstance(groups, str):
-        for obj in objs:
-            if isinstance(obj, xr.DataArray | xr.Dataset) and groups in obj.coords:
-                return np.asarray(obj.coords[groups].values)
-        raise ValueError(f"`groups`: no coordinate {groups!r} on the inputs")
-    return groups
-
-
-def _check_pair(X: np.ndarray, Y: np.ndarray) -> None:
-    if X.shape[0] != Y.shape[0]:
-        raise ValueError(
-            f"features and responses must have the same number of samples; got {X.shape[0]} and "
-            f"{Y.shape[0]}"
-        )
-    for name, arr in (("features", X), ("responses", Y)):
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name}: hold NaN or infinite values; expected finite numbers")
-
-
-def _dtype(dtype: Any) -> np.dtype:
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"`dtype` must be one of ['float32', 'float64']; got {str(dtype)!r}")
-    return dtype
-
-
-def _pick_score(scoring: str) -> str:
-    if scoring not in _ridge.SCORES:
-        raise ValueError(f"`scoring` must be one of {sorted(_ridge.SCORES)}; got {scoring!r}")
-    return scoring
 
 
 # --------------------------------------------------------------------------------------
@@ -326,7 +238,7 @@ def cross_validated_scores(
     r_fold = np.full((n_folds, n_targets), np.nan)
     r2_fold = np.full((n_folds, n_targets), np.nan)
     alpha = np.full((n_folds, n_targets), np.nan)
-    for k, (train, test) in enumerate(progress_iter(outer, progress)):
+    for k, (train, test) in enumerate(_progress_folds(outer, progress)):
         inner_groups = None if group_arr is None else np.asarray(group_arr)[train]
         inner = check_splits(inner_cv, len(train), inner_groups)
         fit = _ridge.ridge_cv_arrays(
@@ -372,37 +284,13 @@ def cross_validated_scores(
     return ds
 
 
-def progress_iter(items: Sequence[Any], enabled: bool) -> Any:
-    return progress(items, desc="outer folds", enabled=enabled, unit="fold")
+def _progress_folds(items: Sequence[Any], enabled: bool) -> Any:
+    return _progress_bar(items, desc="outer folds", enabled=enabled, unit="fold")
 
 
 # --------------------------------------------------------------------------------------
 # layer-wise encoding on labelled data
 # --------------------------------------------------------------------------------------
-
-
-def _stack_responses(responses: xr.DataArray) -> tuple[xr.DataArray, list[str]]:
-    """(time, target) with ``subject`` kept apart: returns the 2-D array and extra dims."""
-    sample = _sample_dim(responses, "responses")
-    extra = [d for d in ("subject",) if d in responses.dims]
-    targets = [str(d) for d in responses.dims if d != sample and d not in extra]
-    if not targets:
-        raise ValueError(
-            f"responses: expected dims ({sample!r}, <target dim>[, 'subject']); got "
-            f"{tuple(map(str, responses.dims))}"
-        )
-    return responses, extra
-
-
-def _check_constant(Y: np.ndarray, labels: Any) -> None:
-    constant = np.ptp(Y, axis=0) == 0
-    if constant.any():
-        bad = np.asarray(labels)[constant][:6].tolist()
-        raise ValueError(
-            f"responses: {int(constant.sum())} target(s) are constant over time (e.g. {bad}); "
-            "a constant time course cannot be scored (all-zero data of an excluded subject?); "
-            "drop them before encoding"
-        )
 
 
 def encode(
@@ -413,6 +301,8 @@ def encode(
     cv: Any = 5,
     inner_cv: Any = 5,
     groups: Any = None,
+    baseline: Any = None,
+    cross_subject: bool = False,
     fit_intercept: bool = True,
     scoring: str = "neg_mse",
     n_permutations: int = 0,
@@ -437,6 +327,15 @@ def encode(
         so they are fitted together (each target of each subject has its own alpha).
     alphas, cv, inner_cv, groups, fit_intercept, scoring, targets_batch, dtype
         As in :func:`cross_validated_scores`.
+    baseline : xarray.DataArray, optional
+        Nuisance / baseline features (``time``[, ``delay``], ``unit``), e.g. word
+        rate and sound power. They are added to every layer's features (one
+        ridge penalty for all), scored alone as ``r_baseline``, and
+        ``gain = r - r_baseline`` is each layer's gain over them.
+    cross_subject : bool
+        Train on the mean response of the *other* subjects and test on each
+        subject's own (held-out times, leave-one-subject-out): scores that no
+        subject-specific noise can inflate. Needs a ``subject`` dim.
     n_permutations : int
         If > 0, a block-permutation null of the held-out correlation (see
         :func:`block_permutation_test`) gives ``p_value``.
@@ -451,7 +350,8 @@ def encode(
     xarray.Dataset
         ``r``, ``r2`` (layer, target[, subject]): held-out scores pooled over
         outer folds; ``alpha`` (layer, fold, target[, subject]): chosen alphas;
-        ``p_value`` (layer, target[, subject]) when ``n_permutations > 0``. A
+        ``p_value`` (layer, target[, subject]) when ``n_permutations > 0``;
+        ``r_baseline`` (target[, subject]) and ``gain`` with a ``baseline``. A
         missing ``layer`` dim in ``features`` is kept missing in the output.
     """
     feats = as_dataarray(features, name="features")
@@ -470,36 +370,47 @@ def encode(
     resp, extra = _stack_responses(resp)
     Ya, y_template = _as_matrix(resp, "responses", "target")
     _check_constant(Ya, y_template["target"].values)
+    Xb = None
+    if baseline is not None:
+        Xb, _ = _as_matrix(baseline, "baseline", "feature")
+        if Xb.shape[0] != Ya.shape[0]:
+            raise ValueError(
+                f"baseline and responses must have the same number of samples; got "
+                f"{Xb.shape[0]} and {Ya.shape[0]}"
+            )
+    options = dict(
+        cv=cv,
+        inner_cv=inner_cv,
+        groups=group_arr,
+        fit_intercept=fit_intercept,
+        scoring=scoring,
+        targets_batch=targets_batch,
+        dtype=dtype,
+    )
+    Yfit = Ya
+    if cross_subject:
+        if "subject" not in resp.dims or resp.sizes["subject"] < 2:
+            raise ValueError(
+                "`cross_subject=True` needs responses with a 'subject' dim of size >= 2"
+            )
+        others = (resp.sum("subject") - resp) / (resp.sizes["subject"] - 1)
+        Yfit, _ = _as_matrix(others, "responses", "target")
+    null = dict(n_permutations=n_permutations, block=block, seed=seed)
     results = []
     layers = feats["layer"].values
-    for layer in progress_iter_layers(layers, progress):
-        X = feats.sel(layer=layer)
-        ds = cross_validated_scores(
-            X,
-            Ya,
-            alphas,
-            cv=cv,
-            inner_cv=inner_cv,
-            groups=group_arr,
-            fit_intercept=fit_intercept,
-            scoring=scoring,
-            targets_batch=targets_batch,
-            dtype=dtype,
-            return_predictions=n_permutations > 0,
-        )
-        if n_permutations > 0:
-            tested = np.isfinite(ds["prediction"].values[:, 0])
-            null = block_permutation_test(
-                Ya[tested],
-                ds["prediction"].values[tested],
-                n_permutations=n_permutations,
-                block=block,
-                seed=seed,
-            )
-            ds["p_value"] = ("target", null["p_value"])
-            ds = ds.drop_vars("prediction")
-        results.append(ds.drop_vars(["r_fold", "r2_fold"]))
+    for layer in _progress_layers(layers, progress):
+        X, _ = _as_matrix(feats.sel(layer=layer), "features", "feature")
+        if Xb is not None:
+            X = np.hstack([X, Xb.astype(X.dtype)])
+        results.append(_fit_and_score(X, Yfit, Ya, alphas, options, **null))
     out = xr.concat(results, dim="layer", coords="minimal", compat="override")
+    if Xb is not None:
+        base = _fit_and_score(
+            Xb, Yfit, Ya, alphas, options, n_permutations=0, block=block, seed=seed
+        )
+        out["r_baseline"] = base["r"]
+        out["gain"] = out["r"] - base["r"]
+        out["gain"].attrs["long_name"] = "held-out r of layer + baseline minus r of baseline alone"
     out = out.drop_vars("target").assign_coords(layer=layers)
     out = out.assign_coords({k: v for k, v in y_template.coords.items()})
     rest = [str(d) for d in resp.dims if d not in (r_sample, *extra)]
@@ -518,8 +429,39 @@ def encode(
     return out
 
 
-def progress_iter_layers(layers: Sequence[Hashable], enabled: bool) -> Any:
-    return progress(layers, desc="layers", enabled=enabled, unit="layer")
+def _fit_and_score(
+    X: np.ndarray,
+    Yfit: np.ndarray,
+    Yeval: np.ndarray,
+    alphas: Any,
+    options: dict,
+    *,
+    n_permutations: int,
+    block: int,
+    seed: int,
+) -> xr.Dataset:
+    """Nested-CV scores of a model fitted on ``Yfit`` and evaluated on ``Yeval``."""
+    cross = Yfit is not Yeval
+    ds = cross_validated_scores(
+        X, Yfit, alphas, **options, return_predictions=cross or n_permutations > 0
+    )
+    ds = ds.drop_vars(["r_fold", "r2_fold"])
+    if not (cross or n_permutations > 0):
+        return ds
+    pred = ds["prediction"].values
+    tested = np.isfinite(pred[:, 0])
+    y, p = Yeval[tested].astype(pred.dtype), pred[tested]
+    if cross:
+        ds["r"] = ("target", _ridge.pearson_r(y, p))
+        ds["r2"] = ("target", _ridge.r2(y, p))
+    if n_permutations > 0:
+        test = block_permutation_test(y, p, n_permutations=n_permutations, block=block, seed=seed)
+        ds["p_value"] = ("target", test["p_value"])
+    return ds.drop_vars("prediction")
+
+
+def _progress_layers(layers: Sequence[Hashable], enabled: bool) -> Any:
+    return _progress_bar(layers, desc="layers", enabled=enabled, unit="layer")
 
 
 def layer_scores(
@@ -584,12 +526,13 @@ def brain_score(
     """
     if dim not in scores.dims:
         raise ValueError(f"scores: no {dim!r} dim to take the best of; got dims {scores.dims}")
-    filled = scores.fillna(-np.inf)
-    best = filled.argmax(dim)
+    best = scores.fillna(-np.inf).argmax(dim)
     out = xr.Dataset(
-        {"best_layer": scores[dim][best].drop_vars(dim), "score": scores.isel({dim: best})}
+        {
+            "best_layer": scores[dim][best].drop_vars(dim),
+            "score": scores.isel({dim: best}).drop_vars(dim),
+        }
     )
-    out["score"] = out["score"].drop_vars(dim, errors="ignore")
     if ceiling is not None:
         target_dim = scores.attrs.get("target_dim")
         if target_dim and target_dim in ceiling.dims and "target" in scores.dims:

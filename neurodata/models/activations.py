@@ -300,7 +300,7 @@ def extract_activations(
     stride: int | None = None,
     batch_size: int = 32,
     device: str = "cpu",
-    dtype: Any = "float32",
+    dtype: Any = None,
     tokenizer: Any = None,
     revision: str | None = None,
     download: bool = False,
@@ -338,10 +338,12 @@ def extract_activations(
     batch_size : int
         Windows per forward pass (memory knob).
     device : str
-        ``"cpu"`` (default), ``"cuda"``, ``"cuda:1"``, or ``"auto"``.
-    dtype : str or torch.dtype
+        ``"cpu"`` (default), ``"cuda"``, ``"cuda:1"``, or ``"auto"`` (ignored for a
+        loaded model, which runs where it is).
+    dtype : str or torch.dtype, optional
         Weights and compute dtype: ``"float32"`` (default), ``"bfloat16"``,
-        ``"float16"``; activations are returned as float32.
+        ``"float16"``; activations are returned as float32. A loaded model is
+        used as it is (its dtype and device).
     tokenizer : str, os.PathLike or tokenizer, optional
         Overrides the model folder's tokenizer (needed with a loaded model).
     revision : str, optional
@@ -378,15 +380,20 @@ def extract_activations(
     if stride is not None and (not isinstance(stride, int | np.integer) or stride < 1):
         raise ValueError(f"`stride` must be a positive integer; got {stride!r}")
     words = as_words(stimulus)
-    device = _device(device)
-    torch_dtype = _dtype(dtype)
-    dtype_name = str(torch_dtype).replace("torch.", "")
-
     loaded = None
     if isinstance(model, str | os.PathLike):
+        device = _device(device)
+        torch_dtype = _dtype("float32" if dtype is None else dtype)
         ref = _hf.resolve_model(model, revision=revision, download=download)
     else:
         loaded = model
+        param = next(model.parameters())
+        device, torch_dtype = str(param.device), param.dtype
+        if dtype is not None and _dtype(dtype) != torch_dtype:
+            raise ValueError(
+                f"`dtype`={dtype!r} differs from the loaded model's {torch_dtype}; a loaded model "
+                "is used as it is (cast it with model.to(dtype) first, or omit `dtype`)"
+            )
         ref = ModelRef(
             name=str(getattr(model, "name_or_path", "") or type(model).__name__),
             path=None,
@@ -395,6 +402,7 @@ def extract_activations(
         if tokenizer is None:
             raise ValueError("`tokenizer` is needed when `model` is a loaded model object")
 
+    dtype_name = str(torch_dtype).replace("torch.", "")
     store = None
     if cache is not None:
         if loaded is not None:
@@ -421,9 +429,11 @@ def extract_activations(
 
     if loaded is None:
         base, tok = _hf.load_model(ref, dtype=torch_dtype, device=device)
+        was_training = False
     else:
-        base = loaded.base_model.to(device=device, dtype=torch_dtype).eval()
-        tok = None
+        base, tok = loaded.base_model, None
+        was_training = base.training
+        base.eval()
     if tokenizer is not None:
         tok = _load_tokenizer(tokenizer)
     is_causal = _is_causal(base.config) if causal is None else bool(causal)
@@ -449,18 +459,21 @@ def extract_activations(
             "lower `context` or `stride`"
         )
     pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
-    values, names = _run(
-        base,
-        ids,
-        windows,
-        affixes,
-        kind=kind,
-        batch_size=int(batch_size),
-        device=device,
-        pad_id=int(pad_id),
-        show=progress,
-        desc=f"{ref.name} {kind}",
-    )
+    try:
+        values, names = _run(
+            base,
+            ids,
+            windows,
+            affixes,
+            kind=kind,
+            batch_size=int(batch_size),
+            device=device,
+            pad_id=int(pad_id),
+            show=progress,
+            desc=f"{ref.name} {kind}",
+        )
+    finally:
+        base.train(was_training)
     tokens = xr.Dataset(
         {"activation": (("layer", "token", "unit"), values)},
         coords={

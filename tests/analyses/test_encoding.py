@@ -79,12 +79,21 @@ def _brute_force(X, Y, alphas, splits, fit_intercept):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_ridge_cv_matches_sklearn_brute_force(rng, dtype):
-    X, Y = _problem(rng, n=200, p=25, t=60)
+@pytest.mark.parametrize(
+    ("shape", "cv"),
+    [
+        ((200, 25), ContiguousKFold(4, gap=3)),
+        ((200, 25), 2),
+        ((90, 120), ContiguousKFold(3, gap=2)),
+    ],
+    ids=["primal-gap", "primal-2fold", "dual-gap"],
+)
+def test_ridge_cv_matches_sklearn_brute_force(rng, dtype, shape, cv):
+    X, Y = _problem(rng, n=shape[0], p=shape[1], t=60)
     X64, Y64 = X.astype(float), Y.astype(float)
-    splits = list(ContiguousKFold(4, gap=3).split(X))
+    splits = check_splits(cv, shape[0])
     chosen, coef, intercept = _brute_force(X64, Y64, ALPHAS, splits, True)
-    ours = enc.ridge_cv(X, Y, ALPHAS, cv=splits, dtype=dtype)
+    ours = enc.ridge_cv(X, Y, ALPHAS, cv=cv, dtype=dtype)
     assert np.mean(ours["best_alpha"].values == chosen) >= 0.999
     scale = np.abs(coef).max()
     np.testing.assert_allclose(ours["coef"], coef, atol=1e-3 * scale)
@@ -471,3 +480,36 @@ def test_alice_all_zero_subject_is_reported():
     feats, resp = _alice("s33")
     with pytest.raises(ValueError, match="constant over time"):
         enc.encode(feats, resp)
+
+
+def test_encode_reports_gain_over_a_baseline(rng):
+    n = 300
+    rate = rng.standard_normal((n, 1))
+    X = rng.standard_normal((2, n, 6))
+    # the response is driven by the baseline and by layer l1, not by l0
+    y = rate * 1.0 + X[1] @ np.ones((6, 1)) * 0.5 + rng.standard_normal((n, 1))
+    feats = _timeseries(X, ("layer", "time", "unit"), layer=["l0", "l1"])
+    base = _timeseries(rate, ("time", "unit"))
+    ds = enc.encode(feats, _timeseries(y, ("time", "voxel")), baseline=base, cv=4, inner_cv=3)
+    assert float(ds["r_baseline"].item()) > 0.3
+    gain = ds["gain"].squeeze()
+    assert float(gain.sel(layer="l1")) > 0.2 and abs(float(gain.sel(layer="l0"))) < 0.05
+
+
+def test_cross_subject_training_scores_the_held_out_subject(rng):
+    n = 300
+    X = rng.standard_normal((n, 6))
+    shared = X @ rng.standard_normal((6, 2))
+    Y = np.stack([shared + rng.standard_normal((n, 2)) for _ in range(3)])
+    Y[2, :, 1] = rng.standard_normal(n)  # subject 3 does not follow the stimulus in parcel b
+    feats = _timeseries(X, ("time", "unit"))
+    resp = _timeseries(
+        Y, ("subject", "time", "parcel"), subject=["s1", "s2", "s3"], parcel=["a", "b"]
+    )
+    within = enc.encode(feats, resp, cv=4, inner_cv=3)
+    across = enc.encode(feats, resp, cv=4, inner_cv=3, cross_subject=True)
+    assert across["r"].dims == within["r"].dims
+    assert float(across["r"].sel(subject="s3", target="b")) < 0.15
+    assert float(across["r"].sel(subject="s1", target="a")) > 0.5
+    with pytest.raises(ValueError, match="needs responses with a 'subject' dim"):
+        enc.encode(feats, resp.isel(subject=0), cross_subject=True)

@@ -98,6 +98,24 @@ def test_llama_hidden_equals_bare_forward_with_bos(tiny_llama):
     assert diff <= TOL
 
 
+def test_importing_models_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, neurodata.models; print('torch' in sys.modules, 'transformers' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_outputs_follow_the_data_model(tiny_gpt2):
+    from neurodata.schema import validate
+
+    validate(extract_activations(WORDS, tiny_gpt2, progress=False))
+    validate(extract_activations(WORDS, tiny_gpt2, pool="mean", progress=False))
+
+
 def test_token_to_word_mapping(minilm, tiny_gpt2):
     for path in (minilm, tiny_gpt2):
         ds = extract_activations(WORDS, path, progress=False)
@@ -349,3 +367,76 @@ def test_cache_skips_the_forward_pass_and_reattaches_timing(tmp_path, tiny_gpt2,
     np.testing.assert_array_equal(again["onset"].values, onset)
     with pytest.raises(AssertionError, match="despite a cache hit"):  # other words: a miss
         extract_activations(WORDS[:3], tiny_gpt2, cache=tmp_path, progress=False)
+
+
+# --------------------------------------------------------------------------------------
+# the Alice stimulus (real data, skipped when absent)
+# --------------------------------------------------------------------------------------
+
+
+def _textgrid_words(path):
+    """Words of a Praat TextGrid word tier (minimal parser for tests; silences dropped)."""
+    import re
+
+    rows = re.findall(
+        r'xmin = ([\d.]+)\s+xmax = ([\d.]+)\s+text = "(.*?)"', path.read_text(encoding="utf-8")
+    )
+    rows = [(float(a), float(b), w) for a, b, w in rows if w.strip() and w.strip() != "sp"]
+    onset, offset, text = map(list, zip(*rows))
+    return xr.Dataset(
+        {"onset": ("word", onset, {"units": "s"}), "offset": ("word", offset, {"units": "s"})},
+        coords={"word": np.array(text, dtype=object)},
+    )
+
+
+ALICE = ("language", "alice", "DownTheRabbitHoleFinal_exp120_pad_1.TextGrid")
+
+
+def _alice(shared_data):
+    path = shared_data.joinpath(*ALICE)
+    if not path.is_file():
+        pytest.skip(f"shared data not available: {path}")
+    return path
+
+
+def _alice_check(words):
+    from neurodata.models import align
+
+    ds = extract_activations(words, pool="mean", progress=False)
+    assert ds["activation"].shape == (7, words.sizes["word"], 384)
+    np.testing.assert_array_equal(ds["onset"].values, words["onset"].values)
+    # 10 discarded volumes of the 20 s padding: scan k is at 20 + 2 k seconds of the audio
+    bold_time = align(ds, tr=2.0, n_samples=362, start=20.0)
+    assert bold_time["activation"].dims == ("layer", "time", "unit")
+    assert bold_time["activation"].shape == (7, 362, 384)
+    assert np.isfinite(bold_time["activation"].values).all()
+    return ds
+
+
+@pytest.mark.shared_data
+def test_alice_first_words(shared_data):
+    words = _textgrid_words(_alice(shared_data)).isel(word=slice(0, 40))
+    ds = _alice_check(words)
+    assert ds["text"].values[0] == "Alice"
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_alice_all_words_acceptance(shared_data):
+    words = _textgrid_words(_alice(shared_data))
+    assert words.sizes["word"] == 2127
+    _alice_check(words)
+
+
+def test_loaded_model_is_used_as_it_is(tiny_gpt2):
+    model = transformers.AutoModelForCausalLM.from_pretrained(tiny_gpt2, local_files_only=True)
+    tok = transformers.AutoTokenizer.from_pretrained(tiny_gpt2, local_files_only=True)
+    model.train()
+    ds = extract_activations(WORDS, model, tokenizer=tok, progress=False)
+    ref = extract_activations(WORDS, tiny_gpt2, progress=False)
+    np.testing.assert_allclose(ds["activation"].values, ref["activation"].values, atol=TOL)
+    assert model.training and next(model.parameters()).dtype == torch.float32
+    with pytest.raises(ValueError, match="a loaded model is used as it is"):
+        extract_activations(WORDS, model, tokenizer=tok, dtype="bfloat16", progress=False)
+    with pytest.raises(ValueError, match="`tokenizer` is needed"):
+        extract_activations(WORDS, model, progress=False)

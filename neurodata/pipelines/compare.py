@@ -215,7 +215,10 @@ def compare(
     else:
         acts = activations
     features = align(acts, brain.responses, method="lanczos", delays=list(delays))
-    baseline = nuisance_features(brain.words, brain.responses, delays=list(delays))
+    # encode() takes baseline features as (time[, delay], unit), like a layer's
+    baseline = nuisance_features(brain.words, brain.responses, delays=list(delays)).rename(
+        feature="unit"
+    )
     responses = remove_drift(brain.responses, cutoff=drift_cutoff, zscore=True)
     result = encode(
         features,

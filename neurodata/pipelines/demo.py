@@ -84,7 +84,7 @@ def run_demo(
     *,
     data: str = "auto",
     data_dir: str | os.PathLike | None = None,
-    n_words: int = 1000,
+    n_words: int = 1500,
     n_permutations: int = 100,
     seed: int = 0,
     overwrite: bool = False,

@@ -12,8 +12,11 @@ HERE = Path(__file__).parent
 
 
 def main() -> None:
-    available = sorted(m.name[len("bench_"):] for m in pkgutil.iter_modules([str(HERE)])
-                       if m.name.startswith("bench_"))
+    available = sorted(
+        m.name[len("bench_") :]
+        for m in pkgutil.iter_modules([str(HERE)])
+        if m.name.startswith("bench_")
+    )
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("names", nargs="*", help=f"benchmarks to run (default all): {available}")
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
@@ -29,7 +32,10 @@ def main() -> None:
         for result in module.run(quick=args.quick):
             result = {"benchmark": name, **result}
             rows.append(result)
-            print("  " + "  ".join(f"{k}={v}" for k, v in result.items() if k != "benchmark"), flush=True)
+            print(
+                "  " + "  ".join(f"{k}={v}" for k, v in result.items() if k != "benchmark"),
+                flush=True,
+            )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 

@@ -32,7 +32,9 @@ def measure(func: Callable[[], Any], *, repeat: int = 3, memory: bool = False) -
     return out
 
 
-def row(task: str, ours: dict[str, float], peer: dict[str, float], peer_name: str, **extra: Any) -> dict[str, Any]:
+def row(
+    task: str, ours: dict[str, float], peer: dict[str, float], peer_name: str, **extra: Any
+) -> dict[str, Any]:
     """One result row with time (and memory) ratios neurodata / peer."""
     out: dict[str, Any] = {
         "task": task,

@@ -11,8 +11,14 @@ T = TypeVar("T")
 __all__ = ["dask_progress", "progress"]
 
 
-def progress(iterable: Iterable[T], *, desc: str, total: int | None = None,
-             enabled: bool = True, unit: str = "it") -> Iterable[T]:
+def progress(
+    iterable: Iterable[T],
+    *,
+    desc: str,
+    total: int | None = None,
+    enabled: bool = True,
+    unit: str = "it",
+) -> Iterable[T]:
     """Wrap ``iterable`` in a tqdm bar (on stderr) unless ``enabled`` is False."""
     if not enabled:
         return iterable

@@ -46,4 +46,3 @@ class NotFoundError(NeurodataError, FileNotFoundError):
 
 class OutputExistsError(NeurodataError, FileExistsError):
     """An output already exists and overwriting was not asked for."""
-

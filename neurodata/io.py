@@ -304,7 +304,9 @@ def load(path: PathLike, *, format: str | None = None, **options: Any) -> xr.Dat
         ) from exc
 
 
-def _check_options(reader: Callable, options: Mapping[str, Any], spec: FormatSpec, path: Path) -> None:
+def _check_options(
+    reader: Callable, options: Mapping[str, Any], spec: FormatSpec, path: Path
+) -> None:
     params = inspect.signature(reader).parameters
     if any(p.kind is p.VAR_KEYWORD for p in params.values()):
         return
@@ -313,8 +315,7 @@ def _check_options(reader: Callable, options: Mapping[str, Any], spec: FormatSpe
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         raise FormatError(
-            f"{path}: the {spec.name} reader does not take option(s) {unknown}; "
-            f"it takes {accepted}"
+            f"{path}: the {spec.name} reader does not take option(s) {unknown}; it takes {accepted}"
         )
 
 
@@ -407,6 +408,7 @@ def _encode(obj: xr.Dataset | xr.DataArray) -> xr.Dataset:
             var.encoding = {"dtype": str}
         elif var.dtype == object:
             _check_strings(var, str(name))
+            attrs[_DTYPE_ATTR] = "|O"
             var.encoding = {"dtype": str}
         var.attrs = attrs
         encoded[name] = var
@@ -534,9 +536,7 @@ def _write_zarr(obj: xr.Dataset | xr.DataArray, path: Path, **options: Any) -> A
 def _write_netcdf(obj: xr.Dataset | xr.DataArray, path: Path, **options: Any) -> Any:
     ds = _encode(obj)
     invalid = any(v.dtype.kind == "c" for v in ds.variables.values())
-    return ds.to_netcdf(
-        path, engine="h5netcdf", compute=False, invalid_netcdf=invalid, **options
-    )
+    return ds.to_netcdf(path, engine="h5netcdf", compute=False, invalid_netcdf=invalid, **options)
 
 
 def save(

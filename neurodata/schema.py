@@ -104,7 +104,9 @@ DIMS: Mapping[str, str] = {
 }
 
 #: Dims whose index coordinate holds labels that must be unique strings.
-LABEL_DIMS: frozenset[str] = frozenset({"channel", "neuron", "layer", "pre", "post", "synapse_type"})
+LABEL_DIMS: frozenset[str] = frozenset(
+    {"channel", "neuron", "layer", "pre", "post", "synapse_type"}
+)
 
 #: Placeholder strings that are not units (use ``long_name`` instead).
 _NOT_UNITS = frozenset({"a.u.", "au", "a.u", "arb", "arbitrary", "arbitrary units", "df/f", "dff"})
@@ -260,7 +262,7 @@ def _label_problems(obj: xr.DataArray | xr.Dataset) -> Iterator[str]:
 
 
 def _is_str_dtype(dtype: np.dtype) -> bool:
-    return dtype.kind in "US" or dtype == object or dtype.kind == "T"
+    return dtype.kind in "USOT"
 
 
 _CONVENTION_CHECKS: tuple[Callable[[Any], Iterable[str]], ...] = (
@@ -353,6 +355,8 @@ def _kind_activations(obj: xr.DataArray | xr.Dataset) -> Iterator[str]:
 
 
 def _kind_rdm(obj: xr.DataArray | xr.Dataset) -> Iterator[str]:
+    if not _data_arrays(obj):
+        yield "an RDM needs a variable with dims (<dim>, <dim>_2); found no variables"
     for da in _data_arrays(obj):
         pair = [str(d) for d in da.dims if str(d) + "_2" in da.dims]
         if not pair:
@@ -406,9 +410,7 @@ def _describe(obj: Any, name: str | None) -> str:
     return "Dataset"
 
 
-def problems(
-    obj: xr.DataArray | xr.Dataset, kind: str | Sequence[str] | None = None
-) -> list[str]:
+def problems(obj: xr.DataArray | xr.Dataset, kind: str | Sequence[str] | None = None) -> list[str]:
     """Every way in which ``obj`` breaks neurodata's conventions.
 
     Parameters
@@ -554,7 +556,9 @@ def as_dataarray(
     elif isinstance(obj, xr.DataArray):
         pass
     else:
-        array = obj if hasattr(obj, "__array_function__") or hasattr(obj, "dask") else np.asarray(obj)
+        array = (
+            obj if hasattr(obj, "__array_function__") or hasattr(obj, "dask") else np.asarray(obj)
+        )
         if dims is None:
             raise SchemaError(
                 f"{name or 'array'}: a plain array of shape {tuple(np.shape(array))} needs "

@@ -115,5 +115,7 @@ def summarize(obj: xr.Dataset | xr.DataArray) -> dict[str, Any]:
         if key in obj.attrs
     }
     if provenance:
-        summary["provenance"] = {k: v if isinstance(v, str | list) else str(v) for k, v in provenance.items()}
+        summary["provenance"] = {
+            k: v if isinstance(v, str | list) else str(v) for k, v in provenance.items()
+        }
     return summary

@@ -13,4 +13,6 @@ def command() -> None:
     for spec in FORMATS:
         modes = "".join(("r" if spec.reader else "-", "w" if spec.writer else "-"))
         extra = f"  [needs neurodata[{spec.extra}]]" if spec.extra else ""
-        click.echo(f"{spec.name:<12} {modes}  {', '.join(spec.extensions):<24} {spec.description}{extra}")
+        click.echo(
+            f"{spec.name:<12} {modes}  {', '.join(spec.extensions):<24} {spec.description}{extra}"
+        )

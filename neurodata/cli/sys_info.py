@@ -14,8 +14,20 @@ from .._compat import EXTRAS, extra_status
 from .._version import __version__
 
 _CORE = (
-    "numpy", "scipy", "pandas", "xarray", "zarr", "h5netcdf", "h5py", "dask",
-    "scikit-learn", "networkx", "tensorly", "matplotlib", "click", "tqdm",
+    "numpy",
+    "scipy",
+    "pandas",
+    "xarray",
+    "zarr",
+    "h5netcdf",
+    "h5py",
+    "dask",
+    "scikit-learn",
+    "networkx",
+    "tensorly",
+    "matplotlib",
+    "click",
+    "tqdm",
 )
 
 

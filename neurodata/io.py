@@ -187,6 +187,16 @@ FORMATS: tuple[FormatSpec, ...] = (
         reader="neurodata.loaders.eeg:read_eeg",
         extra="eeg",
     ),
+    # --- NWB (neurodata.loaders.nwb) ---
+    FormatSpec(
+        "nwb",
+        "Neurodata Without Borders 2.x (HDF5)",
+        (".nwb",),
+        reader="neurodata.loaders.nwb:read_nwb",
+        writer="neurodata.loaders.nwb_write:write_nwb",
+        sniff="neurodata.loaders.nwb:sniff_nwb",
+        extra="nwb",
+    ),
 )
 
 

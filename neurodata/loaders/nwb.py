@@ -417,12 +417,36 @@ def _intervals(nwb: Any) -> xr.Dataset | None:
 # --------------------------------------------------------------------------------------
 
 
-def _open(path: Path) -> tuple[Any, Any]:
-    pynwb = require("pynwb", "nwb", purpose="reading NWB")
-    if not sniff_nwb(path):
+#: Groups and datasets every NWB 2.x file has (the schema's required members of the root).
+_REQUIRED = (
+    "acquisition", "analysis", "general", "processing", "stimulus",
+    "identifier", "session_description", "session_start_time", "file_create_date",
+)  # fmt: skip
+
+
+def _check_structure(path: Path) -> None:
+    import h5py
+
+    try:
+        ok = sniff_nwb(path)
+    except OSError as exc:
+        raise FormatError(f"{path}: not a readable HDF5 file ({exc}); expected NWB 2.x") from exc
+    if not ok:
         raise FormatError(
             f"{path}: not an NWB file (no HDF5 signature or no nwb_version attribute)"
         )
+    with h5py.File(path, "r") as f:
+        missing = [name for name in _REQUIRED if name not in f]
+    if missing:
+        raise FormatError(
+            f"{path}: NWB file is missing required group(s)/dataset(s) {missing} at the root; "
+            "the file is incomplete or was not written by an NWB library"
+        )
+
+
+def _open(path: Path) -> tuple[Any, Any]:
+    pynwb = require("pynwb", "nwb", purpose="reading NWB")
+    _check_structure(path)
     io = pynwb.NWBHDF5IO(str(path), "r", load_namespaces=True)
     try:
         with warnings.catch_warnings():

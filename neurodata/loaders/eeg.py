@@ -157,14 +157,18 @@ def _check_size(raw: Any, path: Path, label: str) -> None:
     extras = raw._raw_extras[0] if getattr(raw, "_raw_extras", None) else {}
     if not isinstance(extras, dict):
         return
-    if label in ("EDF", "BDF") and "n_records" in extras and "data_offset" in extras:
+    if label in ("EDF", "BDF") and "n_samps" in extras and "data_offset" in extras:
+        with builtins.open(path, "rb") as fh:  # MNE trims n_records to the file: read the header
+            fh.seek(236)
+            field = fh.read(8).decode("ascii", errors="replace").strip()
+        n_records = int(field) if field.lstrip("-").isdigit() else -1
         record_bytes = int(np.sum(extras["n_samps"])) * int(extras.get("dtype_byte", 2))
-        expected = int(extras["data_offset"]) + int(extras["n_records"]) * record_bytes
+        expected = int(extras["data_offset"]) + n_records * record_bytes
         size = path.stat().st_size
-        if size < expected:
+        if n_records >= 0 and size < expected:
             held = (size - int(extras["data_offset"])) / max(record_bytes, 1)
             raise FormatError(
-                f"{path}: header says {int(extras['n_records'])} data records, file holds "
+                f"{path}: header says {n_records} data records, file holds "
                 f"{max(held, 0):.1f} (truncated?)"
             )
     if label == "BrainVision" and "n_samples" in extras and "fmt" in extras:
@@ -293,13 +297,22 @@ def _annotations(raw: Any) -> dict[str, xr.Variable]:
     out = {
         "onset": xr.Variable("event", onset, {"units": "s"}),
         "duration": xr.Variable("event", np.asarray(ann.duration, dtype=float), {"units": "s"}),
-        "label": xr.Variable("event", np.array([str(d) for d in ann.description], dtype=object)),
+        "label": xr.Variable("event", np.array([_text(d) for d in ann.description], dtype=object)),
     }
     ch_names = getattr(ann, "ch_names", None)
     if ch_names is not None and any(len(c) for c in ch_names):
         joined = np.array([",".join(c) for c in ch_names], dtype=object)
         out["event_channels"] = xr.Variable("event", joined)
     return out
+
+
+def _text(value: Any) -> str:
+    """Annotation text; numeric character references (``&#20208;``, how MNE stores
+    non-Latin-1 text in FIF) become the characters they stand for."""
+    return _CHAR_REF.sub(lambda m: chr(int(m.group(1))), str(value))
+
+
+_CHAR_REF = re.compile(r"&#(\d{2,7});")
 
 
 def _start_time(raw: Any) -> str | None:

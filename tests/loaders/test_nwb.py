@@ -180,14 +180,14 @@ def test_missing_required_group(ephys_nwb, tmp_path):
 def test_not_hdf5(tmp_path):
     path = tmp_path / "fake.nwb"
     path.write_bytes(b"not an hdf5 file at all")
-    with pytest.raises(FormatError, match="fake.nwb"):
+    with pytest.raises(FormatError, match=r"fake\.nwb"):
         nd.load(path)
 
 
 def test_truncated_nwb(ephys_nwb):
     path = ephys_nwb[0]
     path.write_bytes(path.read_bytes()[:4000])
-    with pytest.raises(FormatError, match="ephys.nwb"):
+    with pytest.raises(FormatError, match=r"ephys\.nwb"):
         nd.load(path)
 
 

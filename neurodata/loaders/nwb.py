@@ -291,17 +291,15 @@ def _series_dataset(path: Path, picks: list[str], inventory: dict, lazy: bool, h
         for prefix, keys in families.items():
             series = [inventory[k][1] for k in keys]
             arrays = [_scaled(path, s, False) for s in series]
-            if len(keys) > 1 and all(a.ndim == 1 for a in arrays):
+            if len(keys) > 1 and all(a.ndim == 1 for a in arrays) and "roi" not in coords:
                 var = prefix.strip("_-") or "activity"
-                coords["roi"] = (
-                    "roi",
-                    np.array([k.rsplit("/", 1)[-1] for k in keys], dtype=object),
-                )
-                data_vars[var] = (
-                    ("time", "roi"),
-                    np.stack(arrays, axis=1),
-                    _value_attrs(series[0]),
-                )
+                names = np.array([k.rsplit("/", 1)[-1] for k in keys], dtype=object)
+                coords["roi"] = ("roi", names)
+                attrs = _value_attrs(series[0])
+                if "long_name" in attrs:
+                    unit = _decode(series[0].unit)
+                    attrs["long_name"] = f"{var}: {len(keys)} TimeSeries (unit in file: {unit!r})"
+                data_vars[var] = (("time", "roi"), np.stack(arrays, axis=1), attrs)
                 history.append(f"stacked {len(keys)} TimeSeries {prefix}* into ({var}: time, roi)")
             else:
                 for key, s, a in zip(keys, series, arrays):

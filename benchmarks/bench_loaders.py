@@ -32,7 +32,6 @@ REAL = {
 
 def _write_edf(path: Path, n_channels: int, sfreq: int, seconds: int, *, bdf: bool = False) -> Path:
     """A plain EDF/BDF written record by record (no big array in memory)."""
-    width = 3 if bdf else 2
     dmax = 2**23 - 1 if bdf else 32767
     n_records = seconds
     labels = [f"EEG{i:03d}" for i in range(n_channels)]

@@ -174,13 +174,6 @@ FORMATS: tuple[FormatSpec, ...] = (
         extra="eeg",
     ),
     FormatSpec(
-        "nicolet",
-        "Nicolet recording (.data)",
-        (".data",),
-        reader="neurodata.loaders.eeg:read_eeg",
-        extra="eeg",
-    ),
-    FormatSpec(
         "eximia",
         "eXimia EEG recording (.nxe)",
         (".nxe",),

@@ -123,7 +123,9 @@ def _open_raw(path: Path, channels: Sequence[str] | None) -> tuple[Any, str]:
         warnings.simplefilter("always")  # some readers print() (Persyst): keep stdout clean
         raw = func(path, **kwargs)
     _check_size(raw, path, label)
-    raw._neurodata_warnings = [str(w.message) for w in caught]
+    for caught_warning in caught:  # MNE's own warnings, re-issued with the file's name
+        if issubclass(caught_warning.category, RuntimeWarning | UserWarning):
+            warnings.warn(f"{path.name}: {caught_warning.message}", RuntimeWarning, stacklevel=4)
     if channels is not None:
         missing = sorted(set(channels) - set(raw.ch_names))
         if missing:

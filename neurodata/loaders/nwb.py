@@ -330,11 +330,28 @@ def _series_dataset(path: Path, picks: list[str], inventory: dict, lazy: bool, h
 # --------------------------------------------------------------------------------------
 
 
+def _unit_electrodes(units: Any) -> dict[str, Any]:
+    """Location and group of each unit's electrode (when each unit has exactly one)."""
+    if "electrodes" not in units.colnames:
+        return {}
+    region = units["electrodes"]
+    if type(region).__name__ != "DynamicTableRegion":
+        return {}  # ragged: several electrodes per unit, kept as text by _table_frame
+    table = _table_frame(region.table)
+    rows = np.asarray(region.data[:], dtype=int)
+    out = {}
+    for column in ("location", "group_name"):
+        if column in table.columns:
+            out[f"electrode_{column}"] = ("neuron", _str_array(table[column].to_numpy()[rows]))
+    return out
+
+
 def _units(units: Any, bin_size: float | None, history: list[str]) -> xr.Dataset:
     frame = _table_frame(units)
     labels = _str_array(frame["id"])
-    index = units["spike_times"]
-    spikes = [np.asarray(index[i], dtype=float) for i in range(len(index))]
+    index = units["spike_times"]  # a VectorIndex: one read of the values and the ends
+    ends = np.asarray(index.data[:], dtype=np.int64)
+    spikes = np.split(np.asarray(index.target.data[:], dtype=float), ends[:-1])
     counts = np.array([s.size for s in spikes], dtype=int)
     coords: dict[str, Any] = {"neuron": ("neuron", labels)}
     for column in frame.columns:
@@ -346,6 +363,7 @@ def _units(units: Any, bin_size: float | None, history: list[str]) -> xr.Dataset
             "neuron",
             values.to_numpy() if values.dtype.kind in "iufb" else _str_array(values),
         )
+    coords.update(_unit_electrodes(units))
     flat = np.concatenate(spikes) if spikes else np.zeros(0)
     owner = np.repeat(labels, counts).astype(object)
     ds = xr.Dataset(

@@ -142,3 +142,11 @@ def test_convert_mixed_rates_needs_a_choice(runner, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert nd.open(tmp_path / "out.zarr").attrs["sfreq"] == 100.0
+
+
+@pytest.mark.shared_data
+def test_convert_units_only_nwb_to_edf_refused(runner, real, tmp_path):
+    src = real("nwb", "A8604-211122.nwb")
+    result = runner.invoke(cli, ["convert", str(src), str(tmp_path / "out.edf")])
+    _one_error_line(result, "('time', 'channel')")
+    assert list(tmp_path.iterdir()) == []

@@ -55,9 +55,9 @@ def raw():
 
 @pytest.fixture
 def edf_bytes(tmp_path_factory) -> bytes:
-    """The bytes of a small generated EDF+ file (2 s)."""
+    """The bytes of a small generated EDF+ file (3 s)."""
     path = tmp_path_factory.mktemp("edf") / "base.edf"
-    return export(make_raw(n_seconds=2.0), path).read_bytes()
+    return export(make_raw(n_seconds=3.0), path).read_bytes()
 
 
 @pytest.fixture

@@ -138,7 +138,7 @@ def test_ophys_dff_and_non_si_units(tmp_path):
 
     nwb = _nwbfile()
     device = nwb.create_device("scope")
-    channel = OpticalChannel("green", "GCaMP", 525.0)
+    channel = OpticalChannel(name="green", description="GCaMP", emission_lambda=525.0)
     plane = nwb.create_imaging_plane(
         name="plane", optical_channel=channel, description="plane", device=device,
         excitation_lambda=920.0, indicator="GCaMP6", location="V1", imaging_rate=30.0,
@@ -217,6 +217,7 @@ def test_rutishauser_units_and_tables(shared_path):
         assert clips[0] == enc["Clip_name"].values[0].decode()
     finally:
         io.close()
+    assert set(ds["electrode_location"].values) == {"hippocampus_right", "amygdala_right"}
     assert "start_time" not in ds.attrs  # 1900-01-01 marks an anonymised date
     assert "acquisition/events" in ds.attrs["nwb_other_series"]
     assert problems(ds) == []

@@ -247,9 +247,15 @@ class _RawArray:
         return data.T[::step]
 
 
-def _signal(raw: Any, lazy: bool, chunk_seconds: float) -> Any:
-    if not lazy:
+def _signal(raw: Any, lazy: bool, chunk_seconds: float, copy: bool = True) -> Any:
+    if not lazy and copy:
         return raw.get_data(verbose="ERROR").T
+    if not lazy:
+        # MNE's preload path is its fastest full read; its buffer is ours (the Raw is dropped),
+        # so no copy is made (raw.get_data() would copy it once more)
+        raw.load_data(verbose="ERROR")
+        data = getattr(raw, "_data", None)
+        return data.T if isinstance(data, np.ndarray) else raw.get_data(verbose="ERROR").T
     import dask.array as da
 
     chunk = max(1, round(chunk_seconds * raw.info["sfreq"]))
@@ -331,6 +337,7 @@ def dataset_from_raw(
     chunk_seconds: float = 60.0,
     source: str | Path | None = None,
     source_format: str = "MNE Raw",
+    copy: bool = True,
 ) -> xr.Dataset:
     """Turn an MNE ``Raw`` into neurodata's EEG Dataset.
 
@@ -344,6 +351,9 @@ def dataset_from_raw(
         Length of the lazy chunks along ``time``.
     source, source_format : optional
         Provenance to record.
+    copy : bool
+        Copy the samples (default). False hands MNE's preloaded buffer to the
+        Dataset without a copy; only for a Raw nobody else uses.
 
     Returns
     -------
@@ -369,7 +379,7 @@ def dataset_from_raw(
         signal_attrs["units"] = "V"
     else:
         signal_attrs["long_name"] = "signal in SI units; per-channel units in coordinate ch_unit"
-    signal = xr.Variable(("time", "channel"), _signal(raw, lazy, chunk_seconds), signal_attrs)
+    signal = xr.Variable(("time", "channel"), _signal(raw, lazy, chunk_seconds, copy), signal_attrs)
     attrs: dict[str, Any] = {"sfreq": sfreq}
     start = _start_time(raw)
     if start is not None:
@@ -517,7 +527,12 @@ def read_eeg(
     if lazy is None:
         lazy = raw.n_times * len(raw.ch_names) * 8 > LAZY_THRESHOLD and not raw.preload
     ds = dataset_from_raw(
-        raw, lazy=bool(lazy), chunk_seconds=chunk_seconds, source=path, source_format=label
+        raw,
+        lazy=bool(lazy),
+        chunk_seconds=chunk_seconds,
+        source=path,
+        source_format=label,
+        copy=False,  # the Raw was opened here and is dropped: its buffer becomes ours
     )
     if events_path is not None:
         ds = append_history(ds, f"events from {events_path.name} added as annotations")

@@ -129,7 +129,8 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     repeat = 5 if quick else 9
     for label, path in REAL.items():
         if path.exists():
-            rows.append(_full_load_rows(label, path, f"real {path.name}", repeat))
+            # small files (tens of ms): more runs so that a busy machine does not decide
+            rows.append(_full_load_rows(label, path, f"real {path.name}", 5 * repeat))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for label, path in _generated(tmp, quick).items():

@@ -279,22 +279,22 @@ def _positions(raw: Any) -> tuple[np.ndarray, str | None]:
     return locs, note
 
 
-def _unit_name(ch: dict) -> str:
-    from mne.io.constants import FIFF
+#: FIFF unit codes (mne.io.constants.FIFF.FIFF_UNIT_*) -> SI symbols.
+_FIFF_UNITS = {
+    107: "V",
+    112: "T",
+    201: "T/m",
+    202: "A*m",
+    114: "degC",
+    6: "mol",
+    110: "s",
+    101: "Hz",
+    1: "m",
+}
 
-    unit = ch["unit"]
-    names = {
-        FIFF.FIFF_UNIT_V: "V",
-        FIFF.FIFF_UNIT_T: "T",
-        FIFF.FIFF_UNIT_T_M: "T/m",
-        FIFF.FIFF_UNIT_AM: "A*m",
-        FIFF.FIFF_UNIT_CEL: "degC",
-        FIFF.FIFF_UNIT_MOL: "mol",
-        FIFF.FIFF_UNIT_S: "s",
-        FIFF.FIFF_UNIT_HZ: "Hz",
-        FIFF.FIFF_UNIT_M: "m",
-    }
-    return names.get(int(unit), "")
+
+def _unit_name(ch: dict) -> str:
+    return _FIFF_UNITS.get(int(ch["unit"]), "")
 
 
 def _annotations(raw: Any) -> dict[str, xr.Variable]:
@@ -388,13 +388,15 @@ def dataset_from_raw(
         value = raw.info.get(key)
         if value is not None and np.isfinite(value):
             attrs[key] = float(value)
-    ds = xr.Dataset({"signal": signal, **_annotations(raw)}, coords=coords, attrs=attrs)
-    if source is not None:
-        ds = with_provenance(ds, source=source, source_format=source_format)
+    if source is not None:  # the foundation's provenance attrs, without copying a big Dataset
+        attrs.update(
+            with_provenance(xr.Dataset(), source=source, source_format=source_format).attrs
+        )
     if position_note:
         warnings.warn(f"{Path(str(source or 'raw')).name}: {position_note}", stacklevel=3)
-        ds = append_history(ds, position_note)
-    return ds
+        history = attrs.get("history")
+        attrs["history"] = f"{history}\n{position_note}" if history else position_note
+    return xr.Dataset({"signal": signal, **_annotations(raw)}, coords=coords, attrs=attrs)
 
 
 # --------------------------------------------------------------------------------------

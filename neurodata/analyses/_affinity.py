@@ -10,6 +10,7 @@ and a pair with fewer than ``min_samples`` shared samples is NaN (missing).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -55,8 +56,9 @@ def differential_scores(traces: np.ndarray, clock: np.ndarray, smooth: int = 1) 
     deriv[1:-1] = (xs[2:] - xs[:-2]) / (ts[2:] - ts[:-2])[:, None]
     deriv[0] = (xs[1] - xs[0]) / (ts[1] - ts[0])
     deriv[-1] = (xs[-1] - xs[-2]) / (ts[-1] - ts[-2])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scale = np.nanstd(deriv, axis=0) if np.isfinite(deriv).any() else np.full(x.shape[1], np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN neurons: scale NaN
+        scale = np.nanstd(deriv, axis=0)
         scale = np.where(scale > 0, scale, np.nan)
         out[keep] = deriv / scale
     return out

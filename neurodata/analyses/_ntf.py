@@ -17,6 +17,7 @@ measured on the observed entries only.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -43,6 +44,12 @@ def _chunks(n: int, batch: int):
         yield slice(start, min(start + batch, n))
 
 
+def _model(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """The CP model of one chunk, ``sum_r a[i, r] b[j, r] c[k, r]``, as one matrix product."""
+    kr = (a[:, None, :] * b[None, :, :]).reshape(-1, a.shape[1])
+    return (kr @ c.T).reshape(a.shape[0], b.shape[0], c.shape[0])
+
+
 class _Tensor:
     """A (window, worm, pair) float32 tensor read chunk by chunk, with EM imputation."""
 
@@ -64,8 +71,7 @@ class _Tensor:
             if self.has_missing:
                 missing = np.isnan(block)
                 if missing.any():
-                    model = np.einsum("ir,jr,kr->ijk", a, b, c[sl], optimize=True)
-                    block = np.where(missing, model.astype(block.dtype), block)
+                    block = np.where(missing, _model(a, b, c[sl]), block)
             yield sl, block
 
     def mttkrp(self, factors: list[np.ndarray], mode: int) -> np.ndarray:
@@ -77,7 +83,8 @@ class _Tensor:
                 kr = (a[:, None, :] * b[None, :, :]).reshape(-1, rank)
                 out[sl] = block.reshape(-1, block.shape[2]).T @ kr
                 continue
-            t = block @ c[sl]  # (n0, n1, rank)
+            n0, n1, n2 = block.shape
+            t = (block.reshape(n0 * n1, n2) @ c[sl]).reshape(n0, n1, rank)
             out += (t * b[None]).sum(1) if mode == 0 else (t * a[:, None]).sum(0)
         return out
 
@@ -86,8 +93,8 @@ class _Tensor:
         total = 0.0
         for sl in _chunks(self.data.shape[2], self.batch):
             block = self.data[:, :, sl]
-            model = np.einsum("ir,jr,kr->ijk", a, b, c[sl], optimize=True)
-            total += float(np.nansum((block.astype(np.float64) - model) ** 2))
+            resid = (block - _model(a, b, c[sl])).astype(np.float64)
+            total += float(np.nansum(resid**2))
         return total
 
 
@@ -150,13 +157,31 @@ def fit_ntf(
     tol: float = 1e-6,
     batch: int | None = None,
     progress: Callable | None = None,
+    n_threads: int | None = 1,
 ) -> tuple[list[np.ndarray], list[float]]:
     """Non-negative CP of a 3-way float32 tensor (NaN = missing).
 
     Returns the factors (weights folded in, as tensorly's with
     ``normalize_factors=False``) and the relative reconstruction error of every
-    iteration (observed entries only when entries are missing).
+    iteration (observed entries only when entries are missing). ``n_threads``
+    limits the BLAS threads during the fit (``None``: no limit): the products are
+    thin (``rank`` columns), so threads bring little and contend on busy machines.
     """
+    with _blas_threads(n_threads):
+        return _fit(data, rank, update, seed, n_iter_max, tol, batch, progress)
+
+
+def _blas_threads(n_threads: int | None):
+    if n_threads is None:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - comes with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=int(n_threads), user_api="blas")
+
+
+def _fit(data, rank, update, seed, n_iter_max, tol, batch, progress):
     dtype = data.dtype if data.dtype in (np.float32, np.float64) else np.float32
     tensor = _Tensor(data, batch)
     factors = _initial_factors(data.shape, rank, seed, dtype)

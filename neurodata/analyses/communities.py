@@ -56,7 +56,11 @@ def _pair_neurons(pairs: xr.DataArray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     nj = pairs["neuron_j"].values.astype(str)
     names = list(dict.fromkeys([*ni, *nj]))
     index = {name: k for k, name in enumerate(names)}
-    return np.array(names, dtype=object), np.array([index[x] for x in ni]), np.array([index[x] for x in nj])
+    return (
+        np.array(names, dtype=object),
+        np.array([index[x] for x in ni]),
+        np.array([index[x] for x in nj]),
+    )
 
 
 def _louvain(n: int, i, j, w, resolution: float, seed: int) -> tuple[np.ndarray, float]:

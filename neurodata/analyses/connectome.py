@@ -67,9 +67,7 @@ def _as_activity(obj: Any) -> tuple[xr.DataArray, np.ndarray]:
     if "worm" not in obj.dims and set(obj.dims) == {"time", "neuron"}:
         obj = obj.expand_dims(worm=["0"])
     if set(obj.dims) != {"worm", "time", "neuron"}:
-        raise SchemaError(
-            f"activity: expected dims ('worm', 'time', 'neuron'); found {obj.dims}"
-        )
+        raise SchemaError(f"activity: expected dims ('worm', 'time', 'neuron'); found {obj.dims}")
     da = as_dataarray(obj, dims=("worm", "time", "neuron"), name="activity")
     da = da.transpose("worm", "time", "neuron")
     if "neuron" not in da.coords:
@@ -79,7 +77,9 @@ def _as_activity(obj: Any) -> tuple[xr.DataArray, np.ndarray]:
     if "timestamps" in da.coords and set(da.coords["timestamps"].dims) == {"worm", "time"}:
         clock = da.coords["timestamps"].transpose("worm", "time").values.astype(float)
     elif "time" in da.coords:
-        clock = np.broadcast_to(da["time"].values.astype(float), (da.sizes["worm"], da.sizes["time"]))
+        clock = np.broadcast_to(
+            da["time"].values.astype(float), (da.sizes["worm"], da.sizes["time"])
+        )
     else:  # pragma: no cover - validate() already requires a clock
         raise SchemaError("activity: dim 'time' has no coordinate; expected seconds")
     return da, np.array(clock, dtype=float)
@@ -177,6 +177,8 @@ def affinity(
             f"activity: no window of {window:g} s holds {min_samples} shared samples of any "
             f"pair (sampling step {dt:g} s); expected a longer `window`"
         )
+    filled = np.isfinite(out).any(axis=(1, 2))  # windows after every recording ended
+    out, starts, stops = out[filled], starts[filled], stops[filled]
     result = xr.DataArray(
         out,
         dims=("window", "worm", "pair"),
@@ -216,6 +218,7 @@ def ntf(
     n_iter_max: int = 200,
     tol: float = 1e-6,
     batch: int | None = None,
+    n_threads: int | None = 1,
     progress: bool = False,
 ) -> xr.Dataset:
     """Non-negative CP decomposition of an affinity tensor (window, worm, pair).
@@ -244,6 +247,9 @@ def ntf(
         Iteration limit and tolerance on the change of relative error (tensorly's meaning).
     batch : int, optional
         Pairs per chunk (memory knob); default keeps each chunk near 64 MiB.
+    n_threads : int or None
+        BLAS threads during the fit (default 1; None: no limit). The products have
+        only ``rank`` columns, so threads help little and contend on busy machines.
     progress : bool
         Show a progress bar over fits.
 
@@ -283,15 +289,15 @@ def ntf(
     fits: dict[int, list] = {}
     jobs = [(r, s) for r in ranks for s in seeds]
     for r, s in _progress(jobs, desc="NTF fits", enabled=progress, unit="fit"):
-        fit = fit_ntf(
-            sub, r, update=update, seed=s, n_iter_max=n_iter_max, tol=tol, batch=batch
-        )
+        fit = fit_ntf(sub, r, update=update, seed=s, n_iter_max=n_iter_max, tol=tol, batch=batch)
         fits.setdefault(r, []).append(fit)
     errors, stabilities = [], []
     for r in ranks:
         runs = fits[r]
         best = min(range(len(runs)), key=lambda k: runs[k][1][-1] if runs[k][1] else np.inf)
-        others = [factor_similarity(runs[best][0], runs[k][0]) for k in range(len(runs)) if k != best]
+        others = [
+            factor_similarity(runs[best][0], runs[k][0]) for k in range(len(runs)) if k != best
+        ]
         errors.append(runs[best][1][-1] if runs[best][1] else float("nan"))
         stabilities.append(float(np.mean(others)) if others else float("nan"))
         fits[r] = runs[best]
@@ -362,6 +368,7 @@ def dynamic_connectome(
     n_iter_max: int = 200,
     tol: float = 1e-6,
     batch: int | None = None,
+    n_threads: int | None = 1,
     resolution: float = 1.0,
     n_seeds: int = 5,
     epochs: Any = None,
@@ -389,7 +396,7 @@ def dynamic_connectome(
         ``"hals"`` or ``"mu"`` (see :func:`ntf`).
     smooth, min_samples : int
         See :func:`affinity`.
-    n_restarts, n_iter_max, tol, batch :
+    n_restarts, n_iter_max, tol, batch, n_threads :
         See :func:`ntf`.
     resolution : float
         Louvain modularity resolution.
@@ -430,6 +437,7 @@ def dynamic_connectome(
         n_iter_max=n_iter_max,
         tol=tol,
         batch=batch,
+        n_threads=n_threads,
         progress=progress,
     )
     comms = detect_communities(

@@ -474,3 +474,57 @@ def test_real_flavell_worms_pipeline(shared_data):
     assert np.isfinite(res.time_course).all()
     assert (res.n_communities >= 1).all()
     assert 0 < res.attrs["reconstruction_error"] < 1
+
+
+# --------------------------------------------------------------------------------------
+# figures and command line
+# --------------------------------------------------------------------------------------
+
+
+def test_figures(planted):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from neurodata.plotting.connectome import (
+        plot_communities,
+        plot_component_graph,
+        plot_timeline,
+    )
+
+    act, _ = planted
+    epochs = {"onset": [0.0, 120.0], "duration": [120.0, 150.0], "label": ["pre", "stim"]}
+    res = dc.dynamic_connectome(act, rank=3, window=30.0, n_seeds=1, epochs=epochs)
+    for fig in (plot_timeline(res), plot_communities(res, 1), plot_component_graph(res, 0)):
+        assert fig.axes
+        plt.close(fig)
+
+
+def test_cli_on_saved_worm_stores(tmp_path, planted):
+    from neurodata.cli import main
+    from neurodata.io import open as nd_open
+    from neurodata.io import save
+
+    act, truth = planted
+    files = []
+    for w in range(act.sizes["worm"]):
+        one = act.isel(worm=[w])
+        one = one.isel(time=np.isfinite(one.timestamps.values[0]))
+        files.append(save(one.to_dataset(name="activity"), tmp_path / f"worm{w}.zarr"))
+    anatomy = _connectome(np.array(truth["names"]), 0.5, truth["labels"])
+    save(anatomy, tmp_path / "anatomy.zarr")
+    out = tmp_path / "out"
+    args = [*map(str, files), "--out", str(out), "--rank", "4", "--window", "30", "--seed", "1"]
+    assert main(["connectome", *args, "--connectome", str(tmp_path / "anatomy.zarr"),
+                 "--n-null", "20", "-q"]) == 0  # fmt: skip
+    res = nd_open(out / "connectome.zarr", chunks=None)
+    assert res.sizes["component"] == 4 and res.sizes["worm"] == 4
+    assert (out / "timeline.png").exists() and (out / "communities_C0.png").exists()
+    assert "within_fraction_p" in nd_open(out / "structure.zarr", chunks=None)
+    # same seed, same result; existing outputs are protected
+    assert main(["connectome", *args, "-q"]) == 1
+    assert main(["connectome", *args, "-q", "--overwrite"]) == 0
+    again = nd_open(out / "connectome.zarr", chunks=None)
+    np.testing.assert_array_equal(again.pair_loading.values, res.pair_loading.values)
+    assert main(["connectome", str(files[0]), "--out", str(out), "--rank", "x"]) == 2

@@ -105,6 +105,7 @@ def affinity(
     method: str = "differential",
     smooth: int = 3,
     min_samples: int = 3,
+    align: str = "start",
     progress: bool = False,
 ) -> xr.DataArray:
     """Pairwise affinities of neuronal traces in sliding time windows, per worm.
@@ -132,6 +133,10 @@ def affinity(
     min_samples : int
         A pair needs this many samples where both neurons are finite in a window;
         otherwise its affinity there is NaN (missing, never 0).
+    align : str
+        ``"start"`` (default): each worm's clock starts at 0 (its first sample), so
+        windows compare worms at the same time since the start of their recording;
+        ``"none"``: clocks are used as they are (already on a common experimental clock).
     progress : bool
         Show a progress bar over worms.
 
@@ -150,7 +155,13 @@ def affinity(
         raise ValueError(f"`step` must be a positive number of seconds; got {step!r}")
     if int(min_samples) < 2:
         raise ValueError(f"`min_samples` must be >= 2; got {min_samples!r}")
+    if align not in ("start", "none"):
+        raise ValueError(f"`align` must be one of ['none', 'start']; got {align!r}")
     da, clock = _as_activity(activity)
+    if align == "start":
+        with np.errstate(invalid="ignore"):
+            first = np.array([np.nanmin(c) if np.isfinite(c).any() else 0.0 for c in clock])
+        clock = clock - first[:, None]
     values = np.asarray(da.values, dtype=np.float64)
     recorded = np.isfinite(values).any(axis=(0, 1))
     if recorded.sum() < 2:
@@ -197,6 +208,7 @@ def affinity(
             "step": float(step),
             "smooth": int(smooth),
             "min_samples": int(min_samples),
+            "align": align,
         },
     )
     return result
@@ -364,6 +376,7 @@ def dynamic_connectome(
     ntf_method: str = "hals",
     smooth: int = 3,
     min_samples: int = 3,
+    align: str = "start",
     n_restarts: int | None = None,
     n_iter_max: int = 200,
     tol: float = 1e-6,
@@ -394,7 +407,7 @@ def dynamic_connectome(
         See :func:`affinity` (``"differential"``, ``"correlation"``, ``"abs_correlation"``).
     ntf_method : str
         ``"hals"`` or ``"mu"`` (see :func:`ntf`).
-    smooth, min_samples : int
+    smooth, min_samples, align :
         See :func:`affinity`.
     n_restarts, n_iter_max, tol, batch, n_threads :
         See :func:`ntf`.
@@ -426,6 +439,7 @@ def dynamic_connectome(
         method=affinity_method,
         smooth=smooth,
         min_samples=min_samples,
+        align=align,
         progress=progress,
     )
     result = ntf(
@@ -460,6 +474,7 @@ def dynamic_connectome(
         step=float(aff.attrs["step"]),
         smooth=int(smooth),
         min_samples=int(min_samples),
+        align=align,
         resolution=float(resolution),
         n_seeds=int(n_seeds),
     )

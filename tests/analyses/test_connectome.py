@@ -113,7 +113,7 @@ def test_differential_affinity_equals_direct_definition(rng):
     aff = dc.affinity(act, window=10.0, method="differential", smooth=1, min_samples=3)
     for w in range(act.sizes["worm"]):
         x = act.values[w]
-        t = act.timestamps.values[w]
+        t = act.timestamps.values[w] - act.timestamps.values[w, 0]  # align="start"
         deriv = np.gradient(x, t, axis=0)  # central differences (one-sided at the ends)
         z = deriv / np.nanstd(deriv, axis=0)
         for k, idx in _windows_of(t, aff):
@@ -134,7 +134,7 @@ def test_correlation_affinities_equal_pandas_pairwise_complete(rng, method):
     act[0, :, 4] = np.nan  # neuron 4 unrecorded in worm 0
     aff = dc.affinity(act, window=12.0, method=method, min_samples=4)
     for w in range(act.sizes["worm"]):
-        t = act.timestamps.values[w]
+        t = act.timestamps.values[w] - act.timestamps.values[w, 0]
         for k, idx in _windows_of(t, aff):
             frame = pd.DataFrame(act.values[w][idx], columns=act.neuron.values)
             r = frame.corr(min_periods=4).to_numpy()  # pairwise-complete Pearson (the peer)
@@ -151,6 +151,10 @@ def test_unrecorded_neurons_are_masked_per_worm_never_zero(rng):
     assert np.isnan(aff.sel(worm="w1").where(pairs_with_3, drop=True)).all()
     assert np.isfinite(aff.sel(worm="w0").where(pairs_with_3, drop=True)).all()
     assert np.isfinite(aff.sel(worm="w1").where(~pairs_with_3, drop=True)).all()
+    # worms on unrelated absolute clocks are aligned at their starts
+    shifted = act.assign_coords(timestamps=act.timestamps + np.array([[1e3], [5e2]]))
+    xr.testing.assert_identical(dc.affinity(shifted, window=10.0), aff)
+    assert dc.affinity(shifted, window=10.0, align="none").sizes["window"] > aff.sizes["window"]
     # a neuron recorded in no worm is dropped from the pair axis
     act[:, :, 0] = np.nan
     aff = dc.affinity(act, window=10.0)
@@ -405,6 +409,8 @@ def test_errors(planted):
     act, _ = planted
     with pytest.raises(ValueError, match=r"`method` must be one of \['abs_correlation'"):
         dc.affinity(act, window=30.0, method="spearman")
+    with pytest.raises(ValueError, match=r"`align` must be one of \['none', 'start'\]"):
+        dc.affinity(act, window=30.0, align="end")
     with pytest.raises(ValueError, match="`window` must be a positive number of seconds"):
         dc.affinity(act, window=-1)
     with pytest.raises(SchemaError, match=r"no window of 0\.1 s holds 3 shared samples"):

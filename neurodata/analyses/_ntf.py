@@ -24,8 +24,8 @@ import numpy as np
 
 __all__ = ["NTF_METHODS", "factor_similarity", "fit_ntf"]
 
-#: bytes of float32 scratch per chunk when ``batch`` is not given
-_CHUNK_BYTES = 64 * 2**20
+#: bytes of float32 tensor per chunk when ``batch`` is not given
+_CHUNK_BYTES = 16 * 2**20
 
 
 def _initial_factors(shape: tuple[int, ...], rank: int, seed: int, dtype) -> list[np.ndarray]:
@@ -44,6 +44,11 @@ def _chunks(n: int, batch: int):
         yield slice(start, min(start + batch, n))
 
 
+def _sum_squares(x: np.ndarray, where: np.ndarray) -> float:
+    """Sum of squares of the observed entries, accumulated in float64 without a float64 copy."""
+    return float(np.sum(np.square(x), where=where, dtype=np.float64))
+
+
 def _model(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     """The CP model of one chunk, ``sum_r a[i, r] b[j, r] c[k, r]``, as one matrix product."""
     kr = (a[:, None, :] * b[None, :, :]).reshape(-1, a.shape[1])
@@ -56,12 +61,14 @@ class _Tensor:
     def __init__(self, data: np.ndarray, batch: int | None):
         self.data = data
         n0, n1, n2 = data.shape
-        self.batch = int(batch) if batch else max(1, _CHUNK_BYTES // max(1, 4 * n0 * n1 * 4))
-        self.has_missing = bool(np.isnan(data).any()) if data.size else False
+        self.batch = int(batch) if batch else max(1, _CHUNK_BYTES // max(1, 4 * n0 * n1))
+        self.has_missing = False
         self.norm2 = 0.0
         for sl in _chunks(n2, self.batch):
             block = data[:, :, sl]
-            self.norm2 += float(np.nansum(block.astype(np.float64) ** 2))
+            observed = ~np.isnan(block)
+            self.has_missing |= not observed.all()
+            self.norm2 += _sum_squares(block, observed)
 
     def blocks(self, factors: list[np.ndarray]):
         """Yield (pair slice, observed-or-imputed block) for every chunk."""
@@ -93,8 +100,8 @@ class _Tensor:
         total = 0.0
         for sl in _chunks(self.data.shape[2], self.batch):
             block = self.data[:, :, sl]
-            resid = (block - _model(a, b, c[sl])).astype(np.float64)
-            total += float(np.nansum(resid**2))
+            resid = block - _model(a, b, c[sl])
+            total += _sum_squares(resid, ~np.isnan(resid))
         return total
 
 

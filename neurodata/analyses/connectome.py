@@ -258,7 +258,7 @@ def ntf(
     n_iter_max, tol : int, float
         Iteration limit and tolerance on the change of relative error (tensorly's meaning).
     batch : int, optional
-        Pairs per chunk (memory knob); default keeps each chunk near 64 MiB.
+        Pairs per chunk (memory knob); default keeps each chunk near 16 MiB.
     n_threads : int or None
         BLAS threads during the fit (default 1; None: no limit). The products have
         only ``rank`` columns, so threads help little and contend on busy machines.

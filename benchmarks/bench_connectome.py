@@ -5,6 +5,8 @@ Rows per size (neurons, windows, worms):
 - ``ntf``: neurodata's chunked NTF (HALS, 50 iterations, no early stop) vs
   ``tensorly.decomposition.non_negative_parafac_hals`` called directly on the
   same dense float32 tensor with the same seed and iterations (same objective);
+  a second ``ntf`` row runs tensorly with BLAS limited to one thread too (neurodata
+  limits BLAS to one thread during NTF by default: the products are thin);
 - ``pipeline``: neurodata's whole ``dynamic_connectome`` (affinities, NTF,
   Louvain communities) vs the same tensorly NTF alone (the peer has no
   affinity or community step, so this ratio is an upper bound of our overhead).
@@ -42,6 +44,7 @@ def _activity(n_neurons: int, n_windows: int, n_worms: int, samples: int = 10, s
 
 def run(quick: bool = False) -> list[dict]:
     from tensorly.decomposition import non_negative_parafac_hals
+    from threadpoolctl import threadpool_limits
 
     from neurodata.analyses import connectome as dc
 
@@ -53,17 +56,19 @@ def run(quick: bool = False) -> list[dict]:
         act = _activity(n_neurons, n_windows, n_worms)
         aff = dc.affinity(act, window=10.0, method="correlation")
         dense = np.ascontiguousarray(aff.values)  # (window, worm, pair) float32, complete
-        size = f"{n_neurons} neurons x {n_windows} windows x {n_worms} worms ({dense.shape[2]} pairs)"
+        size = (
+            f"{n_neurons} neurons x {n_windows} windows x {n_worms} worms ({dense.shape[2]} pairs)"
+        )
 
-        def ours_ntf():
+        def ours_ntf(aff=aff):
             return dc.ntf(aff, RANK, seed=0, n_iter_max=N_ITER, tol=0)
 
-        def peer_ntf():
+        def peer_ntf(dense=dense):
             return non_negative_parafac_hals(
                 dense, RANK, init="random", random_state=0, n_iter_max=N_ITER, tol=0
             )
 
-        def ours_pipeline():
+        def ours_pipeline(act=act):
             return dc.dynamic_connectome(
                 act, rank=RANK, window=10.0, seed=0, affinity_method="correlation",
                 n_iter_max=N_ITER, tol=0, n_seeds=1,
@@ -83,6 +88,10 @@ def run(quick: bool = False) -> list[dict]:
         )
         rows.append(row("ntf", ours, peer, "tensorly non_negative_parafac_hals", size=size,
                         dense_mib=round(dense.nbytes / 2**20, 1), max_factor_diff=f"{diff:.1e}"))  # fmt: skip
+        # the same peer with BLAS limited to one thread, as neurodata's NTF runs by default
+        with threadpool_limits(limits=1, user_api="blas"):
+            peer1 = measure(peer_ntf, repeat=repeat, memory=True)
+        rows.append(row("ntf", ours, peer1, "tensorly HALS, 1 BLAS thread", size=size))
         pipe = measure(ours_pipeline, repeat=1, memory=True)
         rows.append(row("pipeline", pipe, peer, "tensorly NTF alone", size=size))
     return rows

@@ -30,6 +30,7 @@ import xarray as xr
 
 from .._progress import progress as _progress
 from ..errors import SchemaError
+from ..io import load
 from ..schema import _pick, append_history, as_annotations, as_dataarray
 from ._affinity import AFFINITIES, differential_scores
 from ._ntf import NTF_METHODS, factor_similarity, fit_ntf
@@ -55,7 +56,7 @@ __all__ = [
 def _as_activity(obj: Any) -> tuple[xr.DataArray, np.ndarray]:
     """Coerce to activity (worm, time, neuron) and its per-worm clock (worm, time)."""
     if isinstance(obj, str | os.PathLike):
-        obj = as_dataarray(obj, var=None, name=os.path.basename(os.fspath(obj)))
+        obj = load(obj)
     if isinstance(obj, xr.Dataset):
         var = "activity" if "activity" in obj.data_vars else None
         obj = as_dataarray(obj, var=var, name="activity")
@@ -112,7 +113,7 @@ def affinity(
 
     Parameters
     ----------
-    activity : xarray.DataArray or xarray.Dataset
+    activity : xarray.DataArray, xarray.Dataset or path
         Dims (worm, time, neuron) (a Dataset's ``activity`` variable), NaN for
         unrecorded neurons/samples. Per-worm clocks in seconds are read from a
         ``timestamps`` (worm, time) coordinate when present, else from ``time``.

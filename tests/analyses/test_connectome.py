@@ -10,6 +10,7 @@ import xarray as xr
 from neurodata.analyses import connectome as dc
 from neurodata.analyses._ntf import NTF_METHODS, fit_ntf
 from neurodata.errors import SchemaError
+from neurodata.schema import validate
 
 tl = pytest.importorskip("tensorly")
 
@@ -320,6 +321,7 @@ def test_dynamic_connectome_result_and_reproducibility(planted):
     assert res.community.dims == ("component", "neuron")
     assert list(res.epoch_label.values) == ["pre", "stim"]
     assert "dynamic_connectome(rank=3" in res.attrs["history"]
+    validate(res)  # neurodata's conventions (dims, coords, units)
     again = dc.dynamic_connectome(act, rank=3, window=30.0, seed=4, n_seeds=2, epochs=epochs)
     xr.testing.assert_identical(res, again)
 

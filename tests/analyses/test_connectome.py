@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from neurodata.analyses import connectome as dc
 from neurodata.analyses._ntf import NTF_METHODS, fit_ntf
@@ -215,7 +217,8 @@ def test_ntf_equals_tensorly(method, peer, batch):
         np.testing.assert_allclose(f, g, rtol=1e-3, atol=1e-4 * np.abs(g).max())
 
 
-def test_masked_ntf_equals_tensorly_masked_mu():
+@pytest.mark.parametrize("batch", [4, None])
+def test_masked_ntf_equals_tensorly_masked_mu(batch):
     """With missing entries, the EM imputation is tensorly's masked non_negative_parafac."""
     from tensorly.decomposition import non_negative_parafac
 
@@ -233,7 +236,7 @@ def test_masked_ntf_equals_tensorly_masked_mu():
         seed=2,
         n_iter_max=30,
         tol=0,
-        batch=4,
+        batch=batch,
     )
     for f, g in zip(factors, expected):
         np.testing.assert_allclose(f, g, rtol=2e-3, atol=1e-4 * np.abs(g).max())
@@ -536,3 +539,21 @@ def test_cli_on_saved_worm_stores(tmp_path, planted):
     again = nd_open(out / "connectome.zarr", chunks=None)
     np.testing.assert_array_equal(again.pair_loading.values, res.pair_loading.values)
     assert main(["connectome", str(files[0]), "--out", str(out), "--rank", "x"]) == 2
+
+
+@settings(max_examples=15, deadline=None)
+@given(perm_seed=st.integers(0, 2**16), method=st.sampled_from(sorted(dc.AFFINITIES)))
+def test_affinity_does_not_depend_on_neuron_order(perm_seed, method):
+    act = _small(np.random.default_rng(1), n_neurons=5)
+    act[1, 3:9, 2] = np.nan
+    order = np.random.default_rng(perm_seed).permutation(5)
+    a = dc.affinity(act, window=10.0, method=method)
+    b = dc.affinity(act.isel(neuron=order), window=10.0, method=method)
+    key = lambda da: {  # noqa: E731
+        frozenset((i, j)): da.values[..., p]
+        for p, (i, j) in enumerate(zip(da.neuron_i.values, da.neuron_j.values))
+    }
+    ka, kb = key(a), key(b)
+    assert ka.keys() == kb.keys()
+    for pair, values in ka.items():
+        np.testing.assert_allclose(values, kb[pair], rtol=1e-5, atol=1e-6)

@@ -71,6 +71,9 @@ def _register() -> None:
 
     for module in (info, convert, validate, formats, sys_info):
         cli.add_command(module.command)
+    from . import connectome
+
+    cli.add_command(connectome.command)
 
 
 _register()

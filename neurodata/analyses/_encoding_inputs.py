@@ -83,6 +83,15 @@ def _check_pair(X: np.ndarray, Y: np.ndarray) -> None:
             raise ValueError(f"{name}: hold NaN or infinite values; expected finite numbers")
 
 
+_BACKENDS = ("numpy", "torch")
+
+
+def _pick_backend(backend: str) -> str:
+    if backend not in _BACKENDS:
+        raise ValueError(f"`backend` must be one of {sorted(_BACKENDS)}; got {backend!r}")
+    return backend
+
+
 def _dtype(dtype: Any) -> np.dtype:
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):

@@ -26,7 +26,7 @@ class RidgeEncoder(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    alphas, cv, fit_intercept, scoring, targets_batch, dtype
+    alphas, cv, fit_intercept, scoring, targets_batch, dtype, backend, device
         As in :func:`~neurodata.analyses.encoding.ridge_cv`.
 
     Attributes
@@ -46,6 +46,8 @@ class RidgeEncoder(RegressorMixin, BaseEstimator):
         scoring: str = "neg_mse",
         targets_batch: int | None = 2048,
         dtype: Any = "float32",
+        backend: str = "numpy",
+        device: str | None = None,
     ) -> None:
         self.alphas = alphas
         self.cv = cv
@@ -53,6 +55,8 @@ class RidgeEncoder(RegressorMixin, BaseEstimator):
         self.scoring = scoring
         self.targets_batch = targets_batch
         self.dtype = dtype
+        self.backend = backend
+        self.device = device
 
     def fit(self, X: Any, y: Any, groups: Any = None) -> RidgeEncoder:
         """Choose each target's alpha by cross-validation and refit on all samples."""
@@ -66,6 +70,8 @@ class RidgeEncoder(RegressorMixin, BaseEstimator):
             scoring=self.scoring,
             targets_batch=self.targets_batch,
             dtype=self.dtype,
+            backend=self.backend,
+            device=self.device,
         )
         self.coef_ = np.asarray(self.result_["coef"].values)
         self.intercept_ = np.asarray(self.result_["intercept"].values)

@@ -266,8 +266,13 @@ def ridge_cv_arrays(
     dtype: np.dtype = np.float32,
     refit: bool = True,
     show_progress: bool = False,
+    backend: str = "numpy",
+    device: str | None = None,
 ) -> dict[str, np.ndarray]:
     """Per-target alpha by cross-validation over ``splits``, then refit on all samples.
+
+    ``backend="torch"`` runs the cross-validation products in torch on ``device``
+    (the decompositions and the refit stay in numpy).
 
     Returns a dict with ``best_alpha`` (t,), ``alpha_index`` (t,), ``cv_score`` (t,)
     (mean over folds at the best alpha), ``scores`` (n_alphas, t) (mean over
@@ -307,6 +312,21 @@ def ridge_cv_arrays(
     use_xty = not all(b.dual for b in bases)
     mean_scores = np.zeros((len(alphas), n_targets), dtype=np.float64)
     batches = _batches(n_targets, targets_batch)
+    if backend == "torch":
+        from . import _ridge_torch
+
+        mean_scores = _ridge_torch.cv_scores(
+            Xd,
+            Y,
+            alphas_sorted,
+            bases,
+            score=score,
+            batches=batches,
+            dtype=dtype,
+            device=device,
+            show_progress=show_progress,
+        )
+        batches = []  # done
     for batch in progress(batches, desc="ridge_cv", enabled=show_progress, unit="batch"):
         Yb = np.ascontiguousarray(Y[:, batch], dtype=dtype)
         sum_y = Yb.sum(0, dtype=np.float64)
@@ -320,7 +340,8 @@ def ridge_cv_arrays(
                 np.matmul(basis.W, FQ, out=pred)
                 mean_scores[i, batch] += score_fn(Yte, pred)
             del Q, Yte, pred
-    mean_scores /= len(bases)
+    if backend != "torch":
+        mean_scores /= len(bases)
     best_sorted = _best_alpha(mean_scores)
     out: dict[str, np.ndarray] = {
         "alpha_index": order[best_sorted],

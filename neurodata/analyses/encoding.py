@@ -33,6 +33,7 @@ from ._encoding_inputs import (
     _column_array,
     _dtype,
     _groups,
+    _pick_backend,
     _pick_score,
     _sample_dim,
     _stack_responses,
@@ -92,6 +93,8 @@ def ridge_cv(
     scoring: str = "neg_mse",
     targets_batch: int | None = 2048,
     dtype: Any = "float32",
+    backend: str = "numpy",
+    device: str | None = None,
     progress: bool = False,
 ) -> xr.Dataset:
     """Ridge regression with one alpha per target, chosen by cross-validation.
@@ -129,6 +132,11 @@ def ridge_cv(
         Targets processed together; bounds memory (None: all at once).
     dtype : {"float32", "float64"}
         Precision of the large products (decompositions are always float64).
+    backend : {"numpy", "torch"}
+        Where the cross-validation products run; ``"torch"`` needs the
+        ``models`` extra and uses ``device`` (e.g. ``"cuda"``; default CPU).
+    device : str, optional
+        torch device for ``backend="torch"``.
     progress : bool
         Show a progress bar over batches of targets.
 
@@ -155,6 +163,8 @@ def ridge_cv(
         targets_batch=targets_batch,
         dtype=_dtype(dtype),
         show_progress=progress,
+        backend=_pick_backend(backend),
+        device=device,
     )
     target = _column_array(np.empty(Ya.shape[1]), y_template, "target")
     feature = _column_array(np.empty(Xa.shape[1]), x_template, "feature")
@@ -195,6 +205,8 @@ def cross_validated_scores(
     scoring: str = "neg_mse",
     targets_batch: int | None = 2048,
     dtype: Any = "float32",
+    backend: str = "numpy",
+    device: str | None = None,
     return_predictions: bool = False,
     progress: bool = False,
 ) -> xr.Dataset:
@@ -207,7 +219,7 @@ def cross_validated_scores(
 
     Parameters
     ----------
-    X, Y, alphas, groups, fit_intercept, scoring, targets_batch, dtype
+    X, Y, alphas, groups, fit_intercept, scoring, targets_batch, dtype, backend, device
         As in :func:`ridge_cv` (``scoring`` chooses alphas in the inner loop).
     cv : int, splitter or iterable of (train, test)
         Outer folds (an int is :class:`ContiguousKFold`).
@@ -250,6 +262,8 @@ def cross_validated_scores(
             score=score,
             targets_batch=targets_batch,
             dtype=dtype,
+            backend=_pick_backend(backend),
+            device=device,
         )
         p = _predict(Xa[test], fit["coef"], fit["intercept"])
         pred[test] = p
@@ -310,6 +324,8 @@ def encode(
     seed: int = 0,
     targets_batch: int | None = 2048,
     dtype: Any = "float32",
+    backend: str = "numpy",
+    device: str | None = None,
     progress: bool = False,
 ) -> xr.Dataset:
     """Held-out encoding scores of every layer for every target (and subject).
@@ -325,7 +341,7 @@ def encode(
         Dims (``time``, <target dim>) such as ``parcel``, ``voxel`` or
         ``channel``, optionally with ``subject``. Subjects share the features,
         so they are fitted together (each target of each subject has its own alpha).
-    alphas, cv, inner_cv, groups, fit_intercept, scoring, targets_batch, dtype
+    alphas, cv, inner_cv, groups, fit_intercept, scoring, targets_batch, dtype, backend, device
         As in :func:`cross_validated_scores`.
     baseline : xarray.DataArray, optional
         Nuisance / baseline features (``time``[, ``delay``], ``unit``), e.g. word
@@ -386,6 +402,8 @@ def encode(
         scoring=scoring,
         targets_batch=targets_batch,
         dtype=dtype,
+        backend=backend,
+        device=device,
     )
     Yfit = Ya
     if cross_subject:

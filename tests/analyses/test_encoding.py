@@ -375,6 +375,8 @@ def test_estimator_passes_every_parameter(monkeypatch, rng):
         "scoring": "r",
         "targets_batch": 7,
         "dtype": "float64",
+        "backend": "torch",
+        "device": "cpu",
     }
     seen = {}
 
@@ -513,3 +515,33 @@ def test_cross_subject_training_scores_the_held_out_subject(rng):
     assert float(across["r"].sel(subject="s1", target="a")) > 0.5
     with pytest.raises(ValueError, match="needs responses with a 'subject' dim"):
         enc.encode(feats, resp.isel(subject=0), cross_subject=True)
+
+
+@pytest.mark.parametrize("scoring", sorted(SCORES))
+@pytest.mark.parametrize("shape", [(200, 20), (60, 90)], ids=["primal", "dual"])
+def test_numpy_and_torch_backends_agree(rng, scoring, shape):
+    pytest.importorskip("torch")
+    X, Y = _problem(rng, n=shape[0], p=shape[1], t=30)
+    a = enc.ridge_cv(X, Y, ALPHAS, cv=ContiguousKFold(4, gap=2), scoring=scoring)
+    b = enc.ridge_cv(
+        X,
+        Y,
+        ALPHAS,
+        cv=ContiguousKFold(4, gap=2),
+        scoring=scoring,
+        backend="torch",
+        targets_batch=7,
+    )
+    assert np.mean(a["best_alpha"].values == b["best_alpha"].values) >= 0.99
+    np.testing.assert_allclose(a["scores"], b["scores"], rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match=r"`backend` must be one of \['numpy', 'torch'\]"):
+        enc.ridge_cv(X, Y, backend="jax")
+
+
+def test_encode_with_the_torch_backend(rng):
+    pytest.importorskip("torch")
+    X, Y = _problem(rng, n=120, p=6, t=3, dtype="float64")
+    feats, resp = _timeseries(X, ("time", "unit")), _timeseries(Y, ("time", "voxel"))
+    a = enc.encode(feats, resp, cv=3, inner_cv=3)
+    b = enc.encode(feats, resp, cv=3, inner_cv=3, backend="torch")
+    np.testing.assert_allclose(a["r"], b["r"], atol=1e-4)

@@ -29,7 +29,7 @@ test: lint docs
 	MPLBACKEND=Agg HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/pytest -n 2 -q
 
 demo: $(STAMP)
-	MPLBACKEND=Agg HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/neurodata demo --out demo-output
+	MPLBACKEND=Agg HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/neurodata demo --out demo-output --overwrite
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

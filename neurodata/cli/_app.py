@@ -67,13 +67,10 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from . import convert, formats, info, sys_info, validate
+    from . import compare, connectome, convert, demo, formats, info, sys_info, validate
 
-    for module in (info, convert, validate, formats, sys_info):
+    for module in (info, convert, validate, formats, compare, demo, connectome, sys_info):
         cli.add_command(module.command)
-    from . import connectome
-
-    cli.add_command(connectome.command)
 
 
 _register()

@@ -87,7 +87,10 @@ def plot_layer_scores(
             value = float(ceiling.isel({target_dim: i}).values)
             ax.axhline(value, color=handle.get_color(), linestyle="--", linewidth=1)
     ax.axhline(0.0, color="0.5", linewidth=0.8)
-    ax.set_xticks(x, layers, rotation=45 if len(layers) > 8 else 0)
+    long_labels = len(layers) > 8 or max((len(str(v)) for v in layers), default=0) > 8
+    ax.set_xticks(
+        x, layers, rotation=30 if long_labels else 0, ha="right" if long_labels else "center"
+    )
     ax.set_xlabel(dim)
     ax.set_ylabel(scores.attrs.get("long_name", scores.name or "score"))
     title = "held-out score by layer"

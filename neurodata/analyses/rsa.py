@@ -105,7 +105,9 @@ def as_patterns(
     return data, feature_dim
 
 
-def as_rdms(rdms: Any, dim: str | None = None, *, name: str | None = None) -> tuple[xr.DataArray, str]:
+def as_rdms(
+    rdms: Any, dim: str | None = None, *, name: str | None = None
+) -> tuple[xr.DataArray, str]:
     """Validate RDM(s) with dims (..., `dim`, `dim`_2); returns them and `dim`.
 
     ``dim`` defaults to the one dim ``d`` of ``rdms`` for which ``d + '_2'`` is also a dim.
@@ -116,12 +118,12 @@ def as_rdms(rdms: Any, dim: str | None = None, *, name: str | None = None) -> tu
     if dim is None:
         pairs = [str(d) for d in rdms.dims if f"{d}_2" in rdms.dims]
         if len(pairs) != 1:
-            raise SchemaError(
-                f"{where}: expected dims (..., <dim>, <dim>_2); found {rdms.dims}"
-            )
+            raise SchemaError(f"{where}: expected dims (..., <dim>, <dim>_2); found {rdms.dims}")
         dim = pairs[0]
     if dim not in rdms.dims or f"{dim}_2" not in rdms.dims:
-        raise SchemaError(f"{where}: expected dims (..., {dim!r}, {dim + '_2'!r}); found {rdms.dims}")
+        raise SchemaError(
+            f"{where}: expected dims (..., {dim!r}, {dim + '_2'!r}); found {rdms.dims}"
+        )
     if rdms.sizes[dim] != rdms.sizes[f"{dim}_2"]:
         raise SchemaError(f"{where}: dims {dim!r} and {dim + '_2'!r} differ in size")
     return rdms, dim
@@ -301,7 +303,9 @@ def rdm(
                 f"`noise`={noise!r} estimates the noise from residuals across folds; pass `folds`"
             )
     if noise is not None and method not in ("mahalanobis", "crossnobis"):
-        raise ValueError(f"`noise` applies to 'mahalanobis' and 'crossnobis'; got method {method!r}")
+        raise ValueError(
+            f"`noise` applies to 'mahalanobis' and 'crossnobis'; got method {method!r}"
+        )
     options: dict[str, Any] = {}
     if method in ("euclidean", "mahalanobis", "crossnobis"):
         options["remove_mean"] = remove_mean

@@ -80,7 +80,10 @@ def noise_ceiling(
         raise ValueError(f"a noise ceiling needs at least 2 RDMs along {over!r}; got {n}")
     upper = compare_vectors(pool(v, method), v, method)[0]
     lower = np.array(
-        [compare_vectors(pool(np.delete(v, s, axis=0), method), v[s], method)[0, 0] for s in range(n)]
+        [
+            compare_vectors(pool(np.delete(v, s, axis=0), method), v[s], method)[0, 0]
+            for s in range(n)
+        ]
     )
     coords = {over: rdms.coords[over]} if over in rdms.coords else {}
     return xr.Dataset(
@@ -181,7 +184,9 @@ def bootstrap(
     _pick(COMPARE_METHODS, method, "method")
     unknown = set(resample) - {"subject", "condition"}
     if unknown:
-        raise ValueError(f"`resample` must hold 'subject' and/or 'condition'; got {sorted(unknown)}")
+        raise ValueError(
+            f"`resample` must hold 'subject' and/or 'condition'; got {sorted(unknown)}"
+        )
     rdms, dim = as_rdms(rdms, dim, name="rdms")
     models, _ = as_rdms(models, dim, name="models")
     core = (dim, f"{dim}_2")

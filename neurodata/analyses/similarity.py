@@ -78,8 +78,11 @@ def _lift(
     lazy = x.chunks is not None or y.chunks is not None
     kwargs: dict[str, Any] = {}
     if lazy:
-        kwargs = {"dask": "parallelized", "output_dtypes": [float],
-                  "dask_gufunc_kwargs": {"allow_rechunk": True}}
+        kwargs = {
+            "dask": "parallelized",
+            "output_dtypes": [float],
+            "dask_gufunc_kwargs": {"allow_rechunk": True},
+        }
     return xr.apply_ufunc(
         func, x, y, input_core_dims=[[dim, fx], [dim, fy]], output_core_dims=[[]], **kwargs
     )

@@ -68,7 +68,9 @@ def _gt_vectors(v: np.ndarray, lower: float, upper: float) -> np.ndarray:
     return out
 
 
-def _apply(rdm: xr.DataArray, dim: str | None, func: Callable[[np.ndarray], np.ndarray]) -> xr.DataArray:
+def _apply(
+    rdm: xr.DataArray, dim: str | None, func: Callable[[np.ndarray], np.ndarray]
+) -> xr.DataArray:
     rdm, dim = as_rdms(rdm, dim, name="rdm")
     core = (dim, f"{dim}_2")
     extra = [d for d in rdm.dims if d not in core]
@@ -114,8 +116,12 @@ def geotopological(
     """
     lower, upper = _check_lu(lower, upper)
     out = _apply(rdm, dim, lambda v: _gt_vectors(v, lower, upper))
-    out.attrs = {"transform": "geotopological", "lower": lower, "upper": upper,
-                 "long_name": "representational geo-topological matrix"}
+    out.attrs = {
+        "transform": "geotopological",
+        "lower": lower,
+        "upper": upper,
+        "long_name": "representational geo-topological matrix",
+    }
     return out.rename("rgtm")
 
 
@@ -174,9 +180,13 @@ def geodesic(
         return np.stack([_geodesic_vector(row, n, zero_edges) for row in g])
 
     out = _apply(rdm, dim, func)
-    out.attrs = {"transform": "geodesic", "lower": lower, "upper": upper,
-                 "zero_edges": int(zero_edges),
-                 "long_name": "representational geodesic matrix (ranks)"}
+    out.attrs = {
+        "transform": "geodesic",
+        "lower": lower,
+        "upper": upper,
+        "zero_edges": int(zero_edges),
+        "long_name": "representational geodesic matrix (ranks)",
+    }
     return out.rename("rgdm")
 
 
@@ -228,7 +238,9 @@ def lu_grid(resolution: float = 0.05) -> list[tuple[float, float]]:
 # --------------------------------------------------------------------------------------
 
 
-def nearest_centroid_accuracy(vectors: np.ndarray, subjects: np.ndarray, labels: np.ndarray) -> float:
+def nearest_centroid_accuracy(
+    vectors: np.ndarray, subjects: np.ndarray, labels: np.ndarray
+) -> float:
     """Leave-one-subject-out nearest-centroid identification accuracy.
 
     For each subject, the centroid of every label is the mean vector of the
@@ -316,10 +328,16 @@ def model_selection(
     for lo, up in progress(pairs, desc="(lower, upper) grid", enabled=show_progress):
         t = func(rdms, lo, up, dim=dim).values.reshape(-1, n, n)[:, iu0, iu1]
         acc[lowers.index(lo), uppers.index(up)] = nearest_centroid_accuracy(t, subjects, labels)
-    out = xr.DataArray(acc, dims=("lower", "upper"), coords={"lower": lowers, "upper": uppers},
-                       name="accuracy")
+    out = xr.DataArray(
+        acc, dims=("lower", "upper"), coords={"lower": lowers, "upper": uppers}, name="accuracy"
+    )
     best = np.unravel_index(np.nanargmax(acc), acc.shape)
-    out.attrs = {"transform": transform, "label": label, "over": over,
-                 "best_lower": lowers[best[0]], "best_upper": uppers[best[1]],
-                 "long_name": "LOSO nearest-centroid identification accuracy"}
+    out.attrs = {
+        "transform": transform,
+        "label": label,
+        "over": over,
+        "best_lower": lowers[best[0]],
+        "best_upper": uppers[best[1]],
+        "long_name": "LOSO nearest-centroid identification accuracy",
+    }
     return out

@@ -483,7 +483,7 @@ def _double_centred(vectors: np.ndarray, n: int) -> np.ndarray:
 
 
 def _n_from_pairs(n_pair: int) -> int:
-    return int(round((1 + np.sqrt(1 + 8 * n_pair)) / 2))
+    return round((1 + np.sqrt(1 + 8 * n_pair)) / 2)
 
 
 def _cmp_cosine(va, vb, **_):

@@ -22,18 +22,18 @@ def _centre(x: np.ndarray) -> np.ndarray:
     return x - x.mean(axis=-2, keepdims=True)
 
 
-def _hsic_unbiased(k: np.ndarray, l: np.ndarray) -> np.ndarray:
+def _hsic_unbiased(k: np.ndarray, g: np.ndarray) -> np.ndarray:
     """Song et al. (2012) unbiased HSIC of Gram matrices (..., n, n)."""
     n = k.shape[-1]
     idx = np.arange(n)
     k = k.copy()
-    l = l.copy()
+    g = g.copy()
     k[..., idx, idx] = 0.0
-    l[..., idx, idx] = 0.0
-    kl = np.einsum("...ij,...ij->...", k, l)
-    ksum, lsum = k.sum(axis=(-2, -1)), l.sum(axis=(-2, -1))
-    cross = np.einsum("...i,...i->...", k.sum(axis=-1), l.sum(axis=-1))
-    return (kl + ksum * lsum / ((n - 1) * (n - 2)) - 2.0 * cross / (n - 2)) / (n * (n - 3))
+    g[..., idx, idx] = 0.0
+    kl = np.einsum("...ij,...ij->...", k, g)
+    ksum, gsum = k.sum(axis=(-2, -1)), g.sum(axis=(-2, -1))
+    cross = np.einsum("...i,...i->...", k.sum(axis=-1), g.sum(axis=-1))
+    return (kl + ksum * gsum / ((n - 1) * (n - 2)) - 2.0 * cross / (n - 2)) / (n * (n - 3))
 
 
 def _cka_kernel(x: np.ndarray, y: np.ndarray, debiased: bool) -> np.ndarray:
@@ -46,8 +46,8 @@ def _cka_kernel(x: np.ndarray, y: np.ndarray, debiased: bool) -> np.ndarray:
     if x.shape[-2] < 4:
         raise ValueError(f"debiased CKA needs at least 4 conditions; got {x.shape[-2]}")
     k = x @ np.swapaxes(x, -1, -2)
-    l = y @ np.swapaxes(y, -1, -2)
-    return _hsic_unbiased(k, l) / np.sqrt(_hsic_unbiased(k, k) * _hsic_unbiased(l, l))
+    g = y @ np.swapaxes(y, -1, -2)
+    return _hsic_unbiased(k, g) / np.sqrt(_hsic_unbiased(k, k) * _hsic_unbiased(g, g))
 
 
 def _two(

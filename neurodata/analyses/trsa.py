@@ -176,7 +176,7 @@ def geodesic(
 
     def func(v: np.ndarray) -> np.ndarray:
         g = _gt_vectors(v, lower, upper)
-        n = int(round((1 + np.sqrt(1 + 8 * v.shape[1])) / 2))
+        n = round((1 + np.sqrt(1 + 8 * v.shape[1])) / 2)
         return np.stack([_geodesic_vector(row, n, zero_edges) for row in g])
 
     out = _apply(rdm, dim, func)
@@ -228,7 +228,7 @@ def family(lower: float, upper: float) -> str:
 
 def lu_grid(resolution: float = 0.05) -> list[tuple[float, float]]:
     """All (lower, upper) with ``lower < upper`` on a lattice of step `resolution` in [0, 1]."""
-    steps = int(round(1 / resolution))
+    steps = round(1 / resolution)
     values = np.round(np.linspace(0.0, 1.0, steps + 1), 10)
     return [(float(lo), float(up)) for i, lo in enumerate(values) for up in values[i + 1 :]]
 

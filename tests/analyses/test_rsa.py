@@ -316,8 +316,8 @@ def test_compare_matches_rsatoolbox(rng, method):
 
 def test_compare_matches_scipy(rng):
     va, vb = _vectors(rng)
-    for i, a in enumerate(va):
-        for j, b in enumerate(vb):
+    for _i, a in enumerate(va):
+        for _j, b in enumerate(vb):
             assert rsa.compare_vectors(a, b, "spearman")[0, 0] == pytest.approx(
                 scipy.stats.spearmanr(a, b).statistic, abs=1e-12
             )

@@ -415,7 +415,7 @@ def rank(vectors: np.ndarray) -> np.ndarray:
 
 def _dense_ranks(row: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """(sort order, 1-based dense ranks, number of tied pairs) of one vector."""
-    order = np.argsort(row, kind="stable")
+    order = np.argsort(row)
     srt = row[order]
     new = np.empty(row.size, dtype=bool)
     new[0] = True

@@ -592,8 +592,8 @@ def compare(
     _pick(COMPARE_METHODS, method, "method")
     rdms_a, dim = as_rdms(rdms_a, dim, name="rdms_a")
     rdms_b, _ = as_rdms(rdms_b, dim, name="rdms_b")
-    coord = rdms_a.coords.get(dim)
-    other = rdms_b.coords.get(dim)
+    coord = rdms_a.coords[dim] if dim in rdms_a.coords else None
+    other = rdms_b.coords[dim] if dim in rdms_b.coords else None
     if rdms_a.sizes[dim] != rdms_b.sizes[dim]:
         raise SchemaError(
             f"rdms_b: has {rdms_b.sizes[dim]} conditions along {dim!r}; rdms_a has {rdms_a.sizes[dim]}"

@@ -38,8 +38,6 @@ def _whiten(x: np.ndarray, precision: np.ndarray | None) -> np.ndarray:
     except np.linalg.LinAlgError:  # positive semi-definite: symmetric square root
         w, v = np.linalg.eigh(precision)
         root = v * np.sqrt(np.clip(w, 0.0, None))[..., None, :]
-    if x.ndim == 4 and root.ndim == 3:  # folds between the broadcast dims and the core
-        root = root[:, None]
     return x @ root
 
 
@@ -112,6 +110,8 @@ def crossnobis(
     n_fold = x.shape[-3]
     if n_fold < 2:
         raise ValueError(f"crossnobis needs at least 2 folds; got {n_fold}")
+    if precision is not None and np.ndim(precision) > 2:  # one per RDM: broadcast over folds
+        precision = np.asarray(precision)[..., None, :, :]
     w = _whiten(x, precision)
     if n_fold == 2:
         k = w[..., 0, :, :] @ np.swapaxes(w[..., 1, :, :], -1, -2)

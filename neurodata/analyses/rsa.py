@@ -217,8 +217,6 @@ def _kernel_call(
         precision = noise
     if has_folds and not cv:
         x = x.mean(axis=-3)
-        if precision is not None and precision.ndim > 2:
-            precision = precision
     return kernel(x, precision=precision, **options)
 
 

@@ -473,3 +473,23 @@ def test_loso_and_permutation_test(rng):
         "pearson",
     )
     _close(seeded.null.values[0], generic)
+
+
+@pytest.mark.parametrize("noise", ["shrinkage_eye", "given"])
+def test_crossnobis_noise_broadcasts_over_subjects(rng, noise):
+    y = rng.standard_normal((2, N_FOLD, N_COND, 8))
+    da = xr.DataArray(y, dims=("subject", "fold", "condition", "feature"))
+    if noise == "given":
+        precs = np.stack([_precision(rng, 8), _precision(rng, 8)])
+        arg = xr.DataArray(precs, dims=("subject", "feature", "feature_2"))
+    else:
+        arg = noise
+    out = rsa.rdm(da, method="crossnobis", noise=arg)
+    for s in range(2):
+        one = arg if noise != "given" else precs[s]
+        _close(
+            out.isel(subject=s).values,
+            rsa.rdm(da.isel(subject=s), method="crossnobis", noise=one).values,
+        )
+    lazy = rsa.rdm(da.chunk({"subject": 1}), method="crossnobis", noise=arg)
+    _close(lazy.values, out.values)

@@ -22,7 +22,7 @@ import xarray as xr
 
 from ..errors import SchemaError
 from ..schema import validate
-from . import _rdm_methods
+from ._compare_methods import COMPARE_METHODS, compare_vectors, rank
 from ._rdm_methods import NOISE_METHODS, RDM_KERNELS, noise_covariance
 
 __all__ = [
@@ -31,7 +31,9 @@ __all__ = [
     "as_patterns",
     "as_rdms",
     "compare",
+    "compare_vectors",
     "noise_precision",
+    "rank",
     "rdm",
     "to_vectors",
 ]
@@ -386,176 +388,6 @@ _FROM_ARGS = object()
 # --------------------------------------------------------------------------------------
 
 
-def rank(vectors: np.ndarray) -> np.ndarray:
-    """Average ranks (1-based, ties averaged) of every row; like ``scipy.stats.rankdata``.
-
-    One quicksort per row and a scatter; the tie pass runs only for rows with ties.
-    """
-    v = np.atleast_2d(np.asarray(vectors, dtype=float))
-    out = np.empty(v.shape, dtype=float)
-    m = v.shape[1]
-    base = np.arange(1, m + 1, dtype=float)
-    for i, row in enumerate(v):
-        order = np.argsort(row)
-        srt = row[order]
-        new = np.empty(m, dtype=bool)
-        new[0] = True
-        np.not_equal(srt[1:], srt[:-1], out=new[1:])
-        if new.all():
-            out[i, order] = base
-            continue
-        dense = np.cumsum(new) - 1
-        starts = np.flatnonzero(new)
-        ends = np.append(starts[1:], m)
-        out[i, order] = (0.5 * (starts + ends + 1))[dense]
-    return out
-
-
-def _dense_ranks(row: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """(sort order, 1-based dense ranks, number of tied pairs) of one vector."""
-    order = np.argsort(row)
-    srt = row[order]
-    new = np.empty(row.size, dtype=bool)
-    new[0] = True
-    np.not_equal(srt[1:], srt[:-1], out=new[1:])
-    dense = np.empty(row.size, dtype=np.intp)
-    dense[order] = np.cumsum(new)
-    counts = np.diff(np.append(np.flatnonzero(new), row.size))
-    return order, dense, int((counts * (counts - 1) // 2).sum())
-
-
-def _kendall_discordant(x_sorted_dense: np.ndarray, y_dense: np.ndarray) -> int:
-    from scipy.stats._stats import _kendall_dis  # Fenwick-tree count, used by scipy.stats
-
-    return int(_kendall_dis(x_sorted_dense, y_dense))
-
-
-def _kendall(va: np.ndarray, vb: np.ndarray, variant: str) -> np.ndarray:
-    """Kendall tau-a / tau-b for all pairs of rows; each row is sorted and ranked once."""
-    a = [_dense_ranks(row) for row in va]
-    b = [_dense_ranks(row) for row in vb]
-    m = va.shape[1]
-    tot = m * (m - 1) // 2
-    out = np.empty((len(a), len(b)))
-    for i, (order_a, dense_a, tie_a) in enumerate(a):
-        x = dense_a[order_a]
-        for j, (_, dense_b, tie_b) in enumerate(b):
-            y = dense_b[order_a]
-            dis = _kendall_discordant(x, y)
-            joint = 0
-            if tie_a and tie_b:
-                key = x.astype(np.int64) * (m + 1) + y
-                _, cnt = np.unique(key, return_counts=True)
-                joint = int((cnt * (cnt - 1) // 2).sum())
-            con_minus_dis = tot - tie_a - tie_b + joint - 2 * dis
-            if variant == "tau-a":
-                out[i, j] = con_minus_dis / tot
-            else:
-                denom = np.sqrt(float(tot - tie_a) * float(tot - tie_b))
-                out[i, j] = con_minus_dis / denom if denom > 0 else np.nan
-    return np.clip(out, -1.0, 1.0)
-
-
-def _cosine(va: np.ndarray, vb: np.ndarray) -> np.ndarray:
-    na = np.linalg.norm(va, axis=1)
-    nb = np.linalg.norm(vb, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = (va @ vb.T) / na[:, None] / nb[None, :]
-    out[(na == 0)[:, None] | (nb == 0)[None, :]] = 0.0  # rsatoolbox: 0 for zero vectors
-    return out
-
-
-def _center(v: np.ndarray) -> np.ndarray:
-    return v - v.mean(axis=1, keepdims=True)
-
-
-def _double_centred(vectors: np.ndarray, n: int) -> np.ndarray:
-    """-1/2 C D C for every RDM vector, flattened (the whitened 'cov' representation)."""
-    iu = np.triu_indices(n, k=1)
-    out = np.zeros((vectors.shape[0], n, n))
-    out[:, iu[0], iu[1]] = vectors
-    out = out + np.swapaxes(out, 1, 2)
-    out -= out.mean(axis=1, keepdims=True)
-    out -= out.mean(axis=2, keepdims=True)
-    return (-0.5 * out).reshape(vectors.shape[0], -1)
-
-
-def _n_from_pairs(n_pair: int) -> int:
-    return round((1 + np.sqrt(1 + 8 * n_pair)) / 2)
-
-
-def _cmp_cosine(va, vb, **_):
-    return _cosine(va, vb)
-
-
-def _cmp_pearson(va, vb, **_):
-    return _cosine(_center(va), _center(vb))
-
-
-def _cmp_spearman(va, vb, **_):
-    return _cosine(_center(rank(va)), _center(rank(vb)))
-
-
-def _cmp_rho_a(va, vb, **_):
-    m = va.shape[1]
-    return _center(rank(va)) @ _center(rank(vb)).T * 12.0 / (m**3 - m)
-
-
-def _cmp_tau_a(va, vb, **_):
-    return _kendall(va, vb, "tau-a")
-
-
-def _cmp_tau_b(va, vb, **_):
-    return _kendall(va, vb, "tau-b")
-
-
-def _cmp_cosine_cov(va, vb, n, **_):
-    return _cosine(_double_centred(va, n), _double_centred(vb, n))
-
-
-def _cmp_corr_cov(va, vb, n, **_):
-    return _cosine(_double_centred(_center(va), n), _double_centred(_center(vb), n))
-
-
-#: RDM comparison methods (similarities; higher = more similar).
-COMPARE_METHODS: Mapping[str, Callable[..., np.ndarray]] = {
-    "cosine": _cmp_cosine,
-    "pearson": _cmp_pearson,
-    "corr": _cmp_pearson,
-    "spearman": _cmp_spearman,
-    "rho-a": _cmp_rho_a,
-    "tau-a": _cmp_tau_a,
-    "tau-b": _cmp_tau_b,
-    "kendall": _cmp_tau_b,
-    "cosine_cov": _cmp_cosine_cov,
-    "corr_cov": _cmp_corr_cov,
-}
-
-_COV_METHODS = ("cosine_cov", "corr_cov")
-
-
-def compare_vectors(va: np.ndarray, vb: np.ndarray, method: str = "spearman") -> np.ndarray:
-    """Similarity of every pair of RDM vectors (rows of ``va`` x rows of ``vb``).
-
-    Vectors are upper triangles (see :func:`to_vectors`). Entries that are NaN in
-    any vector are left out of every comparison.
-    """
-    func = _pick(COMPARE_METHODS, method, "method")
-    va = np.atleast_2d(np.asarray(va, dtype=float))
-    vb = np.atleast_2d(np.asarray(vb, dtype=float))
-    if va.shape[1] != vb.shape[1]:
-        raise ValueError(
-            f"RDM vectors differ in length: {va.shape[1]} and {vb.shape[1]} (different conditions?)"
-        )
-    n = _n_from_pairs(va.shape[1])
-    keep = ~(np.isnan(va).any(axis=0) | np.isnan(vb).any(axis=0))
-    if not keep.all():
-        if method in _COV_METHODS:
-            raise ValueError(f"method {method!r} does not support NaN dissimilarities")
-        va, vb = va[:, keep], vb[:, keep]
-    return func(va, vb, n=n)
-
-
 def compare(
     rdms_a: xr.DataArray,
     rdms_b: xr.DataArray,
@@ -610,11 +442,3 @@ def compare(
     result = xr.DataArray(sims.reshape(shape), dims=dims, coords=coords, name="similarity")
     result.attrs = {"method": method, "long_name": f"RDM similarity ({method})"}
     return result
-
-
-def n_conditions_from_vector(n_pair: int) -> int:
-    """Number of conditions of an RDM vector of length ``n_pair``."""
-    return _n_from_pairs(n_pair)
-
-
-del _rdm_methods  # only imported for its registry

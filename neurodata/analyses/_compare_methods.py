@@ -60,10 +60,31 @@ def _dense_ranks(row: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     return order, dense, int((counts * (counts - 1) // 2).sum())
 
 
-def _kendall_discordant(x_sorted_dense: np.ndarray, y_dense: np.ndarray) -> int:
-    from scipy.stats._stats import _kendall_dis  # Fenwick-tree count, used by scipy.stats
+def _discordant_counter() -> Callable[[np.ndarray, np.ndarray], int] | None:
+    """scipy's Fenwick-tree discordant-pair counter (private API), or None if it moved."""
+    try:
+        from scipy.stats._stats import _kendall_dis
+    except ImportError:  # pragma: no cover - depends on the scipy version
+        return None
+    return _kendall_dis
 
-    return int(_kendall_dis(x_sorted_dense, y_dense))
+
+def _con_minus_dis(
+    x: np.ndarray,
+    y: np.ndarray,
+    tot: int,
+    tie_x: int,
+    tie_y: int,
+    joint: int,
+    counter: Callable[[np.ndarray, np.ndarray], int] | None,
+) -> float:
+    """Concordant minus discordant pairs; ``x`` sorted dense ranks, ``y`` dense ranks (1-based)."""
+    if counter is not None:
+        return tot - tie_x - tie_y + joint - 2 * int(counter(x, y))
+    from scipy.stats import kendalltau  # public fallback: tau-b times its denominator
+
+    denom = np.sqrt(float(tot - tie_x) * float(tot - tie_y))
+    return float(kendalltau(x, y).statistic) * denom if denom > 0 else 0.0
 
 
 def _kendall(va: np.ndarray, vb: np.ndarray, variant: str) -> np.ndarray:
@@ -73,17 +94,17 @@ def _kendall(va: np.ndarray, vb: np.ndarray, variant: str) -> np.ndarray:
     m = va.shape[1]
     tot = m * (m - 1) // 2
     out = np.empty((len(a), len(b)))
+    counter = _discordant_counter()
     for i, (order_a, dense_a, tie_a) in enumerate(a):
         x = dense_a[order_a]
         for j, (_, dense_b, tie_b) in enumerate(b):
             y = dense_b[order_a]
-            dis = _kendall_discordant(x, y)
             joint = 0
             if tie_a and tie_b:
                 key = x.astype(np.int64) * (m + 1) + y
                 _, cnt = np.unique(key, return_counts=True)
                 joint = int((cnt * (cnt - 1) // 2).sum())
-            con_minus_dis = tot - tie_a - tie_b + joint - 2 * dis
+            con_minus_dis = _con_minus_dis(x, y, tot, tie_a, tie_b, joint, counter)
             if variant == "tau-a":
                 out[i, j] = con_minus_dis / tot
             else:

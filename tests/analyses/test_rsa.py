@@ -493,3 +493,13 @@ def test_crossnobis_noise_broadcasts_over_subjects(rng, noise):
         )
     lazy = rsa.rdm(da.chunk({"subject": 1}), method="crossnobis", noise=arg)
     _close(lazy.values, out.values)
+
+
+def test_kendall_public_fallback_matches(rng, monkeypatch):
+    from neurodata.analyses import _compare_methods
+
+    va, vb = _vectors(rng)
+    fast = rsa.compare_vectors(va, vb, "tau-a")
+    monkeypatch.setattr(_compare_methods, "_discordant_counter", lambda: None)
+    _close(rsa.compare_vectors(va, vb, "tau-a"), fast, 1e-12)
+    _close(rsa.compare_vectors(va, vb, "tau-b"), rsa.compare_vectors(va, vb, "kendall"), 1e-12)

@@ -87,16 +87,21 @@ def _con_minus_dis(
     return float(kendalltau(x, y).statistic) * denom if denom > 0 else 0.0
 
 
-def _kendall(va: np.ndarray, vb: np.ndarray, variant: str) -> np.ndarray:
-    """Kendall tau-a / tau-b for all pairs of rows; each row is sorted and ranked once."""
+def _kendall(va: np.ndarray, vb: np.ndarray, variant: str, n_jobs: int = 1) -> np.ndarray:
+    """Kendall tau-a / tau-b for all pairs of rows; each row is sorted and ranked once.
+
+    Rows of ``va`` are processed by ``n_jobs`` threads (the counting releases the GIL).
+    """
     a = [_dense_ranks(row) for row in va]
     b = [_dense_ranks(row) for row in vb]
     m = va.shape[1]
     tot = m * (m - 1) // 2
-    out = np.empty((len(a), len(b)))
     counter = _discordant_counter()
-    for i, (order_a, dense_a, tie_a) in enumerate(a):
+
+    def one_row(item: tuple[np.ndarray, np.ndarray, int]) -> np.ndarray:
+        order_a, dense_a, tie_a = item
         x = dense_a[order_a]
+        row = np.empty(len(b))
         for j, (_, dense_b, tie_b) in enumerate(b):
             y = dense_b[order_a]
             joint = 0
@@ -106,11 +111,20 @@ def _kendall(va: np.ndarray, vb: np.ndarray, variant: str) -> np.ndarray:
                 joint = int((cnt * (cnt - 1) // 2).sum())
             con_minus_dis = _con_minus_dis(x, y, tot, tie_a, tie_b, joint, counter)
             if variant == "tau-a":
-                out[i, j] = con_minus_dis / tot
+                row[j] = con_minus_dis / tot
             else:
                 denom = np.sqrt(float(tot - tie_a) * float(tot - tie_b))
-                out[i, j] = con_minus_dis / denom if denom > 0 else np.nan
-    return np.clip(out, -1.0, 1.0)
+                row[j] = con_minus_dis / denom if denom > 0 else np.nan
+        return row
+
+    if n_jobs == 1 or len(a) == 1:
+        rows = [one_row(item) for item in a]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+            rows = list(pool.map(one_row, a))
+    return np.clip(np.array(rows).reshape(len(a), len(b)), -1.0, 1.0)
 
 
 def _cosine(va: np.ndarray, vb: np.ndarray) -> np.ndarray:
@@ -137,6 +151,19 @@ def _double_centred(vectors: np.ndarray, n: int) -> np.ndarray:
     return (-0.5 * out).reshape(vectors.shape[0], -1)
 
 
+def _n_jobs(n_jobs: int | None) -> int:
+    """Threads to use: ``None`` or 1 -> 1, -1 -> all CPUs, k -> k."""
+    import os
+
+    if n_jobs is None:
+        return 1
+    if n_jobs == -1:
+        return os.cpu_count() or 1
+    if not isinstance(n_jobs, int) or n_jobs < 1:
+        raise ValueError(f"`n_jobs` must be a positive int, -1 or None; got {n_jobs!r}")
+    return n_jobs
+
+
 def _n_from_pairs(n_pair: int) -> int:
     return round((1 + np.sqrt(1 + 8 * n_pair)) / 2)
 
@@ -158,12 +185,12 @@ def _cmp_rho_a(va, vb, **_):
     return _center(rank(va)) @ _center(rank(vb)).T * 12.0 / (m**3 - m)
 
 
-def _cmp_tau_a(va, vb, **_):
-    return _kendall(va, vb, "tau-a")
+def _cmp_tau_a(va, vb, n_jobs=1, **_):
+    return _kendall(va, vb, "tau-a", n_jobs)
 
 
-def _cmp_tau_b(va, vb, **_):
-    return _kendall(va, vb, "tau-b")
+def _cmp_tau_b(va, vb, n_jobs=1, **_):
+    return _kendall(va, vb, "tau-b", n_jobs)
 
 
 def _cmp_cosine_cov(va, vb, n, **_):
@@ -191,11 +218,14 @@ COMPARE_METHODS: Mapping[str, Callable[..., np.ndarray]] = {
 _COV_METHODS = ("cosine_cov", "corr_cov")
 
 
-def compare_vectors(va: np.ndarray, vb: np.ndarray, method: str = "spearman") -> np.ndarray:
+def compare_vectors(
+    va: np.ndarray, vb: np.ndarray, method: str = "spearman", *, n_jobs: int | None = 1
+) -> np.ndarray:
     """Similarity of every pair of RDM vectors (rows of ``va`` x rows of ``vb``).
 
     Vectors are upper triangles (see :func:`to_vectors`). Entries that are NaN in
-    any vector are left out of every comparison.
+    any vector are left out of every comparison. ``n_jobs`` threads share the
+    pairs of the Kendall methods (the others are vectorised already).
     """
     func = _pick(COMPARE_METHODS, method, "method")
     va = np.atleast_2d(np.asarray(va, dtype=float))
@@ -210,4 +240,4 @@ def compare_vectors(va: np.ndarray, vb: np.ndarray, method: str = "spearman") ->
         if method in _COV_METHODS:
             raise ValueError(f"method {method!r} does not support NaN dissimilarities")
         va, vb = va[:, keep], vb[:, keep]
-    return func(va, vb, n=n)
+    return func(va, vb, n=n, n_jobs=_n_jobs(n_jobs))

@@ -394,6 +394,7 @@ def compare(
     method: str = "spearman",
     *,
     dim: str | None = None,
+    n_jobs: int | None = 1,
 ) -> xr.DataArray:
     """Similarity between every RDM of `rdms_a` and every RDM of `rdms_b`.
 
@@ -412,6 +413,8 @@ def compare(
         Rank-based methods rank every RDM once.
     dim : str, optional
         Condition dim (default: found from the ``<dim>``/``<dim>_2`` pair).
+    n_jobs : int or None
+        Threads for the Kendall methods (``-1``: all CPUs). Default 1.
 
     Returns
     -------
@@ -432,7 +435,7 @@ def compare(
         raise SchemaError(f"rdms_b: {dim!r} labels differ from those of rdms_a (reorder with .sel)")
     va, ta = to_vectors(rdms_a, dim)
     vb, tb = to_vectors(rdms_b, dim)
-    sims = compare_vectors(va, vb, method)
+    sims = compare_vectors(va, vb, method, n_jobs=n_jobs)
     rename = {d: f"{d}_2" for d in tb.dims if d in ta.dims}
     tb = tb.rename(rename) if rename else tb
     dims = [*ta.dims, *tb.dims]

@@ -503,3 +503,14 @@ def test_kendall_public_fallback_matches(rng, monkeypatch):
     monkeypatch.setattr(_compare_methods, "_discordant_counter", lambda: None)
     _close(rsa.compare_vectors(va, vb, "tau-a"), fast, 1e-12)
     _close(rsa.compare_vectors(va, vb, "tau-b"), rsa.compare_vectors(va, vb, "kendall"), 1e-12)
+
+
+def test_kendall_threads_give_the_same_answer(rng):
+    va, vb = _vectors(rng)
+    one = rsa.compare_vectors(va, vb, "tau-a")
+    np.testing.assert_array_equal(rsa.compare_vectors(va, vb, "tau-a", n_jobs=2), one)
+    np.testing.assert_array_equal(
+        rsa.compare_vectors(va, vb, "tau-b", n_jobs=-1), rsa.compare_vectors(va, vb, "tau-b")
+    )
+    with pytest.raises(ValueError, match="`n_jobs` must be a positive int"):
+        rsa.compare_vectors(va, vb, "tau-a", n_jobs=0)

@@ -1,0 +1,146 @@
+"""RSA side by side with rsatoolbox: RDMs (correlation, crossnobis) and RDM comparisons.
+
+Full sizes (the targets of issue 7):
+
+- 1000 conditions x 5000 features: correlation RDM; crossnobis RDM from 2 folds;
+- 100 data RDMs x 100 model RDMs of 1000 conditions (499,500 pairs each):
+  Spearman and Kendall tau-a (neurodata with 1 thread and with all CPUs).
+  rsatoolbox's tau-a loops over pairs in Python
+  (two merge sorts per pair); it is timed on a subset of pairs and extrapolated
+  linearly to the 10,000 pairs (the row says so). The Spearman row also reports
+  the cost of sorting each of the 200 RDM vectors once on this machine, the
+  floor of any rank-based comparison.
+
+Both libraries are timed in the same process on the same arrays; rsatoolbox
+objects are built outside the timed region.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from benchmarks._harness import measure, row
+from neurodata.analyses import rsa
+
+
+def _best(func: Any, repeat: int) -> float:
+    return measure(func, repeat=repeat)["seconds"]
+
+
+def _rdm_rows(rng: np.random.Generator, n: int, p: int, repeat: int) -> list[dict]:
+    import rsatoolbox as rt
+
+    out = []
+    x = rng.standard_normal((n, p))
+    da = xr.DataArray(x, dims=("condition", "feature"))
+    ds = rt.data.Dataset(x)
+    ours = measure(lambda: rsa.rdm(da, method="correlation"), repeat=repeat)
+    peer = measure(lambda: rt.rdm.calc_rdm(ds, method="correlation"), repeat=repeat)
+    diff = np.abs(
+        rsa.rdm(da, method="correlation").values
+        - rt.rdm.calc_rdm(ds, method="correlation").get_matrices()[0]
+    ).max()
+    out.append(
+        row(f"correlation RDM {n}x{p}", ours, peer, "rsatoolbox 0.3.2", max_abs_diff=float(diff))
+    )
+
+    y = rng.standard_normal((2, n, p))
+    daf = xr.DataArray(y, dims=("fold", "condition", "feature"))
+    dsf = rt.data.Dataset(
+        np.concatenate(list(y)),
+        obs_descriptors={"conds": np.tile(np.arange(n), 2), "fold": np.repeat([0, 1], n)},
+    )
+
+    def peer_cn() -> Any:
+        return rt.rdm.calc_rdm(dsf, method="crossnobis", descriptor="conds", cv_descriptor="fold")
+
+    ours = measure(lambda: rsa.rdm(daf, method="crossnobis"), repeat=repeat)
+    peer = measure(peer_cn, repeat=1)
+    diff = np.abs(rsa.rdm(daf, method="crossnobis").values - peer_cn().get_matrices()[0]).max()
+    out.append(
+        row(
+            f"crossnobis RDM {n}x{p}, 2 folds",
+            ours,
+            peer,
+            "rsatoolbox 0.3.2",
+            max_abs_diff=float(diff),
+        )
+    )
+    return out
+
+
+def _compare_rows(
+    rng: np.random.Generator, n: int, n_rdm: int, kendall_subset: tuple[int, int], repeat: int
+) -> list[dict]:
+    import rsatoolbox as rt
+
+    out = []
+    m = n * (n - 1) // 2
+    va = rng.standard_normal((n_rdm, m))
+    vb = rng.standard_normal((n_rdm, m))
+    ra, rb = rt.rdm.RDMs(va), rt.rdm.RDMs(vb)
+
+    def sort_once() -> None:
+        for v in (*va, *vb):
+            np.argsort(v)
+
+    sort_s = _best(sort_once, repeat)
+    ours = measure(lambda: rsa.compare_vectors(va, vb, "spearman"), repeat=repeat)
+    peer = measure(lambda: rt.rdm.compare(ra, rb, "spearman"), repeat=1)
+    diff = np.abs(
+        rsa.compare_vectors(va, vb, "spearman") - rt.rdm.compare(ra, rb, "spearman")
+    ).max()
+    out.append(
+        row(
+            f"spearman {n_rdm}x{n_rdm} RDMs of {n} conditions",
+            ours,
+            peer,
+            "rsatoolbox 0.3.2",
+            sort_each_once_s=round(sort_s, 3),
+            neurodata_over_sort=round(ours["seconds"] / sort_s, 2),
+            max_abs_diff=float(diff),
+        )
+    )
+
+    # Kendall tau-a: neurodata on all pairs (1 thread, then all CPUs); rsatoolbox on a
+    # subset of pairs, extrapolated per pair (its cost is the same for every pair)
+    n_pairs = n_rdm * n_rdm
+    sa, sb = kendall_subset
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sub = rt.rdm.compare(rt.rdm.RDMs(va[:sa]), rt.rdm.RDMs(vb[:sb]), "tau-a")
+    peer_sub_s = time.perf_counter() - start
+    peer_s = peer_sub_s / (sa * sb) * n_pairs
+    measured = (
+        f"{sa}x{sb} pairs in {peer_sub_s:.2f} s, extrapolated x{n_pairs / (sa * sb):g}"
+        if sa * sb < n_pairs
+        else "all pairs"
+    )
+    for n_jobs in (1, -1):
+        start = time.perf_counter()
+        full = rsa.compare_vectors(va, vb, "tau-a", n_jobs=n_jobs)
+        ours_s = time.perf_counter() - start
+        out.append(
+            row(
+                f"tau-a {n_rdm}x{n_rdm} RDMs of {n} conditions, n_jobs={n_jobs}",
+                {"seconds": ours_s},
+                {"seconds": peer_s},
+                "rsatoolbox 0.3.2",
+                peer_measured=measured,
+                max_abs_diff=float(np.abs(full[:sa, :sb] - sub).max()),
+            )
+        )
+    return out
+
+
+def run(quick: bool) -> list[dict]:
+    rng = np.random.default_rng(0)
+    if quick:
+        return [*_rdm_rows(rng, 200, 500, repeat=2), *_compare_rows(rng, 150, 10, (3, 3), repeat=2)]
+    return [*_rdm_rows(rng, 1000, 5000, repeat=3), *_compare_rows(rng, 1000, 100, (2, 5), repeat=1)]

@@ -1,0 +1,243 @@
+"""Numpy kernels behind :func:`neurodata.analyses.rsa.compare`: ranks and similarity measures.
+
+Inputs are RDM vectors (upper triangles, one RDM per row); outputs are
+``(n_a, n_b)`` similarity matrices. Rank-based measures rank (or sort) each
+vector once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+__all__ = ["COMPARE_METHODS", "compare_vectors", "rank"]
+
+
+def _pick(registry: Mapping[str, Any], name: str, param: str) -> Any:
+    try:
+        return registry[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"`{param}` must be one of {sorted(registry)}; got {name!r}") from None
+
+
+def rank(vectors: np.ndarray) -> np.ndarray:
+    """Average ranks (1-based, ties averaged) of every row; like ``scipy.stats.rankdata``.
+
+    One quicksort per row and a scatter; the tie pass runs only for rows with ties.
+    """
+    v = np.atleast_2d(np.asarray(vectors, dtype=float))
+    out = np.empty(v.shape, dtype=float)
+    m = v.shape[1]
+    base = np.arange(1, m + 1, dtype=float)
+    for i, row in enumerate(v):
+        order = np.argsort(row)
+        srt = row[order]
+        new = np.empty(m, dtype=bool)
+        new[0] = True
+        np.not_equal(srt[1:], srt[:-1], out=new[1:])
+        if new.all():
+            out[i, order] = base
+            continue
+        dense = np.cumsum(new) - 1
+        starts = np.flatnonzero(new)
+        ends = np.append(starts[1:], m)
+        out[i, order] = (0.5 * (starts + ends + 1))[dense]
+    return out
+
+
+def _dense_ranks(row: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """(sort order, 1-based dense ranks, number of tied pairs) of one vector."""
+    order = np.argsort(row)
+    srt = row[order]
+    new = np.empty(row.size, dtype=bool)
+    new[0] = True
+    np.not_equal(srt[1:], srt[:-1], out=new[1:])
+    dense = np.empty(row.size, dtype=np.intp)
+    dense[order] = np.cumsum(new)
+    counts = np.diff(np.append(np.flatnonzero(new), row.size))
+    return order, dense, int((counts * (counts - 1) // 2).sum())
+
+
+def _discordant_counter() -> Callable[[np.ndarray, np.ndarray], int] | None:
+    """scipy's Fenwick-tree discordant-pair counter (private API), or None if it moved."""
+    try:
+        from scipy.stats._stats import _kendall_dis
+    except ImportError:  # pragma: no cover - depends on the scipy version
+        return None
+    return _kendall_dis
+
+
+def _con_minus_dis(
+    x: np.ndarray,
+    y: np.ndarray,
+    tot: int,
+    tie_x: int,
+    tie_y: int,
+    joint: int,
+    counter: Callable[[np.ndarray, np.ndarray], int] | None,
+) -> float:
+    """Concordant minus discordant pairs; ``x`` sorted dense ranks, ``y`` dense ranks (1-based)."""
+    if counter is not None:
+        return tot - tie_x - tie_y + joint - 2 * int(counter(x, y))
+    from scipy.stats import kendalltau  # public fallback: tau-b times its denominator
+
+    denom = np.sqrt(float(tot - tie_x) * float(tot - tie_y))
+    return float(kendalltau(x, y).statistic) * denom if denom > 0 else 0.0
+
+
+def _kendall(va: np.ndarray, vb: np.ndarray, variant: str, n_jobs: int = 1) -> np.ndarray:
+    """Kendall tau-a / tau-b for all pairs of rows; each row is sorted and ranked once.
+
+    Rows of ``va`` are processed by ``n_jobs`` threads (the counting releases the GIL).
+    """
+    a = [_dense_ranks(row) for row in va]
+    b = [_dense_ranks(row) for row in vb]
+    m = va.shape[1]
+    tot = m * (m - 1) // 2
+    counter = _discordant_counter()
+
+    def one_row(item: tuple[np.ndarray, np.ndarray, int]) -> np.ndarray:
+        order_a, dense_a, tie_a = item
+        x = dense_a[order_a]
+        row = np.empty(len(b))
+        for j, (_, dense_b, tie_b) in enumerate(b):
+            y = dense_b[order_a]
+            joint = 0
+            if tie_a and tie_b:
+                key = x.astype(np.int64) * (m + 1) + y
+                _, cnt = np.unique(key, return_counts=True)
+                joint = int((cnt * (cnt - 1) // 2).sum())
+            con_minus_dis = _con_minus_dis(x, y, tot, tie_a, tie_b, joint, counter)
+            if variant == "tau-a":
+                row[j] = con_minus_dis / tot
+            else:
+                denom = np.sqrt(float(tot - tie_a) * float(tot - tie_b))
+                row[j] = con_minus_dis / denom if denom > 0 else np.nan
+        return row
+
+    if n_jobs == 1 or len(a) == 1:
+        rows = [one_row(item) for item in a]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+            rows = list(pool.map(one_row, a))
+    return np.clip(np.array(rows).reshape(len(a), len(b)), -1.0, 1.0)
+
+
+def _cosine(va: np.ndarray, vb: np.ndarray) -> np.ndarray:
+    na = np.linalg.norm(va, axis=1)
+    nb = np.linalg.norm(vb, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (va @ vb.T) / na[:, None] / nb[None, :]
+    out[(na == 0)[:, None] | (nb == 0)[None, :]] = 0.0  # rsatoolbox: 0 for zero vectors
+    return out
+
+
+def _center(v: np.ndarray) -> np.ndarray:
+    return v - v.mean(axis=1, keepdims=True)
+
+
+def _double_centred(vectors: np.ndarray, n: int) -> np.ndarray:
+    """-1/2 C D C for every RDM vector, flattened (the whitened 'cov' representation)."""
+    iu = np.triu_indices(n, k=1)
+    out = np.zeros((vectors.shape[0], n, n))
+    out[:, iu[0], iu[1]] = vectors
+    out = out + np.swapaxes(out, 1, 2)
+    out -= out.mean(axis=1, keepdims=True)
+    out -= out.mean(axis=2, keepdims=True)
+    return (-0.5 * out).reshape(vectors.shape[0], -1)
+
+
+def _n_jobs(n_jobs: int | None) -> int:
+    """Threads to use: ``None`` or 1 -> 1, -1 -> all CPUs, k -> k."""
+    import os
+
+    if n_jobs is None:
+        return 1
+    if n_jobs == -1:
+        return os.cpu_count() or 1
+    if not isinstance(n_jobs, int) or n_jobs < 1:
+        raise ValueError(f"`n_jobs` must be a positive int, -1 or None; got {n_jobs!r}")
+    return n_jobs
+
+
+def _n_from_pairs(n_pair: int) -> int:
+    return round((1 + np.sqrt(1 + 8 * n_pair)) / 2)
+
+
+def _cmp_cosine(va, vb, **_):
+    return _cosine(va, vb)
+
+
+def _cmp_pearson(va, vb, **_):
+    return _cosine(_center(va), _center(vb))
+
+
+def _cmp_spearman(va, vb, **_):
+    return _cosine(_center(rank(va)), _center(rank(vb)))
+
+
+def _cmp_rho_a(va, vb, **_):
+    m = va.shape[1]
+    return _center(rank(va)) @ _center(rank(vb)).T * 12.0 / (m**3 - m)
+
+
+def _cmp_tau_a(va, vb, n_jobs=1, **_):
+    return _kendall(va, vb, "tau-a", n_jobs)
+
+
+def _cmp_tau_b(va, vb, n_jobs=1, **_):
+    return _kendall(va, vb, "tau-b", n_jobs)
+
+
+def _cmp_cosine_cov(va, vb, n, **_):
+    return _cosine(_double_centred(va, n), _double_centred(vb, n))
+
+
+def _cmp_corr_cov(va, vb, n, **_):
+    return _cosine(_double_centred(_center(va), n), _double_centred(_center(vb), n))
+
+
+#: RDM comparison methods (similarities; higher = more similar).
+COMPARE_METHODS: Mapping[str, Callable[..., np.ndarray]] = {
+    "cosine": _cmp_cosine,
+    "pearson": _cmp_pearson,
+    "corr": _cmp_pearson,
+    "spearman": _cmp_spearman,
+    "rho-a": _cmp_rho_a,
+    "tau-a": _cmp_tau_a,
+    "tau-b": _cmp_tau_b,
+    "kendall": _cmp_tau_b,
+    "cosine_cov": _cmp_cosine_cov,
+    "corr_cov": _cmp_corr_cov,
+}
+
+_COV_METHODS = ("cosine_cov", "corr_cov")
+
+
+def compare_vectors(
+    va: np.ndarray, vb: np.ndarray, method: str = "spearman", *, n_jobs: int | None = 1
+) -> np.ndarray:
+    """Similarity of every pair of RDM vectors (rows of ``va`` x rows of ``vb``).
+
+    Vectors are upper triangles (see :func:`to_vectors`). Entries that are NaN in
+    any vector are left out of every comparison. ``n_jobs`` threads share the
+    pairs of the Kendall methods (the others are vectorised already).
+    """
+    func = _pick(COMPARE_METHODS, method, "method")
+    va = np.atleast_2d(np.asarray(va, dtype=float))
+    vb = np.atleast_2d(np.asarray(vb, dtype=float))
+    if va.shape[1] != vb.shape[1]:
+        raise ValueError(
+            f"RDM vectors differ in length: {va.shape[1]} and {vb.shape[1]} (different conditions?)"
+        )
+    n = _n_from_pairs(va.shape[1])
+    keep = ~(np.isnan(va).any(axis=0) | np.isnan(vb).any(axis=0))
+    if not keep.all():
+        if method in _COV_METHODS:
+            raise ValueError(f"method {method!r} does not support NaN dissimilarities")
+        va, vb = va[:, keep], vb[:, keep]
+    return func(va, vb, n=n, n_jobs=_n_jobs(n_jobs))

@@ -148,7 +148,7 @@ def geodesic(
     upper: float,
     *,
     dim: str | None = None,
-    zero_edges: bool = True,
+    zero_edges: bool = False,
 ) -> xr.DataArray:
     """Representational geodesic matrices (RGDM): shortest paths on the RGTM graph, ranked.
 
@@ -160,10 +160,11 @@ def geodesic(
         Thresholds of :func:`geotopological`.
     zero_edges : bool
         Keep the zero-weight edges (pairs below `lower`, which the transform
-        identifies). The authors' code builds its graph with
-        ``networkx.from_numpy_array``, which drops zero entries, so such pairs are
-        only connected through other conditions; ``zero_edges=False`` reproduces
-        that.
+        identifies) as zero-length edges. Default False, as in the authors'
+        reference code (doerlbh/TopologicalRSA), which builds its graph with
+        ``networkx.from_numpy_array``, dropping zero entries: such pairs are only
+        connected through other conditions. True makes every pair the transform
+        merges geodesically identical.
 
     Returns
     -------

@@ -33,6 +33,13 @@ import xarray as xr
 from ..schema import append_history, as_dataarray, as_timeseries
 from . import _permutation as _perm
 from . import _spectral as _sp
+from ._tagging_tools import (
+    classify,
+    compare_rdms_spearman,
+    condition_rdm_correlation,
+    contrast,
+    segment,
+)
 
 __all__ = [
     "AVERAGES",
@@ -400,9 +407,7 @@ class _Prepared:
             )
         bins = np.unique(np.concatenate([tbins, need.ravel()]))
         w = _sp.window_values(window, n)
-        scale = (
-            _sp.psd_scale(w, n_fft, sfreq) if kind == "power" else _sp.amplitude_scale(w, n_fft)
-        )
+        scale = _sp.psd_scale(w, n_fft, sfreq) if kind == "power" else _sp.amplitude_scale(w, n_fft)
         self.design = _perm.TagDesign(
             bins=bins,
             target=np.searchsorted(bins, tbins),
@@ -436,7 +441,9 @@ class _Prepared:
 
     def wrap(self, a: np.ndarray, **attrs: Any) -> xr.DataArray:
         a = a.reshape(*self.unit_shape, self.targets.size)
-        return xr.DataArray(a, dims=(*self.unit_dims, "frequency"), coords=self.coords(), attrs=attrs)
+        return xr.DataArray(
+            a, dims=(*self.unit_dims, "frequency"), coords=self.coords(), attrs=attrs
+        )
 
 
 def _family_axes(prep: _Prepared, family: Sequence[str] | None) -> tuple[int, ...]:
@@ -445,7 +452,9 @@ def _family_axes(prep: _Prepared, family: Sequence[str] | None) -> tuple[int, ..
         return tuple(range(len(dims)))
     unknown = [d for d in family if d not in dims]
     if unknown:
-        raise ValueError(f"`family` names dims {unknown} that the result lacks; choose among {dims}")
+        raise ValueError(
+            f"`family` names dims {unknown} that the result lacks; choose among {dims}"
+        )
     return tuple(dims.index(d) for d in family)
 
 
@@ -578,10 +587,12 @@ def tag_test(
     if prep.n_trials > 1:
         with np.errstate(divide="ignore", invalid="ignore"):
             phases = prep.coef[..., prep.design.target] / np.abs(prep.coef[..., prep.design.target])
-        out["itpc"] = prep.wrap(np.abs(phases.mean(axis=1)), long_name="inter-trial phase coherence")
+        out["itpc"] = prep.wrap(
+            np.abs(phases.mean(axis=1)), long_name="inter-trial phase coherence"
+        )
     if udim is not None:
         tested = out["p_corrected"].notnull().sum(udim)
-        out["fraction_significant"] = (out["significant"].sum(udim) / tested.where(tested > 0))
+        out["fraction_significant"] = out["significant"].sum(udim) / tested.where(tested > 0)
         out["fraction_significant"].attrs["long_name"] = f"fraction of {udim}s significant"
     out.attrs = {
         "analysis": "frequency tagging test", "kind": kind, "average": average,

@@ -58,13 +58,25 @@ def snr_at_targets(vals: np.ndarray, design: TagDesign) -> np.ndarray:
     return out
 
 
+def real_matmul(x: np.ndarray, basis_t: np.ndarray) -> np.ndarray:
+    """``x @ basis_t`` for real ``x`` (..., T) and complex ``basis_t`` (T, K) as two real
+    BLAS products (numpy's mixed real/complex matmul does not use BLAS)."""
+    flat = x.reshape(-1, x.shape[-1])
+    out = (flat @ basis_t.real) + 1j * (flat @ basis_t.imag)
+    return out.reshape(*x.shape[:-1], basis_t.shape[1])
+
+
 def _permuted_coefficients(x: np.ndarray, basis_t: np.ndarray, perms: np.ndarray) -> np.ndarray:
     """(P, U, K) coefficients of ``x`` (U, T) with its samples shuffled by each row of
     ``perms`` (P, T), from the transposed basis ``basis_t`` (T, K)."""
-    if x.shape[0] <= basis_t.shape[1]:  # few units: shuffling the data is cheaper
-        return np.matmul(x[:, perms].transpose(1, 0, 2), basis_t)
+    n_perm, n_times = perms.shape
+    n_bins = basis_t.shape[1]
+    if x.shape[0] <= n_bins:  # few units: shuffling the data is cheaper
+        return real_matmul(x[:, perms].transpose(1, 0, 2), basis_t)
     inverse = np.argsort(perms, axis=1)
-    return np.matmul(x, basis_t[inverse])
+    stacked = basis_t[inverse].transpose(1, 0, 2).reshape(n_times, n_perm * n_bins)
+    out = real_matmul(x, stacked)  # (U, P * K)
+    return out.reshape(x.shape[0], n_perm, n_bins).transpose(1, 0, 2)
 
 
 def null_snr_batches(
@@ -86,7 +98,7 @@ def null_snr_batches(
     basis_t = np.ascontiguousarray(basis.T)
     starts = range(0, n_permutations, batch)
     if shuffle == "trials":
-        coef = np.einsum("urt,kt->urk", x, basis)
+        coef = real_matmul(x, np.ascontiguousarray(basis.T))
     elif average == "evoked" or n_trials == 1:
         evoked = x.mean(axis=1)
     for start in progress(starts, desc="permutations", enabled=show_progress, unit="batch"):

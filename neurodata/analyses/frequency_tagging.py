@@ -424,7 +424,7 @@ class _Prepared:
         self.unit_shape = tuple(da.sizes[d] for d in self.unit_dims)
         n_trials = da.sizes[trial_dim] if self.has_trials else 1
         self.x = x.reshape(int(np.prod(self.unit_shape, dtype=int)), n_trials, n)
-        self.coef = np.einsum("urt,kt->urk", self.x, self.basis)
+        self.coef = _perm.real_matmul(self.x, np.ascontiguousarray(self.basis.T))
         self.da, self.sfreq, self.n_fft, self.dim = da, sfreq, n_fft, dim
         self.n_trials = n_trials
         self.actual = tbins * sfreq / n_fft

@@ -89,10 +89,16 @@ def null_snr_batches(
     n_permutations: int,
     rng: np.random.Generator,
     show_progress: bool,
+    block: int = 1,
 ):
     """Yield null SNR arrays of shape (batch, U, F) for data ``x`` (U, R, T)."""
     n_units, n_trials, n_times = x.shape
     n_bins = basis.shape[0]
+
+    def draw(size: int) -> np.ndarray:
+        blocks = rng.permuted(np.tile(np.arange(n_times // block), (size, 1)), axis=1)
+        return (blocks[:, :, None] * block + np.arange(block)).reshape(size, n_times)
+
     per_perm = max(n_units * n_bins * n_trials, n_times * n_bins)
     batch = max(1, min(n_permutations, _BATCH_ENTRIES // per_perm))
     basis_t = np.ascontiguousarray(basis.T)
@@ -108,13 +114,13 @@ def null_snr_batches(
             perm_coef = np.einsum("pr,urk->purk", signs, coef)
             vals = values(perm_coef, design, "evoked")
         elif average == "evoked" or n_trials == 1:
-            perms = rng.permuted(np.tile(np.arange(n_times), (size, 1)), axis=1)
+            perms = draw(size)
             c = _permuted_coefficients(evoked, basis_t, perms)  # (P, U, K)
             vals = values(c[:, :, None, :], design, "evoked")
         else:
             c = np.empty((size, n_units, n_trials, n_bins), dtype=complex)
             for r in range(n_trials):
-                perms = rng.permuted(np.tile(np.arange(n_times), (size, 1)), axis=1)
+                perms = draw(size)
                 c[:, :, r] = _permuted_coefficients(x[:, r], basis_t, perms)
             vals = values(c, design, "frequency")
         yield snr_at_targets(vals, design)

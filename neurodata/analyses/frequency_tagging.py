@@ -479,6 +479,7 @@ def tag_test(
     n_neighbors: int = 3,
     n_skip: int = 1,
     shuffle: str = "samples",
+    shuffle_block: int = 1,
     n_permutations: int = 1000,
     correction: str = "fdr",
     family: Sequence[str] | None = None,
@@ -497,7 +498,10 @@ def tag_test(
     - ``shuffle="samples"``: the samples of each series are shuffled (the same
       permutation for every unit/channel, so their dependence is kept; one per
       trial with ``average="frequency"``, one for the evoked series otherwise).
-      H0: no periodic structure at all.
+      H0: no periodic structure at all. With ``shuffle_block=k`` runs of k
+      samples move together (use ``samples_per_word`` for word-level series
+      upsampled by :func:`neurodata.models.hftp.tagged_timeseries`, whose held
+      samples must not be separated).
     - ``shuffle="trials"``: the trials' signs are flipped at random (needs
       ``average="evoked"``). H0: no response phase-locked across trials.
 
@@ -556,6 +560,12 @@ def tag_test(
             f"average='evoked' and >= 2 trials along {trial_dim!r} (got average={average!r}, "
             f"{prep.n_trials} trial(s))"
         )
+    n_times = prep.x.shape[-1]
+    if int(shuffle_block) != shuffle_block or shuffle_block < 1 or n_times % shuffle_block:
+        raise ValueError(
+            f"`shuffle_block` must be a positive integer dividing the {n_times} samples; "
+            f"got {shuffle_block!r}"
+        )
     udim = _unit_dim(prep, unit_dim)
     rng = np.random.default_rng(seed)
     vals = _perm.values(prep.coef, prep.design, average)
@@ -566,7 +576,8 @@ def tag_test(
     )  # fmt: skip
     for null in _perm.null_snr_batches(prep.x, prep.basis, prep.design, average=average,
                                        shuffle=shuffle, n_permutations=int(n_permutations),
-                                       rng=rng, show_progress=progress):  # fmt: skip
+                                       rng=rng, show_progress=progress,
+                                       block=int(shuffle_block)):  # fmt: skip
         acc.add(null)
     noise_vals = vals[..., prep.design.noise]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -598,7 +609,7 @@ def tag_test(
         "analysis": "frequency tagging test", "kind": kind, "average": average,
         "window": str(window) if not isinstance(window, np.ndarray) else "custom",
         "n_fft": prep.n_fft, "sfreq": prep.sfreq, "n_neighbors": n_neighbors, "n_skip": n_skip,
-        "shuffle": shuffle, "n_permutations": int(n_permutations), "correction": correction,
+        "shuffle": shuffle, "shuffle_block": int(shuffle_block), "n_permutations": int(n_permutations), "correction": correction,
         "family": ", ".join(family) if family is not None else "all", "alpha": alpha,
         "n_trials": prep.n_trials, "seed": str(seed) if not isinstance(seed, np.random.Generator) else "generator",
     }  # fmt: skip

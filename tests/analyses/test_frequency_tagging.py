@@ -242,7 +242,7 @@ def test_tag_test_errors(planted):
         ft.tag_test(planted, [1.0], family=("trial",))
     with pytest.raises(ValueError, match="`frequencies` has duplicates"):
         ft.tag_test(planted, [1.0, 1.0])
-    with pytest.raises(ValueError, match="its noise bins .* run outside"):
+    with pytest.raises(ValueError, match=r"its noise bins .* run outside"):
         ft.tag_test(planted, [8.0 - 0.025])
     with pytest.raises(ValueError, match=r"`unit_dim` 'channel' is not a dim"):
         ft.tag_test(planted, [1.0], unit_dim="channel")

@@ -67,9 +67,9 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from . import convert, formats, info, sys_info, validate
+    from . import convert, formats, info, sys_info, tag, validate
 
-    for module in (info, convert, validate, formats, sys_info):
+    for module in (info, convert, validate, formats, sys_info, tag):
         cli.add_command(module.command)
 
 

@@ -535,6 +535,11 @@ def tag_test(
 
     Other parameters are those of :func:`spectrum` and :func:`snr`.
 
+    Notes
+    -----
+    Loads the data into memory (float64). Cost per permutation is about
+    units x trials x samples x (tagged bins x (1 + 2 n_neighbors)) multiply-adds.
+
     Returns
     -------
     xarray.Dataset

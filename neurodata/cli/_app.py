@@ -67,9 +67,9 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from . import compare, connectome, convert, demo, formats, info, sys_info, validate
+    from . import compare, connectome, convert, demo, formats, info, sys_info, tag, validate
 
-    for module in (info, convert, validate, formats, compare, demo, connectome, sys_info):
+    for module in (info, convert, validate, formats, compare, demo, tag, connectome, sys_info):
         cli.add_command(module.command)
 
 

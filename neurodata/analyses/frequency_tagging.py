@@ -1,0 +1,621 @@
+"""Frequency tagging: spectra, neighbour-bin SNR, ITPC and permutation tests.
+
+One API for brain recordings (``(channel, time)``, epochs ``(trial, channel,
+time)``) and network activations laid out in time (``(layer, unit, time)``,
+e.g. the hierarchical frequency-tagging probe, HFTP). Every function takes a
+``(..., time)`` DataArray with any extra dims and returns results labelled along
+``frequency`` (coordinate in Hz).
+
+- :func:`spectrum`: amplitude / power / complex spectra with explicit window and
+  zero-padding, evoked or frequency-domain averaging over trials.
+- :func:`snr`, :func:`zscore`: neighbour-bin statistics exactly as MNE's SSVEP
+  tutorial (``n_neighbors`` bins each side, skipping ``n_skip`` bins next to
+  the target).
+- :func:`itpc`: inter-trial phase coherence.
+- :func:`tag_test`: per unit/channel SNR and permutation p-values at each tagged
+  frequency, corrected (FDR or max-statistic) across units, channels and layers,
+  with the fraction of significant units per layer.
+- :func:`contrast`: structured-vs-control permutation contrast of tagged SNR.
+- :func:`classify`: which tagged frequency has the highest SNR (SSVEP decoding).
+- :func:`segment`: cut a series into trials (by onsets or consecutive blocks).
+- :func:`condition_rdm_correlation`, :func:`compare_rdms_spearman`: HFTP's
+  brain-model comparison on spectra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from ..schema import append_history, as_dataarray, as_timeseries
+from . import _permutation as _perm
+from . import _spectral as _sp
+from ._tagging_tools import (
+    classify,
+    compare_rdms_spearman,
+    condition_rdm_correlation,
+    contrast,
+    segment,
+)
+
+__all__ = [
+    "AVERAGES",
+    "KINDS",
+    "SHUFFLES",
+    "classify",
+    "compare_rdms_spearman",
+    "condition_rdm_correlation",
+    "contrast",
+    "itpc",
+    "segment",
+    "snr",
+    "spectrum",
+    "tag_test",
+    "zscore",
+]
+
+#: What a spectrum holds.
+KINDS = ("power", "amplitude", "complex")
+#: How trials are averaged: none, in the time domain (evoked), or in the frequency domain.
+AVERAGES = (None, "evoked", "frequency")
+#: What the permutation test shuffles.
+SHUFFLES = ("samples", "trials")
+#: Dims treated as "units" (the denominator of the fraction of significant units).
+UNIT_DIMS = ("unit", "channel", "neuron", "voxel", "parcel", "roi", "region")
+
+
+def _choice(value: Any, choices: Sequence[Any], param: str) -> Any:
+    if value not in choices:
+        raise ValueError(f"`{param}` must be one of {list(choices)}; got {value!r}")
+    return value
+
+
+# --------------------------------------------------------------------------------------
+# input gate
+# --------------------------------------------------------------------------------------
+
+
+def _series(data: Any, dim: str, sfreq: float | None) -> tuple[xr.DataArray, float]:
+    """The one gate: a DataArray with ``dim`` and its regular sampling rate (Hz)."""
+    if dim == "time":
+        da = as_timeseries(data, sfreq=sfreq, name="data")
+    else:
+        da = as_dataarray(data, name="data")
+        if dim not in da.dims:
+            raise ValueError(f"data: `dim` {dim!r} is not a dim of the data; found {da.dims}")
+    if sfreq is None:
+        sfreq = da.attrs.get("sfreq")
+    if sfreq is None:
+        if dim not in da.coords or da.sizes[dim] < 2:
+            raise ValueError(
+                f"data: cannot tell the sampling rate along {dim!r}; pass `sfreq` (Hz) or "
+                f"give {dim!r} a coordinate in seconds"
+            )
+        steps = np.diff(np.asarray(da[dim].values, dtype=float))
+        if np.ptp(steps) > 1e-6 * abs(steps.mean()):
+            raise ValueError(
+                f"data: {dim!r} is irregularly sampled (steps {steps.min():g}..{steps.max():g} s); "
+                "spectra need a regular series: resample it first"
+            )
+        sfreq = 1.0 / steps.mean()
+    sfreq = float(sfreq)
+    if not (np.isfinite(sfreq) and sfreq > 0):
+        raise ValueError(f"`sfreq` must be a positive number (Hz); got {sfreq!r}")
+    if da.sizes[dim] < 2:
+        raise ValueError(f"data: {dim!r} has {da.sizes[dim]} sample(s); a spectrum needs >= 2")
+    return da, sfreq
+
+
+def _n_fft(n_fft: int | None, n_times: int) -> int:
+    if n_fft is None:
+        return n_times
+    if int(n_fft) != n_fft or n_fft < n_times:
+        raise ValueError(
+            f"`n_fft` must be an integer >= the number of samples ({n_times}) "
+            f"(zero-padding only); got {n_fft!r}"
+        )
+    return int(n_fft)
+
+
+def _frequency_coord(n_fft: int, sfreq: float) -> xr.Variable:
+    return xr.Variable("frequency", np.fft.rfftfreq(n_fft, 1.0 / sfreq), attrs={"units": "Hz"})
+
+
+def _value_units(da: xr.DataArray, kind: str) -> dict[str, str]:
+    units = da.attrs.get("units")
+    if kind == "power":
+        return {"units": f"({units})**2/Hz"} if units else {"long_name": "power spectral density"}
+    return {"units": units} if units else {"long_name": f"{kind} spectrum"}
+
+
+# --------------------------------------------------------------------------------------
+# spectra
+# --------------------------------------------------------------------------------------
+
+
+def spectrum(
+    data: Any,
+    dim: str = "time",
+    *,
+    kind: str = "power",
+    window: str | tuple | np.ndarray = "boxcar",
+    n_fft: int | None = None,
+    detrend: str | None = "constant",
+    average: str | None = None,
+    trial_dim: str = "trial",
+    frequencies: Sequence[float] | None = None,
+    fmin: float | None = None,
+    fmax: float | None = None,
+    sfreq: float | None = None,
+) -> xr.DataArray:
+    """Spectra of ``(..., time)`` data along ``frequency``.
+
+    Parameters
+    ----------
+    data : xarray.DataArray
+        Dims include ``dim`` (samples, regular) and any others (``channel``,
+        ``trial``, ``layer``, ``unit``), which are kept.
+    dim : str
+        The sample dim.
+    kind : {"power", "amplitude", "complex"}
+        ``"power"``: one-sided power spectral density (units**2/Hz), the scaling
+        of :func:`scipy.signal.periodogram` and MNE's ``psd_array_welch`` (one
+        segment). ``"amplitude"``: single-sided peak amplitude (a sine of
+        amplitude A on an exact bin reads A, for any window). ``"complex"``: the
+        Fourier coefficients with the amplitude scaling.
+    window : str, tuple or numpy.ndarray
+        Taper (a :func:`scipy.signal.get_window` name, or values). ``"boxcar"``
+        keeps the exact-bin resolution that frequency tagging relies on.
+    n_fft : int, optional
+        FFT length >= the number of samples; larger values zero-pad (interpolated
+        bins, no extra resolution). Default: no padding.
+    detrend : {"constant", None}
+        Remove each series' mean before the transform.
+    average : {None, "evoked", "frequency"}
+        Over ``trial_dim``: ``"evoked"`` averages the time series first (keeps
+        only phase-locked responses); ``"frequency"`` averages the spectra.
+    trial_dim : str
+        The trial dim used by ``average``.
+    frequencies : sequence of float, optional
+        Tagged frequencies to check: a warning says when one falls between bins
+        or at Nyquist; an error when above Nyquist.
+    fmin, fmax : float, optional
+        Keep only bins in [fmin, fmax] Hz.
+    sfreq : float, optional
+        Sampling rate (Hz) when the data do not carry one.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims (..., ``frequency``) (``dim`` replaced; ``trial_dim`` dropped when
+        averaged); coordinate ``frequency`` in Hz; attrs record the parameters.
+    """
+    da, sfreq = _series(data, dim, sfreq)
+    _choice(kind, KINDS, "kind")
+    _choice(average, AVERAGES, "average")
+    _choice(detrend, ("constant", None), "detrend")
+    n = da.sizes[dim]
+    n_fft = _n_fft(n_fft, n)
+    if frequencies is not None:
+        _sp.exact_bins(frequencies, sfreq, n_fft)
+    w = _sp.window_values(window, n)
+    if average is not None and trial_dim not in da.dims:
+        raise ValueError(
+            f"data: `average={average!r}` averages over {trial_dim!r}, which is not a dim "
+            f"of the data {da.dims}; pass `trial_dim` or average=None"
+        )
+    if average == "evoked":
+        da = da.mean(trial_dim, keep_attrs=True)
+
+    def kernel(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        if detrend == "constant":
+            x = x - x.mean(axis=-1, keepdims=True)
+        coef = np.fft.rfft(x * w, n=n_fft, axis=-1)
+        if kind == "power":
+            return np.abs(coef) ** 2 * _sp.psd_scale(w, n_fft, sfreq)
+        if kind == "amplitude":
+            return np.abs(coef) * _sp.amplitude_scale(w, n_fft)
+        return coef * _sp.amplitude_scale(w, n_fft)
+
+    out = xr.apply_ufunc(
+        kernel,
+        da,
+        input_core_dims=[[dim]],
+        output_core_dims=[["frequency"]],
+        dask="parallelized",
+        output_dtypes=[complex if kind == "complex" else float],
+        dask_gufunc_kwargs={"output_sizes": {"frequency": n_fft // 2 + 1}},
+    )
+    out = out.assign_coords(frequency=_frequency_coord(n_fft, sfreq))
+    if average == "frequency":
+        out = out.mean(trial_dim)
+    if fmin is not None or fmax is not None:
+        out = out.sel(frequency=slice(fmin, fmax))
+    out.attrs = {
+        **{k: v for k, v in da.attrs.items() if k not in ("units", "long_name", "sfreq")},
+        **_value_units(da, kind),
+        "kind": kind,
+        "window": str(window) if not isinstance(window, np.ndarray) else "custom",
+        "n_fft": n_fft,
+        "n_samples": n,
+        "sfreq": sfreq,
+        "average": str(average),
+        "frequency_resolution": sfreq / n_fft,
+    }
+    out.name = f"{kind}_spectrum"
+    return append_history(out, f"spectrum(kind={kind!r}, window={window!r}, n_fft={n_fft})")
+
+
+def _as_spectrum(spec: Any, dim: str) -> xr.DataArray:
+    da = as_dataarray(spec, name="spectrum")
+    if dim not in da.dims:
+        raise ValueError(
+            f"spectrum: needs a {dim!r} dim; found dims {da.dims} (compute it with spectrum())"
+        )
+    if np.iscomplexobj(da):
+        raise ValueError(
+            "spectrum: holds complex coefficients; SNR needs kind='power' or 'amplitude'"
+        )
+    if dim in da.coords and da.sizes[dim] > 2:
+        steps = np.diff(np.asarray(da[dim].values, dtype=float))
+        if np.ptp(steps) > 1e-6 * abs(steps.mean()):
+            raise ValueError(f"spectrum: {dim!r} bins are not evenly spaced")
+    return da
+
+
+def snr(
+    spectrum: Any, n_neighbors: int = 3, n_skip: int = 1, *, dim: str = "frequency"
+) -> xr.DataArray:
+    """Neighbour-bin signal-to-noise ratio, as MNE's SSVEP tutorial defines it.
+
+    Each bin's value divided by the mean of ``n_neighbors`` bins on each side,
+    leaving out the ``n_skip`` bins next to it; NaN where the neighbours run
+    off the spectrum (its first and last ``n_neighbors + n_skip`` bins).
+
+    Parameters
+    ----------
+    spectrum : xarray.DataArray
+        Power or amplitude with dims (..., ``dim``) and evenly spaced bins.
+    n_neighbors : int
+        Noise bins on each side (the tutorial's ``noise_n_neighbor_freqs``; it uses 3).
+    n_skip : int
+        Bins skipped on each side (``noise_skip_neighbor_freqs``; it uses 1).
+    dim : str
+        The frequency dim.
+
+    Returns
+    -------
+    xarray.DataArray
+        Same dims and coords; dimensionless.
+    """
+    da = _as_spectrum(spectrum, dim)
+    _sp.snr_kernel(n_neighbors, n_skip)
+
+    def kernel(x: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return x / _sp.neighbour_mean(x, n_neighbors, n_skip)
+
+    out = xr.apply_ufunc(kernel, da, input_core_dims=[[dim]], output_core_dims=[[dim]],
+                         dask="parallelized", output_dtypes=[float])  # fmt: skip
+    out.attrs = {"long_name": "neighbour-bin SNR, dimensionless", "n_neighbors": n_neighbors,
+                 "n_skip": n_skip, "spectrum_kind": da.attrs.get("kind", "unknown")}  # fmt: skip
+    out.name = "snr"
+    return out
+
+
+def zscore(
+    spectrum: Any, n_neighbors: int = 3, n_skip: int = 1, *, dim: str = "frequency"
+) -> xr.DataArray:
+    """Each bin as a z-score against its neighbours: ``(x - mean) / std`` of the
+    same neighbour bins as :func:`snr` (std with ddof=1). Dims as ``spectrum``."""
+    da = _as_spectrum(spectrum, dim)
+    _sp.snr_kernel(n_neighbors, n_skip)
+
+    def kernel(x: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = _sp.neighbour_mean(x, n_neighbors, n_skip)
+            return (x - mean) / _sp.neighbour_std(x, n_neighbors, n_skip)
+
+    out = xr.apply_ufunc(kernel, da, input_core_dims=[[dim]], output_core_dims=[[dim]],
+                         dask="parallelized", output_dtypes=[float])  # fmt: skip
+    out.attrs = {"long_name": "z-score against neighbour bins, dimensionless",
+                 "n_neighbors": n_neighbors, "n_skip": n_skip}  # fmt: skip
+    out.name = "zscore"
+    return out
+
+
+def itpc(
+    data: Any,
+    dim: str = "time",
+    *,
+    trial_dim: str = "trial",
+    window: str | tuple | np.ndarray = "boxcar",
+    n_fft: int | None = None,
+    sfreq: float | None = None,
+) -> xr.DataArray:
+    """Inter-trial phase coherence ``|mean_trials(X / |X|)|`` in [0, 1] per bin.
+
+    Parameters
+    ----------
+    data : xarray.DataArray
+        Dims include ``trial_dim`` and ``dim``; others are kept.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims (..., ``frequency``) without ``trial_dim``. With N trials of random
+        phase its expected value is about ``sqrt(pi / (4 N))``.
+    """
+    da, _ = _series(data, dim, sfreq)
+    if trial_dim not in da.dims or da.sizes[trial_dim] < 2:
+        raise ValueError(f"data: ITPC needs >= 2 trials along {trial_dim!r}; found dims {da.sizes}")
+    coef = spectrum(da, dim, kind="complex", window=window, n_fft=n_fft, sfreq=sfreq)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unit = coef / np.abs(coef)
+    out = np.abs(unit.mean(trial_dim))
+    out.attrs = {"long_name": "inter-trial phase coherence, dimensionless",
+                 "n_trials": int(da.sizes[trial_dim])}  # fmt: skip
+    out.name = "itpc"
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# tests at tagged frequencies
+# --------------------------------------------------------------------------------------
+
+
+def _targets(frequencies: Sequence[float] | Mapping[str, float]) -> tuple[np.ndarray, list | None]:
+    if isinstance(frequencies, Mapping):
+        names, values = list(map(str, frequencies)), list(frequencies.values())
+    else:
+        names, values = None, frequencies
+    if isinstance(values, str) or np.ndim(values) > 1:
+        raise ValueError(f"`frequencies` must be a list of Hz (or name -> Hz); got {frequencies!r}")
+    targets = np.atleast_1d(np.asarray(values, dtype=float))
+    if targets.size == 0:
+        raise ValueError("`frequencies` is empty; give the tagged frequencies in Hz")
+    if np.unique(targets).size != targets.size:
+        raise ValueError(f"`frequencies` has duplicates: {targets.tolist()}")
+    return targets, names
+
+
+class _Prepared:
+    """Data (U, R, T) as a float array, the design of the needed bins, and the labels."""
+
+    def __init__(self, data, frequencies, *, dim, trial_dim, sfreq, window, n_fft, kind,
+                 n_neighbors, n_skip):  # fmt: skip
+        da, sfreq = _series(data, dim, sfreq)
+        _choice(kind, ("power", "amplitude"), "kind")
+        self.targets, self.names = _targets(frequencies)
+        n = da.sizes[dim]
+        n_fft = _n_fft(n_fft, n)
+        tbins = _sp.exact_bins(self.targets, sfreq, n_fft)
+        offsets = _sp.neighbour_offsets(n_neighbors, n_skip)
+        need = tbins[:, None] + offsets[None, :]
+        last = n_fft // 2
+        bad = (need.min(axis=1) < 0) | (need.max(axis=1) > last)
+        if bad.any():
+            f = self.targets[bad][0]
+            raise ValueError(
+                f"tagged frequency {f:g} Hz: its noise bins ({n_neighbors} each side after "
+                f"skipping {n_skip}, resolution {sfreq / n_fft:g} Hz) run outside 0..{sfreq / 2:g}"
+                " Hz; use longer series (finer bins) or fewer `n_neighbors`"
+            )
+        bins = np.unique(np.concatenate([tbins, need.ravel()]))
+        w = _sp.window_values(window, n)
+        scale = _sp.psd_scale(w, n_fft, sfreq) if kind == "power" else _sp.amplitude_scale(w, n_fft)
+        self.design = _perm.TagDesign(
+            bins=bins,
+            target=np.searchsorted(bins, tbins),
+            noise=np.searchsorted(bins, need),
+            scale=scale[bins],
+            power=kind == "power",
+        )
+        self.basis = _sp.dft_basis(bins, w, n_fft)
+        self.has_trials = trial_dim in da.dims
+        self.unit_dims = [d for d in da.dims if d not in (dim, trial_dim)]
+        order = [*self.unit_dims, *([trial_dim] if self.has_trials else []), dim]
+        x = np.asarray(da.transpose(*order).values, dtype=float)
+        x = x - x.mean(axis=-1, keepdims=True)
+        self.unit_shape = tuple(da.sizes[d] for d in self.unit_dims)
+        n_trials = da.sizes[trial_dim] if self.has_trials else 1
+        self.x = x.reshape(int(np.prod(self.unit_shape, dtype=int)), n_trials, n)
+        self.coef = _perm.real_matmul(self.x, np.ascontiguousarray(self.basis.T))
+        self.da, self.sfreq, self.n_fft, self.dim = da, sfreq, n_fft, dim
+        self.n_trials = n_trials
+        self.actual = tbins * sfreq / n_fft
+
+    def coords(self) -> dict[Hashable, Any]:
+        coords: dict[Hashable, Any] = {
+            name: c for name, c in self.da.coords.items() if set(c.dims) <= set(self.unit_dims)
+        }
+        coords["frequency"] = xr.Variable("frequency", self.targets, attrs={"units": "Hz"})
+        if self.names is not None:
+            coords["level"] = ("frequency", self.names)
+        coords["bin_frequency"] = xr.Variable("frequency", self.actual, attrs={"units": "Hz"})
+        return coords
+
+    def wrap(self, a: np.ndarray, **attrs: Any) -> xr.DataArray:
+        a = a.reshape(*self.unit_shape, self.targets.size)
+        return xr.DataArray(
+            a, dims=(*self.unit_dims, "frequency"), coords=self.coords(), attrs=attrs
+        )
+
+
+def _family_axes(prep: _Prepared, family: Sequence[str] | None) -> tuple[int, ...]:
+    dims = [*prep.unit_dims, "frequency"]
+    if family is None:
+        return tuple(range(len(dims)))
+    unknown = [d for d in family if d not in dims]
+    if unknown:
+        raise ValueError(
+            f"`family` names dims {unknown} that the result lacks; choose among {dims}"
+        )
+    return tuple(dims.index(d) for d in family)
+
+
+def _unit_dim(prep: _Prepared, unit_dim: str | None) -> str | None:
+    if unit_dim is not None:
+        if unit_dim not in prep.unit_dims:
+            raise ValueError(f"`unit_dim` {unit_dim!r} is not a dim of the data {prep.unit_dims}")
+        return unit_dim
+    return next((d for d in UNIT_DIMS if d in prep.unit_dims), None)
+
+
+def tag_test(
+    data: Any,
+    frequencies: Sequence[float] | Mapping[str, float],
+    *,
+    dim: str = "time",
+    trial_dim: str = "trial",
+    average: str = "frequency",
+    kind: str = "power",
+    window: str | tuple | np.ndarray = "boxcar",
+    n_fft: int | None = None,
+    n_neighbors: int = 3,
+    n_skip: int = 1,
+    shuffle: str = "samples",
+    shuffle_block: int = 1,
+    n_permutations: int = 1000,
+    correction: str = "fdr",
+    family: Sequence[str] | None = None,
+    alpha: float = 0.05,
+    unit_dim: str | None = None,
+    seed: int | np.random.Generator | None = None,
+    sfreq: float | None = None,
+    progress: bool = False,
+) -> xr.Dataset:
+    """Is there a tagged response? Per-unit SNR and corrected p-values at each frequency.
+
+    The statistic is the neighbour-bin SNR (:func:`snr`) at each tagged bin of
+    the spectrum (:func:`spectrum` with the same ``kind``, ``window``,
+    ``n_fft``, ``average``). Its null distribution comes from permutations:
+
+    - ``shuffle="samples"``: the samples of each series are shuffled (the same
+      permutation for every unit/channel, so their dependence is kept; one per
+      trial with ``average="frequency"``, one for the evoked series otherwise).
+      H0: no periodic structure at all. With ``shuffle_block=k`` runs of k
+      samples move together (use ``samples_per_word`` for word-level series
+      upsampled by :func:`neurodata.models.hftp.tagged_timeseries`, whose held
+      samples must not be separated).
+    - ``shuffle="trials"``: the trials' signs are flipped at random (needs
+      ``average="evoked"``). H0: no response phase-locked across trials.
+
+    p-values are ``(1 + #null >= observed) / (1 + n_permutations)`` and are
+    corrected within each family of tests: ``"fdr"`` (Benjamini-Hochberg),
+    ``"maxstat"`` (the null maximum over the family: controls the family-wise
+    error), ``"bonferroni"`` or ``"none"``.
+
+    Parameters
+    ----------
+    data : xarray.DataArray
+        Dims include ``dim`` and any of ``trial_dim``, ``channel``, ``layer``,
+        ``unit``...; e.g. LLM neurons ``(layer, unit, time)``, a recording
+        ``(channel, time)`` or epochs ``(trial, channel, time)``.
+    frequencies : sequence of float or mapping
+        Tagged frequencies (Hz), e.g. ``[1, 2, 4]`` or ``{"sentence": 1,
+        "phrase": 2, "word": 4}`` (the names become coordinate ``level``).
+    family : sequence of str, optional
+        Dims of the result over which to correct; default all of them (every
+        unit, channel, layer and tagged frequency is one family). E.g.
+        ``("layer", "unit")`` corrects separately at each frequency.
+    alpha : float
+        Level of the ``significant`` flags and ``fraction_significant``.
+    unit_dim : str, optional
+        Dim over which ``fraction_significant`` is taken (default: the first of
+        ``unit``, ``channel``, ``neuron``, ... present).
+    seed : int or numpy.random.Generator, optional
+        Seed of the permutations (results are reproducible given it).
+    progress : bool
+        Show a progress bar over permutation batches.
+
+    Other parameters are those of :func:`spectrum` and :func:`snr`.
+
+    Notes
+    -----
+    Loads the data into memory (float64). Cost per permutation is about
+    units x trials x samples x (tagged bins x (1 + 2 n_neighbors)) multiply-adds.
+
+    Returns
+    -------
+    xarray.Dataset
+        Along (units..., ``frequency``) (the tagged frequencies; ``bin_frequency``
+        is the bin actually used): ``value`` (spectrum at the bin), ``noise``
+        (neighbour mean), ``snr``, ``zscore``, ``p``, ``p_corrected``,
+        ``significant``; ``itpc`` with trials; ``fraction_significant`` along the
+        remaining dims (e.g. ``(layer, frequency)``) when there is a unit dim.
+        Attrs record every parameter.
+    """
+    _choice(average, ("frequency", "evoked"), "average")
+    _choice(shuffle, SHUFFLES, "shuffle")
+    _choice(correction, _perm.CORRECTIONS, "correction")
+    if int(n_permutations) != n_permutations or n_permutations < 1:
+        raise ValueError(f"`n_permutations` must be a positive integer; got {n_permutations!r}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"`alpha` must be in (0, 1); got {alpha!r}")
+    prep = _Prepared(data, frequencies, dim=dim, trial_dim=trial_dim, sfreq=sfreq, window=window,
+                     n_fft=n_fft, kind=kind, n_neighbors=n_neighbors, n_skip=n_skip)  # fmt: skip
+    if shuffle == "trials" and (average != "evoked" or prep.n_trials < 2):
+        raise ValueError(
+            "`shuffle='trials'` flips trial signs to test phase-locking; it needs "
+            f"average='evoked' and >= 2 trials along {trial_dim!r} (got average={average!r}, "
+            f"{prep.n_trials} trial(s))"
+        )
+    n_times = prep.x.shape[-1]
+    if int(shuffle_block) != shuffle_block or shuffle_block < 1 or n_times % shuffle_block:
+        raise ValueError(
+            f"`shuffle_block` must be a positive integer dividing the {n_times} samples; "
+            f"got {shuffle_block!r}"
+        )
+    udim = _unit_dim(prep, unit_dim)
+    rng = np.random.default_rng(seed)
+    vals = _perm.values(prep.coef, prep.design, average)
+    observed = _perm.snr_at_targets(vals, prep.design)
+    acc = _perm.NullAccumulator(
+        observed, _perm.family_ids(observed.reshape(*prep.unit_shape, -1).shape,
+                                   _family_axes(prep, family)).reshape(observed.shape)
+    )  # fmt: skip
+    for null in _perm.null_snr_batches(prep.x, prep.basis, prep.design, average=average,
+                                       shuffle=shuffle, n_permutations=int(n_permutations),
+                                       rng=rng, show_progress=progress,
+                                       block=int(shuffle_block)):  # fmt: skip
+        acc.add(null)
+    noise_vals = vals[..., prep.design.noise]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (vals[..., prep.design.target] - noise_vals.mean(-1)) / noise_vals.std(-1, ddof=1)
+    p_corr = acc.corrected(correction)
+    units = _value_units(prep.da, kind)
+    out = xr.Dataset(
+        {
+            "value": prep.wrap(vals[..., prep.design.target], **units),
+            "noise": prep.wrap(noise_vals.mean(-1), **units),
+            "snr": prep.wrap(observed, long_name="neighbour-bin SNR, dimensionless"),
+            "zscore": prep.wrap(z, long_name="z-score against neighbour bins"),
+            "p": prep.wrap(acc.p_values(), long_name="permutation p-value (uncorrected)"),
+            "p_corrected": prep.wrap(p_corr, long_name=f"p-value corrected ({correction})"),
+        }
+    )
+    out["significant"] = (out["p_corrected"] < alpha) & out["p_corrected"].notnull()
+    if prep.n_trials > 1:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            phases = prep.coef[..., prep.design.target] / np.abs(prep.coef[..., prep.design.target])
+        out["itpc"] = prep.wrap(
+            np.abs(phases.mean(axis=1)), long_name="inter-trial phase coherence"
+        )
+    if udim is not None:
+        tested = out["p_corrected"].notnull().sum(udim)
+        out["fraction_significant"] = out["significant"].sum(udim) / tested.where(tested > 0)
+        out["fraction_significant"].attrs["long_name"] = f"fraction of {udim}s significant"
+    out.attrs = {
+        "analysis": "frequency tagging test", "kind": kind, "average": average,
+        "window": str(window) if not isinstance(window, np.ndarray) else "custom",
+        "n_fft": prep.n_fft, "sfreq": prep.sfreq, "n_neighbors": n_neighbors, "n_skip": n_skip,
+        "shuffle": shuffle, "shuffle_block": int(shuffle_block), "n_permutations": int(n_permutations), "correction": correction,
+        "family": ", ".join(family) if family is not None else "all", "alpha": alpha,
+        "n_trials": prep.n_trials, "seed": str(seed) if not isinstance(seed, np.random.Generator) else "generator",
+    }  # fmt: skip
+    return out

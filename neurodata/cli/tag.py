@@ -1,0 +1,87 @@
+"""``neurodata tag RECORDING --event-freq CODE=HZ``: frequency-tagging test on a recording."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import numpy as np
+
+from ..analyses import frequency_tagging as ft
+from ..errors import SchemaError
+from ..io import load
+from ._options import format_option, parse_options, reader_option
+
+
+def _event_freqs(pairs: tuple[str, ...]) -> dict[str, float]:
+    out = {}
+    for pair in pairs:
+        label, sep, value = pair.partition("=")
+        try:
+            out[label] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not label:
+            raise click.BadParameter(f"must look like LABEL=HZ (e.g. 2=13); got {pair!r}")
+    return out
+
+
+@click.command("tag")
+@click.argument("recording", type=click.Path(path_type=Path))
+@click.option("--event-freq", "event_freqs", multiple=True, required=True, metavar="LABEL=HZ",
+              help="Event label and its tagged frequency (repeatable), e.g. --event-freq 2=13.")  # fmt: skip
+@click.option("--duration", type=float, required=True, help="Trial length in seconds.")
+@click.option("--tmin", type=float, default=0.0, show_default=True,
+              help="Trial start relative to the event onset (s).")  # fmt: skip
+@click.option("--var", default=None, help="Variable holding the (channel, time) signal.")
+@click.option("--n-permutations", type=int, default=1000, show_default=True)
+@click.option("--correction", type=click.Choice(["fdr", "maxstat", "bonferroni", "none"]),
+              default="fdr", show_default=True)  # fmt: skip
+@click.option("--alpha", type=float, default=0.05, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
+@format_option
+@reader_option
+def command(recording, event_freqs, duration, tmin, var, n_permutations, correction, alpha,
+            seed, as_json, fmt, options):  # fmt: skip
+    """Test each event type's trials for responses at every tagged frequency and decode
+    each trial's frequency (highest SNR)."""
+    freqs = _event_freqs(event_freqs)
+    ds = load(recording, format=fmt, **parse_options(options))
+    if not all(v in ds.variables for v in ("onset", "label")):
+        raise SchemaError(f"{recording}: no events (variables 'onset' and 'label' along 'event')")
+    names = [var] if var else [n for n, v in ds.data_vars.items() if "time" in v.dims]
+    if not names or names[0] not in ds:
+        raise SchemaError(f"{recording}: no time series variable{f' {var!r}' if var else ''}")
+    signal = ds[names[0]]
+    labels = np.array([str(v) for v in ds["label"].values])
+    onsets = np.asarray(ds["onset"].values, dtype=float) + tmin
+    targets = sorted(set(freqs.values()))
+    report = {"recording": str(recording), "frequencies_hz": targets, "conditions": {}}
+    for label, freq in freqs.items():
+        chosen = labels == label
+        if not chosen.any():
+            raise SchemaError(
+                f"{recording}: no events labelled {label!r}; labels are {sorted(set(labels))}"
+            )
+        epochs = ft.segment(signal, duration, onsets=onsets[chosen])
+        res = ft.tag_test(epochs, targets, n_permutations=n_permutations, correction=correction,
+                          alpha=alpha, seed=seed)  # fmt: skip
+        pred = ft.classify(epochs, targets)
+        report["conditions"][label] = {
+            "frequency_hz": freq,
+            "n_trials": int(chosen.sum()),
+            "mean_snr": [round(float(v), 3) for v in res["snr"].mean([d for d in res["snr"].dims if d != "frequency"]).values],
+            "significant_channels": [int(v) for v in res["significant"].sum([d for d in res["significant"].dims if d != "frequency"]).values],
+            "decoding_accuracy": float((pred.values == freq).mean()),
+        }  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"{recording}: tagged frequencies {', '.join(f'{f:g}' for f in targets)} Hz "
+               f"({correction}, alpha {alpha:g}, {n_permutations} permutations)")  # fmt: skip
+    for label, info in report["conditions"].items():
+        sig = ", ".join(f"{f:g} Hz: {n}" for f, n in zip(targets, info["significant_channels"]))
+        click.echo(f"  event {label} ({info['frequency_hz']:g} Hz, {info['n_trials']} trials): "
+                   f"significant channels [{sig}]; decoded {info['decoding_accuracy']:.0%}")  # fmt: skip

@@ -41,6 +41,60 @@ __all__ = [
 #: The stimulus conditions.
 CONDITIONS = ("structured", "scrambled", "random")
 
+#: A small embedded English corpus of four-word sentences [[adjective noun] [verb noun]]
+#: written for neurodata (so that the probe runs without external files); the
+#: published HFTP corpus (An et al. 2025) can be read with :func:`read_sentences`.
+EXAMPLE_SENTENCES: tuple[str, ...] = (
+    "old man lost keys",
+    "small dog chased cats",
+    "young girl painted walls",
+    "tired cook burned bread",
+    "brave knight drew swords",
+    "quiet child read books",
+    "angry bees stung kids",
+    "wise owl watched mice",
+    "green frog caught flies",
+    "lazy cat ignored birds",
+    "rich king bought ships",
+    "poor farmer sold goats",
+    "fast horse won races",
+    "kind nurse helped patients",
+    "strong wind broke trees",
+    "cold rain soaked roads",
+    "happy baby hugged bears",
+    "loud band played songs",
+    "sharp knife cut ropes",
+    "hungry wolf hunted deer",
+    "clever fox stole eggs",
+    "busy bees made honey",
+    "proud queen wore crowns",
+    "silent monk wrote letters",
+    "bright sun warmed fields",
+    "tall giant crushed houses",
+    "tiny ants carried leaves",
+    "sweet girl baked cakes",
+    "wild lion chased zebras",
+    "sad boy lost marbles",
+    "red fire burned forests",
+    "dark clouds hid stars",
+    "careful pilot flew planes",
+    "noisy crowd cheered players",
+    "gentle mother sang lullabies",
+    "curious student asked questions",
+    "sleepy bear ate berries",
+    "bold sailor crossed oceans",
+    "shy rabbit ate carrots",
+    "old clock rang bells",
+    "eager puppy fetched sticks",
+    "thin spider spun webs",
+    "fat rat sensed fear",
+    "warm fire dried clothes",
+    "heavy snow blocked doors",
+    "wet dog shook water",
+    "blind beggar sang hymns",
+    "famous actor signed photos",
+)
+
 
 def _split(text: str, split: str | Callable[[str], list[str]]) -> list[str]:
     if callable(split):

@@ -87,6 +87,8 @@ def run_demo(
     n_words: int = 1500,
     n_permutations: int = 100,
     seed: int = 0,
+    hftp: bool = True,
+    worms: bool = True,
     overwrite: bool = False,
     progress: bool = True,
 ) -> Path:
@@ -106,6 +108,10 @@ def run_demo(
         Permutations of the encoding null.
     seed : int
         Seed of the story, the simulation and the nulls.
+    hftp : bool
+        Also run the frequency-tagging probe (HFTP) on the model's MLP neurons.
+    worms : bool
+        Also run the dynamic functional connectome on simulated worms with planted motifs.
     overwrite : bool
         Replace an earlier demo's outputs.
     progress : bool
@@ -154,6 +160,26 @@ def run_demo(
 
     resolved = resolve_data(brain, data_dir=data_dir)
     sections = compare_sections(result, data_name=resolved.name, notes=list(resolved.notes))
+    if hftp:
+        from .hftp import hftp_section, run_hftp
+
+        tagged = run_hftp(DEFAULT_MODEL, n_permutations=100, seed=seed, progress=progress)
+        for condition, res in tagged.items():
+            save(res, out / f"hftp-{condition}.zarr", overwrite=overwrite)
+        sections.append(hftp_section(tagged, model=DEFAULT_MODEL))
+    if worms:
+        from ..analyses.connectome import dynamic_connectome
+        from ..datasets.simulated import planted_worms
+        from .worms import worm_connectome_section
+
+        activity, truth = planted_worms(seed=seed)
+        motifs = dynamic_connectome(activity, rank=3, window=30.0, seed=seed, progress=progress)
+        save(motifs, out / "connectome.zarr", overwrite=overwrite)
+        sections.append(
+            worm_connectome_section(
+                motifs, data_name="simulated worms with three planted communities", truth=truth
+            )
+        )
     params = {k: v for k, v in result.attrs.items() if k not in ("notes", "truth", "history")}
     text = render_html(
         "neurodata demo: language model vs brain", sections, parameters=params, versions=versions()

@@ -237,7 +237,10 @@ def test_a8604_units(shared_path):
 @pytest.mark.shared_data
 def test_scholz_timeseries_stacked(shared_path):
     path = shared_path("nwb", "celegans_scholz2018.nwb")
-    ds = nd.load(path)
+    # by default this worm file goes to the C. elegans reader (worm, time, neuron|roi);
+    # the generic NWB reader stacks its per-neuron TimeSeries into (time, roi)
+    assert nd.io.detect_format(path).name == "celegans-nwb"
+    ds = nd.load(path, format="nwb")
     assert ds["Activity"].dims == ("time", "roi") and ds.sizes["roi"] == 62
     io, nwb = _read_pynwb(path)
     try:

@@ -32,11 +32,21 @@ def planted():
 
 def test_compare_finds_the_planted_layer(tmp_path, planted):
     acts, brain = planted
-    result = compare(brain, activations=acts, n_permutations=20, out=tmp_path / "out", progress=False)
+    result = compare(
+        brain, activations=acts, n_permutations=20, out=tmp_path / "out", progress=False
+    )
     assert recovered_layer(result) == "b"
     best = result["best_layer"].to_numpy()
     assert (best == "b").mean() > 0.9  # nearly every region of every subject
-    assert set(result.data_vars) >= {"r", "r2", "p_value", "gain", "r_baseline", "ceiling", "best_layer"}
+    assert set(result.data_vars) >= {
+        "r",
+        "r2",
+        "p_value",
+        "gain",
+        "r_baseline",
+        "ceiling",
+        "best_layer",
+    }
     assert float(result["p_value"].sel(layer="b").max()) < 0.1
     assert result.attrs["truth"] == {"layer": "b"}
     stored = nd.open(tmp_path / "out" / "results.zarr").load()

@@ -183,6 +183,7 @@ def simulate_bold(
     ar: float = 0.3,
     drift: float = 0.5,
     n_subjects: int = 1,
+    n_components: int | None = None,
     seed: int = 0,
     parcel_names: Sequence[str] | None = None,
 ) -> xr.Dataset:
@@ -209,6 +210,10 @@ def simulate_bold(
         Amplitude of slow cosine drifts (periods > 100 s), relative to the noise.
     n_subjects : int
         Subjects sharing the readout weights but with independent noise.
+    n_components : int, optional
+        Read out only the top principal components of the features (a
+        low-dimensional response, as cortical responses to language are);
+        default: all features.
     seed : int
         Seed of weights, noise and drift.
     parcel_names : sequence of str, optional
@@ -235,6 +240,12 @@ def simulate_bold(
     rng = np.random.default_rng(seed)
     x = np.asarray(features.transpose("word", "unit").values, dtype=float)
     x = (x - x.mean(0)) / (x.std(0) + 1e-12)
+    if n_components is not None:
+        if not 1 <= n_components <= min(x.shape):
+            raise ValueError(f"`n_components` must be in [1, {min(x.shape)}]; got {n_components}")
+        u, sv, _ = np.linalg.svd(x, full_matrices=False)
+        x = u[:, :n_components] * sv[:n_components] / np.sqrt(len(x))
+        x = x / x.std(0)
     weights = rng.standard_normal((x.shape[1], n_parcels)) / np.sqrt(x.shape[1])
     drive = x @ weights  # (word, parcel)
 
@@ -286,6 +297,7 @@ def simulate_bold(
             "snr": snr,
             "ar": ar,
             "drift": drift,
+            "n_components": -1 if n_components is None else n_components,
             "seed": seed,
             "source": "neurodata.datasets.simulated.simulate_bold",
         },

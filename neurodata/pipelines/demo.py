@@ -31,7 +31,7 @@ def simulated_brain_data(
     *,
     layer: str | None = None,
     n_subjects: int = 4,
-    snr: float = 1.0,
+    snr: float = 1.5,
     seed: int = 0,
 ) -> BrainData:
     """Brain data generated from one layer of word activations (the known answer).

@@ -70,3 +70,18 @@ def test_simulate_bold_errors():
         simulate_bold(feats, words)
     with pytest.raises(ValueError, match="`parcel_names` has 1 names for 6 parcels"):
         simulate_bold(feats.pad(word=(0, 1), constant_values=0.0), words, parcel_names=["a"])
+
+
+def test_low_dimensional_readout():
+    words = story(600, seed=0)
+    rng = np.random.default_rng(2)
+    feats = xr.DataArray(rng.standard_normal((600, 30)), dims=("word", "unit"))
+    ds = simulate_bold(
+        feats, words, n_components=3, n_parcels=8, snr=1e6, drift=0.0, ar=0.0, seed=0
+    )
+    # 8 parcels driven by 3 components: the noise-free signal has rank 3
+    sv = np.linalg.svd(ds.signal.values - ds.signal.values.mean(0), compute_uv=False)
+    assert sv[3] / sv[0] < 1e-6 < sv[2] / sv[0]
+    assert ds.attrs["n_components"] == 3
+    with pytest.raises(ValueError, match=r"`n_components` must be in \[1, 30\]; got 31"):
+        simulate_bold(feats, words, n_components=31)

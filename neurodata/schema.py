@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ._registry import pick as _pick
 from .errors import SchemaError
 
 __all__ = [
@@ -390,13 +391,6 @@ KINDS: Mapping[str, Callable[[Any], Iterable[str]]] = {
     "rdm": _kind_rdm,
     "spectrum": _kind_spectrum,
 }
-
-
-def _pick(registry: Mapping[str, Any], name: str, param: str) -> Any:
-    try:
-        return registry[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"`{param}` must be one of {sorted(registry)}; got {name!r}") from None
 
 
 def _describe(obj: Any, name: str | None) -> str:

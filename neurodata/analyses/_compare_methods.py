@@ -8,18 +8,12 @@ vector once.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import numpy as np
 
+from .._registry import pick as _pick
+
 __all__ = ["COMPARE_METHODS", "compare_vectors", "rank"]
-
-
-def _pick(registry: Mapping[str, Any], name: str, param: str) -> Any:
-    try:
-        return registry[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"`{param}` must be one of {sorted(registry)}; got {name!r}") from None
 
 
 def rank(vectors: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from .._registry import pick as _pick
 from ..errors import SchemaError
 from ..schema import validate
 from ._compare_methods import COMPARE_METHODS, compare_vectors, rank
@@ -43,13 +44,6 @@ RDM_METHODS: Mapping[str, Callable[..., np.ndarray]] = {k: v[0] for k, v in RDM_
 
 #: Dims taken to be the feature axis of patterns when ``feature_dim`` is not given.
 FEATURE_DIMS = ("feature", "unit", "voxel", "channel", "neuron", "parcel", "roi")
-
-
-def _pick(registry: Mapping[str, Any], name: str, param: str) -> Any:
-    try:
-        return registry[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"`{param}` must be one of {sorted(registry)}; got {name!r}") from None
 
 
 # --------------------------------------------------------------------------------------

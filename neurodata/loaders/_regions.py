@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._compat import require
+from .._registry import pick as _pick
 from ..errors import FormatError
 from ._tables import read_table
 
@@ -29,13 +30,6 @@ def _name(obj: Any) -> str:
     if isinstance(obj, str | os.PathLike):
         return Path(obj).name
     return type(obj).__name__
-
-
-def _pick(registry: Mapping[str, Any], name: str, param: str) -> Any:
-    try:
-        return registry[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"`{param}` must be one of {sorted(registry)}; got {name!r}") from None
 
 
 def _load_image(obj: Any, what: str):

@@ -36,6 +36,7 @@ import xarray as xr
 
 from .._compat import require
 from .._progress import progress as _progress
+from .._registry import pick as _pick
 from .._version import __version__
 from ..errors import NeurodataError
 from ..io import open as _open_store
@@ -69,12 +70,6 @@ POOLS: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = {
     "last": _pool_last,
     "mean": _pool_mean,
 }
-
-
-def _pick(registry: Any, name: Any, param: str) -> Any:
-    if name not in registry:
-        raise ValueError(f"`{param}` must be one of {sorted(registry)}; got {name!r}")
-    return registry[name] if isinstance(registry, dict) else name
 
 
 # --------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from .._registry import pick as _pick
 from ..errors import SchemaError
 from ..schema import append_history
 
@@ -114,13 +115,6 @@ ALIGN_METHODS: dict[str, Callable[..., np.ndarray]] = {
     "sum": _sum,
     "mean": _mean,
 }
-
-
-def _pick(registry: dict, name: Any, param: str) -> Any:
-    try:
-        return registry[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"`{param}` must be one of {sorted(registry)}; got {name!r}") from None
 
 
 # --------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ docs: $(STAMP)
 
 test: lint docs
 	MPLBACKEND=Agg HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/pytest -n 2 -q
+	MPLBACKEND=Agg HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/pytest -n 2 -q -p no:cacheprovider --nbmake notebooks
 
 demo: $(STAMP)
 	MPLBACKEND=Agg HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/neurodata demo --out demo-output --overwrite

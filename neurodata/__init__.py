@@ -21,6 +21,7 @@ from .errors import (
 )
 from .io import load, open, save, supported_formats
 from .schema import as_annotations, as_dataarray, as_dataset, as_timeseries, validate
+from .summary import summarize
 
 __all__ = [
     "DependencyError",
@@ -37,6 +38,7 @@ __all__ = [
     "load",
     "open",
     "save",
+    "summarize",
     "supported_formats",
     "validate",
 ]

@@ -1,0 +1,165 @@
+"""Write the notebooks in notebooks/ (run from the repository root: python tools/make_notebooks.py)."""
+
+import nbformat as nbf
+
+
+def nb(cells, path):
+    book = nbf.v4.new_notebook()
+    book.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    book.cells = [
+        nbf.v4.new_markdown_cell(c[3:])
+        if c.startswith("md:")
+        else nbf.v4.new_code_cell(c.strip("\n"))
+        for c in cells
+    ]
+    nbf.write(book, path)
+
+
+SHARED = """import os
+from pathlib import Path
+
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+# The real recordings live beside the repository (../shared/data) or wherever
+# NEURODATA_DATA points; without them this notebook uses simulated data and says so.
+_here = Path.cwd().resolve()
+_beside = [p / "shared" / "data" for p in (_here, *_here.parents) if (p / "shared" / "data").is_dir()]
+DATA = Path(os.environ.get("NEURODATA_DATA") or (_beside[0] if _beside else _here / "no-shared-data"))
+HAVE_DATA = DATA.is_dir()
+print("real data:" if HAVE_DATA else "no real data here: using simulated data", DATA if HAVE_DATA else "")"""
+
+nb(
+    [
+        "md:# 1. Loading and converting recordings\n\nEEG/iEEG (through MNE), NWB, fMRI and C. elegans worms all load into one xarray data model with `neurodata.load`, are checked with `neurodata.validate`, and convert losslessly (atomic writes, no silent overwrite).",
+        SHARED,
+        """import tempfile
+import numpy as np
+import xarray as xr
+import neurodata as nd
+
+out = Path(tempfile.mkdtemp())
+if HAVE_DATA:
+    eeg = nd.load(DATA / "eeg" / "physionet_motor_imagery.edf")
+else:  # a simulated recording, written to EDF with MNE and read back
+    sfreq, n = 160.0, 1600
+    rng = np.random.default_rng(0)
+    eeg = xr.Dataset(
+        {"signal": xr.DataArray(rng.standard_normal((n, 4)) * 1e-5, dims=("time", "channel"),
+                                 coords={"time": ("time", np.arange(n) / sfreq, {"units": "s"}),
+                                         "channel": ["Fz", "Cz", "Pz", "Oz"],
+                                         "ch_type": ("channel", ["eeg"] * 4)},
+                                 attrs={"units": "V", "sfreq": sfreq})},
+        attrs={"sfreq": sfreq})
+    nd.save(eeg, out / "sim.edf")
+    eeg = nd.load(out / "sim.edf")
+nd.validate(eeg, "timeseries")
+print(nd.summarize(eeg)["time"], eeg.sizes)""",
+        """# EDF -> zarr -> netCDF: values, coordinates and attrs survive
+nd.save(eeg, out / "rec.zarr")
+nd.save(nd.open(out / "rec.zarr"), out / "rec.nc")
+back = nd.open(out / "rec.nc").load()
+xr.testing.assert_identical(back, nd.open(out / "rec.zarr").load())
+print("round trip identical;", back.signal.attrs["units"], back.sizes)""",
+        """fig, ax = plt.subplots(figsize=(8, 3))
+seg = eeg.signal.isel(channel=slice(0, 4)).sel(time=slice(0, 5))
+for k, ch in enumerate(seg.channel.values):
+    ax.plot(seg.time, seg.sel(channel=ch) * 1e6 + 100 * k, lw=0.6, label=str(ch))
+ax.set_xlabel("time (s)"); ax.set_ylabel("µV (offset)"); ax.legend(fontsize=7)
+fig""",
+        """if HAVE_DATA:
+    worm = nd.load(DATA / "celegans" / "flavell2023" / "2022-07-26-31-data.h5",
+                   labels=DATA / "celegans" / "flavell2023" / "2022-07-26-31_neuropal_labels.csv")
+    print(worm.activity.dims, "identified neurons:", int(worm.activity.notnull().any("time").sum()))
+    fmri = nd.load(DATA / "fmri" / "fmri1.nii.gz")
+    print(fmri.bold.dims, fmri.sizes, "TR", 1 / fmri.attrs["sfreq"], "s")""",
+        """# Bad input gives one clear error naming the file
+try:
+    nd.load(out / "missing.edf")
+except nd.NeurodataError as err:
+    print(type(err).__name__, ":", err)""",
+    ],
+    "notebooks/01_loading_and_converting.ipynb",
+)
+
+nb(
+    [
+        "md:# 3. Frequency tagging: SSVEP EEG and the HFTP probe of a language model\n\nThe same functions (`spectrum`, `snr`, `tag_test`) find flicker frequencies in EEG and the sentence/phrase rates in an LLM's MLP neurons.",
+        SHARED,
+        """import numpy as np
+import xarray as xr
+import neurodata as nd
+from neurodata.analyses import frequency_tagging as ft
+from neurodata.plotting.frequency_tagging import plot_layer_profile, plot_spectrum""",
+        """# SSVEP: 5-s trials of occipital EEG; LED flicker at 13, 17 and 21 Hz (real data), or a simulated 13 Hz response
+if HAVE_DATA:
+    rec = nd.load(DATA / "ssvep" / "sub-01_ses-01_raw.fif")
+    sig = rec.signal.sel(channel=rec.ch_type == "eeg")
+    on = rec.label.values == "4"            # event code 4 = 17 Hz
+    starts = rec.onset.values[on]
+    target = 17.0
+else:
+    sfreq, target = 256.0, 13.0
+    t = np.arange(int(60 * sfreq)) / sfreq
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((t.size, 8)) + 0.3 * np.sin(2 * np.pi * target * t)[:, None]
+    sig = nd.as_timeseries(x * 1e-6, dims=("time", "channel"), sfreq=sfreq, units="V")
+    starts = np.arange(0, 55, 5.0)
+epochs = ft.segment(sig, 5.0, onsets=starts)
+res = ft.tag_test(epochs, [13.0, 17.0, 21.0], n_permutations=500, seed=0)
+print(res.significant.mean("channel").to_pandas())""",
+        """spec = ft.spectrum(epochs, average="frequency", fmin=5, fmax=30)
+plot_spectrum(ft.snr(spec).mean("channel"), [13.0, 17.0, 21.0])""",
+        """# HFTP: four-word sentences at 4 words/s in MiniLM's MLP neurons; controls are scrambled and random lists
+from neurodata.pipelines.hftp import run_hftp
+results = run_hftp(n_permutations=100, seed=0, progress=False)
+for condition, r in results.items():
+    print(condition, r.fraction_significant.mean("layer").values.round(3))""",
+        """plot_layer_profile(results)""",
+    ],
+    "notebooks/03_frequency_tagging.ipynb",
+)
+
+nb(
+    [
+        "md:# 2. Which layer of a language model predicts the brain?\n\nMiniLM's word representations against the *Alice* fMRI release (Brennan et al. 2016) when it is present, otherwise against simulated responses generated from one known layer.",
+        SHARED,
+        """import neurodata as nd
+from neurodata.pipelines.compare import compare, resolve_data
+from neurodata.pipelines.demo import simulated_brain_data
+from neurodata.pipelines.report import recovered_layer
+from neurodata.plotting.encoding import plot_layer_scores
+
+if HAVE_DATA:
+    brain = resolve_data("alice", data_dir=DATA)   # s33 (all-zero time courses) is excluded and reported
+    activations = None
+else:
+    from neurodata.datasets.simulated import story
+    from neurodata.models.activations import extract_activations
+    words = story(800, seed=0)
+    activations = extract_activations(words, pool="mean", context=32, progress=False)["activation"]
+    brain = simulated_brain_data(activations, words, seed=0)
+print(brain.name, brain.responses.sizes, *brain.notes)""",
+        """result = compare(brain, activations=activations, n_permutations=50, progress=False)
+print("best layer on average:", recovered_layer(result), "| truth:", result.attrs["truth"] or "unknown (real data)")
+result.r.mean("subject").to_pandas().round(3)""",
+        """# the word-rate baseline alone, and each layer's gain over it
+print("baseline r per region:", result.r_baseline.mean("subject").to_pandas().round(3).to_dict())
+result.gain.mean("subject").to_pandas().round(3)""",
+        """plot_layer_scores(result.r, result.get("ceiling"))""",
+        """# RSA on the same layers: correlation RDMs over sentences-long stretches of the stimulus
+from neurodata.analyses import rsa
+acts = activations if activations is not None else None
+if acts is not None:
+    blocks = acts.coarsen(word=20, boundary="trim").mean().rename(word="condition")
+    rdms = rsa.rdm(blocks, dim="condition", method="correlation", feature_dim="unit")
+    sim = rsa.compare(rdms, rdms.rename(layer="layer_2"), method="spearman")
+    print(sim.to_pandas().round(2))""",
+    ],
+    "notebooks/02_llm_vs_fmri.ipynb",
+)

@@ -77,11 +77,14 @@ def test_geodesic_matches_definition(rng, lower, upper, zero_edges):
 def test_geodesic_identifies_pairs_below_lower(rng):
     rdms = _rdms(rng, n_rdm=1, n=12)
     g = rsa.to_vectors(trsa.geotopological(rdms, 0.3, 0.7), "condition")[0][0]
-    d = rsa.to_vectors(trsa.geodesic(rdms, 0.3, 0.7), "condition")[0][0]
+    d = rsa.to_vectors(trsa.geodesic(rdms, 0.3, 0.7, zero_edges=True), "condition")[0][0]
     below = g == 0
     assert below.any()
-    # geodesic distance 0 for every pair below `lower`: they share the lowest rank
+    # with zero-length edges, geodesic distance 0 for every pair below `lower`
     assert np.all(d[below] == d.min())
+    # the authors' graph (default) drops those edges: such pairs are only linked via others
+    default = rsa.to_vectors(trsa.geodesic(rdms, 0.3, 0.7), "condition")[0][0]
+    assert not np.all(default[below] == default.min())
 
 
 def test_outputs_are_labelled_rdms_in_unit_interval(rng):

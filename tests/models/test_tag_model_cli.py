@@ -28,7 +28,7 @@ def test_tag_model_writes_per_condition_results(tiny_gpt2, tmp_path):
             "--n-permutations",
             "20",
             "--json",
-        ],  # fmt: skip
+        ],
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)

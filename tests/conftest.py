@@ -22,6 +22,12 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+@pytest.fixture(name="shared_path")
+def _shared_path_fixture():
+    """The :func:`shared_path` helper as a fixture: ``shared_path("eeg", "x.edf")``."""
+    return shared_path
+
+
 @pytest.fixture
 def shared_data() -> Path:
     """The ../shared/data folder (tests using it skip cleanly when it is absent)."""

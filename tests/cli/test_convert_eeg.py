@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,14 +22,8 @@ def runner():
 
 
 @pytest.fixture
-def real(shared_data):
-    def find(*parts: str) -> Path:
-        path = shared_data.joinpath(*parts)
-        if not path.exists():
-            pytest.skip(f"shared data not available: {path}")
-        return path
-
-    return find
+def real(shared_path):
+    return shared_path
 
 
 def _one_error_line(result, *fragments):

@@ -36,19 +36,6 @@ REAL_FILES = [
 ]
 
 
-@pytest.fixture
-def shared_path(shared_data):
-    """shared_path(folder, name) -> the file, skipping the test when it is absent."""
-
-    def find(*parts: str) -> Path:
-        path = shared_data.joinpath(*parts)
-        if not path.exists():
-            pytest.skip(f"shared data not available: {path}")
-        return path
-
-    return find
-
-
 def _mne_read(path: Path) -> mne.io.BaseRaw:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import warnings
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,17 +15,6 @@ from neurodata.schema import problems
 pynwb = pytest.importorskip("pynwb")
 
 from neurodata.loaders import nwb as nwb_loader  # noqa: E402
-
-
-@pytest.fixture
-def shared_path(shared_data):
-    def find(*parts: str) -> Path:
-        path = shared_data.joinpath(*parts)
-        if not path.exists():
-            pytest.skip(f"shared data not available: {path}")
-        return path
-
-    return find
 
 
 def _read_pynwb(path):

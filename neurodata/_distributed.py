@@ -33,7 +33,14 @@ from ._compat import require
 from ._progress import progress as _progress
 from .errors import NotFoundError
 
-__all__ = ["LOCAL_SCHEDULERS", "check_scheduler", "compute", "connect", "run_tasks"]
+__all__ = [
+    "LOCAL_SCHEDULERS",
+    "check_scheduler",
+    "chunk_extra_dims",
+    "compute",
+    "connect",
+    "run_tasks",
+]
 
 #: dask's single-machine schedulers, accepted by name.
 LOCAL_SCHEDULERS: tuple[str, ...] = ("processes", "synchronous", "threads")
@@ -96,7 +103,7 @@ def connect(scheduler: Any, *, timeout: float = 10.0) -> Iterator[Any]:
         When no scheduler answers at the address within ``timeout``.
     """
     scheduler = check_scheduler(scheduler)
-    if scheduler is None or isinstance(scheduler, str) and scheduler in LOCAL_SCHEDULERS:
+    if scheduler is None or (isinstance(scheduler, str) and scheduler in LOCAL_SCHEDULERS):
         yield scheduler
         return
     if _is_client(scheduler):
@@ -123,6 +130,30 @@ def compute(obj: Any, scheduler: Any = None) -> Any:
         return obj.compute()
     with connect(scheduler) as resolved:
         return obj.compute(scheduler=resolved)
+
+
+def chunk_extra_dims(obj: Any, core_dims: Iterable[Any], *, max_bytes: int = 16 << 20) -> Any:
+    """Dask-chunk an xarray object along its non-core dims, whole along ``core_dims``.
+
+    Chunks hold at most about ``max_bytes`` (at least one core block): the
+    innermost extra dims are taken whole while they fit, the outer ones split.
+    An object already backed by dask is returned as it is (its chunks are the
+    user's choice).
+    """
+    if obj.chunks is not None:
+        return obj
+    core = set(core_dims)
+    extra = [d for d in obj.dims if d not in core]
+    block = obj.dtype.itemsize
+    for d in core:
+        block *= obj.sizes[d]
+    budget = max(1, int(max_bytes) // max(1, block))
+    chunks: dict[Any, int] = {d: -1 for d in core}
+    for d in reversed(extra):
+        take = max(1, min(obj.sizes[d], budget))
+        chunks[d] = take
+        budget = budget // take if take == obj.sizes[d] else 1
+    return obj.chunk(chunks)
 
 
 def run_tasks(
@@ -214,10 +245,12 @@ def _run_client(
         window = 2 * max(1, sum(client.nthreads().values()))
     run = f"{desc}-{uuid.uuid4().hex[:8]}"
     # one copy of every shared input on every worker, shipped once
-    scattered = {k: client.scatter(v, broadcast=True, hash=False) for k, v in shared.items()}
+    # (a dict is scattered value by value, under its keys: lists are not split)
+    futures = client.scatter({f"{run}-{k}": v for k, v in shared.items()}, broadcast=True)
+    scattered = {k: futures[f"{run}-{k}"] for k in shared}
     in_flight: dict[str, tuple[int, Any]] = {}
     numbered = enumerate(tasks)
-    queue = as_completed()
+    queue = as_completed(loop=client.loop)
 
     def submit_next() -> bool:
         item = next(numbered, None)

@@ -246,7 +246,11 @@ def _run_client(
     run = f"{desc}-{uuid.uuid4().hex[:8]}"
     # one copy of every shared input on every worker, shipped once
     # (a dict is scattered value by value, under its keys: lists are not split)
-    futures = client.scatter({f"{run}-{k}": v for k, v in shared.items()}, broadcast=True)
+    futures = (
+        client.scatter({f"{run}-{k}": v for k, v in shared.items()}, broadcast=True)
+        if shared
+        else {}
+    )
     scattered = {k: futures[f"{run}-{k}"] for k in shared}
     in_flight: dict[str, tuple[int, Any]] = {}
     numbered = enumerate(tasks)

@@ -45,9 +45,11 @@ __all__ = [
 #: dask's single-machine schedulers, accepted by name.
 LOCAL_SCHEDULERS: tuple[str, ...] = ("processes", "synchronous", "threads")
 
-#: Arrays (per-task arguments) at least this large are scattered to a worker
-#: rather than embedded in the task message sent through the scheduler.
-_SCATTER_BYTES = 1 << 20
+#: Arrays (per-task arguments) at least this large are sent straight to a worker
+#: (``scatter(direct=True)``) rather than embedded in the task message: messages
+#: through the scheduler under 1 MB are kept in distributed's log of the last
+#: 1000 messages, which would hold on to up to 1000 batches of data.
+_SCATTER_BYTES = 4096
 
 
 def _is_client(obj: Any) -> bool:
@@ -262,7 +264,7 @@ def _run_client(
             return False
         i, task = item
         args = [
-            client.scatter(a, hash=False)
+            client.scatter(a, hash=False, direct=True)
             if isinstance(a, np.ndarray) and a.nbytes >= _SCATTER_BYTES
             else a
             for a in task

@@ -164,10 +164,12 @@ def test_ridge_cv_same_alphas_and_scores_on_the_cluster(n_features, client):
 
 
 def test_ridge_cv_refuses_scheduler_with_torch_backend(client):
-    pytest.importorskip("torch")
-    X, Y = np.ones((20, 3)), np.ones((20, 2))
+    from neurodata.analyses._ridge import ridge_cv_arrays
+
+    X, Y = np.random.default_rng(0).standard_normal((20, 3)), np.ones((20, 2))
+    splits = [(np.arange(10), np.arange(10, 20)), (np.arange(10, 20), np.arange(10))]
     with pytest.raises(ValueError, match="`scheduler` runs the numpy backend"):
-        ridge_cv(X + np.arange(20)[:, None], Y, backend="torch", scheduler=client)
+        ridge_cv_arrays(X, Y, np.array([1.0]), splits, backend="torch", scheduler=client)
 
 
 def test_layer_scores_same_on_the_cluster(client):

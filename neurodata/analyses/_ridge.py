@@ -386,10 +386,11 @@ def ridge_cv_arrays(
         coef = np.empty((n_features, n_targets), dtype=dtype) if refit else None
         intercept = np.zeros(n_targets, dtype=np.float64) if refit else None
         # one task per batch of targets: the features and bases are shared (scattered
-        # once on a cluster), each task carries its batch of targets only
+        # once on a cluster), each task carries its batch of targets only; batches are
+        # read lazily, so ``Y`` may be a memory map (or any array sliced on demand)
         results = run_tasks(
             _cv_batch,
-            ((Y[:, batch],) for batch in batches),
+            ((np.ascontiguousarray(Y[:, batch], dtype=dtype),) for batch in batches),
             shared={
                 "Xd": Xd,
                 "bases": bases,

@@ -13,13 +13,15 @@ contiguous folds, refit included. Each size runs twice:
   once, each task carries one batch of targets.
 
 Columns: wall time, time per 1,000 targets (flat = linear growth), the main
-process's peak traced memory during the fit (:mod:`tracemalloc`; numpy
-allocations are traced, the memory-mapped responses are not) and that peak minus
-the outputs it must hold (``coef`` p x t float32, ``scores`` 9 x t float64, ...):
-the working memory, bounded by ``targets_batch`` and not by ``t``; on the
-cluster, the workers' peak RSS (``getrusage`` inside each worker, which lives
-for one size only). Also the effective GFLOP/s of the algorithm's large products
-(the model in :func:`flops`), used in ``docs/distributed.md`` to extrapolate.
+process's peak traced memory during a second, traced fit (:mod:`tracemalloc`;
+numpy allocations are traced, the memory-mapped responses are not) and that peak
+minus the outputs it must hold (``coef`` p x t float32, ``scores`` 9 x t
+float64, ...): the working memory, bounded by ``targets_batch`` and not by ``t``.
+On the cluster, the workers' peak RSS: each worker lives for one size only, and
+its ``VmHWM`` (``/proc``) is reset once the cluster is idle (``getrusage``'s
+high-water mark survives ``exec`` and would include the parent's memory). Also
+the effective GFLOP/s of the algorithm's large products (the model in
+:func:`flops`), used in ``docs/distributed.md`` to extrapolate.
 
 Run: ``python -m benchmarks scale_encoding [--quick]``.
 """
@@ -82,21 +84,34 @@ def _fit(X: np.ndarray, Y: np.ndarray, batch: int, scheduler: object) -> dict[st
 
 
 def _measured(X: np.ndarray, Y: np.ndarray, batch: int, scheduler: object) -> dict:
+    """Wall time of one fit, then the peak traced memory of a second (traced) fit."""
     gc.collect()
-    tracemalloc.start()
     start = time.perf_counter()
     out = _fit(X, Y, batch, scheduler)
     seconds = time.perf_counter() - start
+    output = sum(v.nbytes for v in out.values()) / 2**20
+    del out
+    gc.collect()
+    tracemalloc.start()
+    out = _fit(X, Y, batch, scheduler)
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    output = sum(v.nbytes for v in out.values()) / 2**20
     return {"seconds": seconds, "peak_mib": peak, "output_mib": output, "out": out}
 
 
-def _max_rss_mib() -> float:
-    import resource
+def _reset_peak_rss() -> None:
+    """Reset this process's peak RSS (Linux: ``/proc/self/clear_refs``)."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+def _peak_rss_mib() -> float:
+    """Peak RSS of this process since the last reset (``VmHWM``), MiB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def _on_cluster(X: np.ndarray, Y: np.ndarray, batch: int) -> dict:
@@ -109,11 +124,12 @@ def _on_cluster(X: np.ndarray, Y: np.ndarray, batch: int) -> dict:
         Client(cluster, set_as_default=False) as client,
     ):
         client.run(lambda: __import__("neurodata.analyses._ridge"))  # imports off the clock
-        before = client.run(_max_rss_mib)
+        client.run(_reset_peak_rss)
+        idle = client.run(_peak_rss_mib)
         res = _measured(X, Y, batch, client)
-        after = client.run(_max_rss_mib)
-    res["worker_peak_mib"] = max(after.values())
-    res["worker_growth_mib"] = max(after[w] - before[w] for w in after)
+        peak = client.run(_peak_rss_mib)
+    res["worker_idle_mib"] = max(idle.values())
+    res["worker_peak_mib"] = max(peak.values())
     return res
 
 
@@ -151,8 +167,8 @@ def run(quick: bool = False) -> list[dict]:
                     "main_working_mib": round(res["peak_mib"] - res["output_mib"], 1),
                 }
                 if name == "cluster":
+                    row["worker_idle_rss_mib"] = round(res["worker_idle_mib"], 1)
                     row["worker_peak_rss_mib"] = round(res["worker_peak_mib"], 1)
-                    row["worker_rss_growth_mib"] = round(res["worker_growth_mib"], 1)
                     row["cluster_over_single_time"] = round(res["seconds"] / single["seconds"], 3)
                     row["same_alphas"] = same
                     row["max_cv_score_diff"] = float(f"{max_diff:.2g}")

@@ -163,6 +163,24 @@ def test_ridge_cv_same_alphas_and_scores_on_the_cluster(n_features, client):
     np.testing.assert_array_equal(whole.best_alpha.values, local.best_alpha.values)
 
 
+def test_ridge_cv_reads_memory_mapped_targets_batch_by_batch(tmp_path, client):
+    from neurodata.analyses._ridge import ridge_cv_arrays
+    from neurodata.analyses.splitters import check_splits
+
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((90, 12)).astype(np.float32)
+    Y = (X[:, :3] @ rng.standard_normal((3, 50)) + rng.standard_normal((90, 50))).astype(np.float32)
+    np.save(tmp_path / "y.npy", Y)
+    mapped = np.load(tmp_path / "y.npy", mmap_mode="r")
+    splits = check_splits(3, 90, None)
+    alphas = np.logspace(-1, 4, 6)
+    ref = ridge_cv_arrays(X, Y, alphas, splits, targets_batch=16)
+    for scheduler in (None, client):
+        got = ridge_cv_arrays(X, mapped, alphas, splits, targets_batch=16, scheduler=scheduler)
+        np.testing.assert_array_equal(got["best_alpha"], ref["best_alpha"])
+        np.testing.assert_allclose(got["coef"], ref["coef"], rtol=1e-4, atol=1e-6)
+
+
 def test_ridge_cv_refuses_scheduler_with_torch_backend(client):
     from neurodata.analyses._ridge import ridge_cv_arrays
 

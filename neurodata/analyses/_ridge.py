@@ -281,19 +281,26 @@ def _cv_batch(
     """
     dtype = Xd.dtype
     score_fn = SCORES[score]
-    Yb = np.ascontiguousarray(Yb, dtype=dtype)
+    # aligned and contiguous: arrays received from another process may be neither
+    Yb = np.require(Yb, dtype=dtype, requirements=["C", "A"])
     sum_y = Yb.sum(0, dtype=np.float64)
     XtY = Xd.T @ Yb if not all(b.dual for b in bases) else None
     scores = np.zeros((len(alphas_sorted), Yb.shape[1]), dtype=np.float64)
     for basis in bases:
         Q, mean_y = _project(basis, Xd, Yb, XtY, sum_y)
         Yte = Yb[basis.test] - mean_y.astype(dtype)
-        pred = np.empty_like(Yte)
+        # buffers reused for every alpha: no large temporary per alpha (on workers whose
+        # allocator returns freed memory to the system, each would cost page faults)
+        pred, FQ = np.empty_like(Yte), np.empty_like(Q)
         for i, alpha in enumerate(alphas_sorted):
-            FQ = Q * (1.0 / (basis.eigvals + alpha)).astype(dtype)[:, None]
+            np.multiply(Q, (1.0 / (basis.eigvals + alpha)).astype(dtype)[:, None], out=FQ)
             np.matmul(basis.W, FQ, out=pred)
-            scores[i] += score_fn(Yte, pred)
-        del Q, Yte, pred
+            if score == "neg_mse":  # neg_mse's arithmetic, in place
+                np.subtract(Yte, pred, out=pred)
+                scores[i] -= np.einsum("ij,ij->j", pred, pred).astype(np.float64) / len(pred)
+            else:
+                scores[i] += score_fn(Yte, pred)
+        del Q, Yte, pred, FQ
     del XtY
     scores /= len(bases)
     out = {"scores": scores}

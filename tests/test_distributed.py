@@ -300,8 +300,14 @@ def test_unreachable_scheduler_is_one_clear_error():
             pass
 
 
-def test_cli_scheduler_option(tmp_path, capsys):
+def test_cli_scheduler_option(tmp_path, capsys, cluster):
     from neurodata.cli import main
+    from neurodata.io import save
+
+    store = save(_worms(np.random.default_rng(7)).to_dataset(name="activity"), tmp_path / "w.zarr")
+    ok = [str(store), "--out", str(tmp_path / "ok"), "--rank", "2", "--window", "6", "-q"]
+    assert main(["connectome", *ok, "--scheduler", cluster.scheduler_address]) == 0
+    assert (tmp_path / "ok" / "connectome.zarr").exists()
 
     args = ["connectome", str(tmp_path / "w.zarr"), "--out", str(tmp_path / "out")]
     assert main([*args, "--scheduler", "nowhere"]) == 2
@@ -311,3 +317,22 @@ def test_cli_scheduler_option(tmp_path, capsys):
     assert len(err) == 1 and "no dask scheduler answered" in err[0], err
     assert main(["compare", "--help"]) == 0
     assert "--scheduler" in capsys.readouterr().out
+
+
+def test_compare_pipeline_same_on_the_cluster(client):
+    from neurodata.datasets.simulated import story
+    from neurodata.pipelines.compare import compare
+    from neurodata.pipelines.demo import simulated_brain_data
+
+    words = story(600, seed=3)
+    acts = xr.DataArray(
+        np.random.default_rng(0).standard_normal((2, 600, 8)),
+        dims=("layer", "word", "unit"),
+        coords={"layer": ["a", "b"], "onset": ("word", words.onset.values)},
+    )
+    brain = simulated_brain_data(acts, words, layer="b", n_subjects=2, snr=3.0, seed=1)
+    kw = dict(activations=acts, n_permutations=0, progress=False)
+    local = compare(brain, **kw)
+    remote = compare(brain, **kw, scheduler=client)
+    xr.testing.assert_allclose(remote["r"], local["r"], rtol=1e-4, atol=1e-6)
+    assert (remote["best_layer"] == local["best_layer"]).all()

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import sys
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -53,7 +54,9 @@ _SCATTER_BYTES = 4096
 
 
 def _is_client(obj: Any) -> bool:
-    return type(obj).__name__ == "Client" and hasattr(obj, "submit") and hasattr(obj, "scatter")
+    # a client exists only if distributed was imported: never import it to check
+    distributed = sys.modules.get("distributed")
+    return distributed is not None and isinstance(obj, distributed.Client)
 
 
 def _is_address(text: str) -> bool:

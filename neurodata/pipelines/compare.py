@@ -149,6 +149,7 @@ def compare(
     overwrite: bool = False,
     progress: bool = True,
     data_dir: str | os.PathLike | None = None,
+    scheduler: Any = None,
 ) -> xr.Dataset:
     """Score every layer of ``model`` against every region of ``data``.
 
@@ -183,6 +184,9 @@ def compare(
         Progress bars.
     data_dir : path, optional
         Where to find named datasets.
+    scheduler : None, str, distributed.Client or cluster
+        Where the encoding models' batches of targets run (see
+        :func:`neurodata.analyses.encoding.ridge_cv`); results do not depend on it.
 
     Returns
     -------
@@ -228,6 +232,7 @@ def compare(
         n_permutations=n_permutations,
         seed=seed,
         progress=progress,
+        scheduler=scheduler,
     )
     scores = result["r"]
     ceiling = None

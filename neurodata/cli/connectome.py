@@ -75,8 +75,8 @@ def stack_worms(recordings: list[tuple[str, xr.Dataset | xr.DataArray]]) -> xr.D
 @click.option("--window", default=30.0, show_default=True, help="Window length (s).")
 @click.option("--step", default=None, type=float, help="Window step (s; default: --window).")
 @click.option("--seed", default=0, show_default=True, help="Seed of NTF and Louvain.")
-@click.option("--affinity", "affinity_method", default="differential", show_default=True,
-              help="differential, correlation or abs_correlation.")  # fmt: skip
+@click.option("--affinity", "affinity_method", default="derivative", show_default=True,
+              help="derivative (ours, not the paper's formula), correlation or abs_correlation.")  # fmt: skip
 @click.option("--method", "ntf_method", default="hals", show_default=True, help="hals or mu.")
 @click.option("--resolution", default=1.0, show_default=True, help="Louvain resolution.")
 @click.option("--labels", "labels", multiple=True, type=click.Path(path_type=Path),

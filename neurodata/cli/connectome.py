@@ -84,6 +84,9 @@ def stack_worms(recordings: list[tuple[str, xr.Dataset | xr.DataArray]]) -> xr.D
 @click.option("--connectome", "anatomy", default=None, type=click.Path(path_type=Path),
               help="Anatomical connectome to compare with (weight(synapse_type, pre, post)).")  # fmt: skip
 @click.option("--n-null", default=100, show_default=True, help="Degree-preserving null graphs.")
+@click.option("--epochs", "epochs_path", default=None, type=click.Path(path_type=Path),
+              help="CSV/TSV of experimental epochs (onset, duration, label; s on the windows' "
+                   "clock), stored with the result and shaded on the timeline.")  # fmt: skip
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs in --out.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 @format_option
@@ -101,6 +104,7 @@ def command(
     labels: tuple[Path, ...],
     anatomy: Path | None,
     n_null: int,
+    epochs_path: Path | None,
     overwrite: bool,
     quiet: bool,
     fmt: str | None,
@@ -112,8 +116,14 @@ def command(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from ..analyses._affinity import pick_affinity
     from ..analyses.connectome import compare_structure, dynamic_connectome
     from ..plotting.connectome import plot_communities, plot_timeline
+
+    try:
+        pick_affinity(affinity_method)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--affinity") from None
 
     if labels and len(labels) != len(worm_files):
         raise click.BadParameter(
@@ -131,6 +141,12 @@ def command(
         opts = dict(extra, labels=labels[k]) if labels else extra
         recordings.append((str(path), load(path, format=fmt, **opts)))
     activity = stack_worms(recordings)
+    epochs = None
+    if epochs_path is not None:
+        import pandas as pd
+
+        sep = "\t" if epochs_path.suffix.lower() in (".tsv", ".tab") else ","
+        epochs = pd.read_csv(epochs_path, sep=sep)
 
     out.mkdir(parents=True, exist_ok=True)
     store = out / "connectome.zarr"
@@ -145,6 +161,7 @@ def command(
         affinity_method=affinity_method,
         ntf_method=ntf_method,
         resolution=resolution,
+        epochs=epochs,
         progress=not quiet,
     )
     result.attrs["source"] = ", ".join(str(p) for p in worm_files)

@@ -196,14 +196,15 @@ def affinity(
             aff, count = kernel(x[idx])
             aff = np.where(count >= min_samples, aff, np.nan)
             out[k, w] = aff[iu, ju]
-    if not np.isfinite(out).any():
+    # windows where some pair is observed, one window at a time (no tensor-size temporary)
+    filled = np.array([np.isfinite(block).any() for block in out], dtype=bool)
+    if not filled.any():
         dt = float(np.nanmedian(np.diff(clock, axis=1)))
         raise SchemaError(
             f"activity: no window of {window:g} s holds {min_samples} shared samples of any "
             f"pair (sampling step {dt:g} s); expected a longer `window`"
         )
-    filled = np.isfinite(out).any(axis=(1, 2))  # e.g. windows where no pair is shared
-    if not filled.all():  # rare: the only case that copies the tensor
+    if not filled.all():  # rare (no pair shared in a window): the only copy of the tensor
         out, starts, stops = out[filled], starts[filled], stops[filled]
     result = xr.DataArray(
         out,

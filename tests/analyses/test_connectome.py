@@ -238,6 +238,22 @@ def test_affinity_layout_and_dtype(planted):
     assert np.isfinite(aff.values[-1, 0]).all()
 
 
+def test_affinity_memory_is_the_float32_output_and_little_more():
+    import tracemalloc
+
+    act, _ = planted_worms(community_size=30, n_worms=3)  # 90 neurons, 4005 pairs
+    dc.affinity(act.isel(neuron=slice(0, 4)), window=30.0)  # imports outside the trace
+    tracemalloc.start()
+    try:
+        aff = dc.affinity(act, window=10.0, step=1.0)  # overlapping windows: output >> input
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert aff.dtype == np.float32
+    assert aff.nbytes > 5 * act.nbytes
+    assert peak < 1.5 * aff.nbytes  # no second copy of the tensor (was 2.1x)
+
+
 # --------------------------------------------------------------------------------------
 # NTF against tensorly called directly
 # --------------------------------------------------------------------------------------
@@ -328,6 +344,25 @@ def test_ntf_fits_observed_subtensor_without_copying_it(batch):
     np.testing.assert_allclose(e_index, e_copy, rtol=1e-6)
     for f, g in zip(f_index, f_copy):
         np.testing.assert_allclose(f, g, rtol=1e-5, atol=1e-7)
+
+
+def test_ntf_memory_beyond_the_tensor_is_a_few_chunks():
+    """No copy of the tensor (float64 or float32), even with missing slices and entries."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    tensor = rng.random((30, 4, 20000), dtype=np.float32)
+    tensor[:, :, :100] = np.nan  # pairs never observed: the sub-tensor is fitted in place
+    tensor[rng.random(tensor.shape) < 0.05] = np.nan  # missing entries: EM imputation
+    da = xr.DataArray(tensor, dims=("window", "worm", "pair"))
+    dc.ntf(da[:, :, :200], 2, seed=0, n_iter_max=1)  # imports and caches outside the trace
+    tracemalloc.start()
+    try:
+        dc.ntf(da, 3, seed=0, n_iter_max=3, batch=500)  # chunks of 500 pairs: 2.5% of it
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.4 * tensor.nbytes  # a copy of the tensor alone would be 1.0 (was 1.14)
 
 
 def test_ntf_labels_missing_slices_and_scaling(planted):

@@ -45,14 +45,16 @@ def _activity(n_neurons: int, n_windows: int, n_worms: int, samples: int = 10, s
     )
 
 
-def run(quick: bool = False) -> list[dict]:
+def run(quick: bool = False, sizes: list[tuple[int, int, int]] | None = None) -> list[dict]:
+    """Rows for each (neurons, windows, worms) of ``sizes`` (default: by ``quick``)."""
     from tensorly.decomposition import non_negative_parafac_hals
     from threadpoolctl import threadpool_limits
 
     from neurodata.analyses import connectome as dc
 
-    sizes = [(20, 20, 3), (30, 30, 4), (40, 40, 5)] if quick else [
-        (40, 60, 4), (80, 150, 8), (120, 300, 10), (300, 100, 10)]  # fmt: skip
+    if sizes is None:
+        sizes = [(20, 20, 3), (30, 30, 4), (40, 40, 5)] if quick else [
+            (40, 60, 4), (80, 150, 8), (120, 300, 10), (300, 100, 10)]  # fmt: skip
     rows = []
     for n_neurons, n_windows, n_worms in sizes:
         repeat = 1 if quick or n_neurons >= 300 else 2

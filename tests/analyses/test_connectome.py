@@ -420,8 +420,8 @@ def _recovery(res, truth):
     [
         ("correlation", 0.25, 0.95, 0.8),
         ("correlation", 1.0, 0.85, 0.6),
-        ("derivative", 0.25, 0.75, 0.5),
-        ("derivative", 0.5, 0.7, 0.5),
+        ("derivative", 0.25, 0.75, 0.7),
+        ("derivative", 0.5, 0.7, 0.6),
     ],
 )
 def test_planted_communities_recovered(method, noise, min_time, min_ari, record_property):

@@ -7,9 +7,12 @@ Rows per size (neurons, windows, worms):
   same dense float32 tensor with the same seed and iterations (same objective);
   a second ``ntf`` row runs tensorly with BLAS limited to one thread too (neurodata
   limits BLAS to one thread during NTF by default: the products are thin);
-- ``pipeline``: neurodata's whole ``dynamic_connectome`` (affinities, NTF,
-  Louvain communities) vs the same tensorly NTF alone (the peer has no
-  affinity or community step, so this ratio is an upper bound of our overhead).
+- ``pipeline``: neurodata's whole ``dynamic_connectome`` with its default
+  ("derivative") affinity (affinities, NTF, Louvain communities) vs the same
+  tensorly NTF alone (the peer has no affinity or community step, so this ratio
+  is an upper bound of our overhead).
+
+The largest full size has a whole-brain pair axis (300 neurons: 44,850 pairs).
 
 Peak memory is traced allocation (tracemalloc) beyond the inputs.
 """
@@ -42,17 +45,19 @@ def _activity(n_neurons: int, n_windows: int, n_worms: int, samples: int = 10, s
     )
 
 
-def run(quick: bool = False) -> list[dict]:
+def run(quick: bool = False, sizes: list[tuple[int, int, int]] | None = None) -> list[dict]:
+    """Rows for each (neurons, windows, worms) of ``sizes`` (default: by ``quick``)."""
     from tensorly.decomposition import non_negative_parafac_hals
     from threadpoolctl import threadpool_limits
 
     from neurodata.analyses import connectome as dc
 
-    sizes = [(20, 20, 3), (30, 30, 4), (40, 40, 5)] if quick else [
-        (40, 60, 4), (80, 150, 8), (120, 300, 10)]  # fmt: skip
-    repeat = 1 if quick else 2
+    if sizes is None:
+        sizes = [(20, 20, 3), (30, 30, 4), (40, 40, 5)] if quick else [
+            (40, 60, 4), (80, 150, 8), (120, 300, 10), (300, 100, 10)]  # fmt: skip
     rows = []
     for n_neurons, n_windows, n_worms in sizes:
+        repeat = 1 if quick or n_neurons >= 300 else 2
         act = _activity(n_neurons, n_windows, n_worms)
         aff = dc.affinity(act, window=10.0, method="correlation")
         dense = np.ascontiguousarray(aff.values)  # (window, worm, pair) float32, complete
@@ -70,8 +75,7 @@ def run(quick: bool = False) -> list[dict]:
 
         def ours_pipeline(act=act):
             return dc.dynamic_connectome(
-                act, rank=RANK, window=10.0, seed=0, affinity_method="correlation",
-                n_iter_max=N_ITER, tol=0, n_seeds=1,
+                act, rank=RANK, window=10.0, seed=0, n_iter_max=N_ITER, tol=0, n_seeds=1,
             )  # fmt: skip
 
         ours = measure(ours_ntf, repeat=repeat, memory=True)

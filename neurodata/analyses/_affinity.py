@@ -6,6 +6,18 @@ matrix and the number of samples both neurons of each pair share. Missing values
 never enter a sum: every statistic is accumulated over the samples where *both*
 neurons are finite (the mask enters the products, the data are never zero-filled),
 and a pair with fewer than ``min_samples`` shared samples is NaN (missing).
+
+About the paper's affinity. Dyballa et al. (ICLR 2024, arXiv:2402.14102) build
+their tensor from a "differential affinity" that, in the paper's prose (Sec. 2.1),
+compares two neurons' smoothed time derivatives during intervals in which both
+have a constant sign, in terms of their absolute derivatives, giving non-negative,
+bounded affinities (anti-correlated changes do not count). The paper gives no
+equation for it and its authors' notebook (``dyballa/dynamic-connectomes``,
+``celegans-dynamic-communities.ipynb``) could not be read here, so the exact
+definition is not known to us. ``"derivative"`` below is therefore *our own*
+derivative-based affinity in that spirit, not a reproduction of the paper's; the
+name ``"differential"`` is reserved for the paper's formula and rejected with an
+explanation (see :func:`pick_affinity`).
 """
 
 from __future__ import annotations
@@ -15,10 +27,12 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-__all__ = ["AFFINITIES", "differential_scores"]
+from .._registry import pick
+
+__all__ = ["AFFINITIES", "derivative_scores", "pick_affinity"]
 
 
-def differential_scores(traces: np.ndarray, clock: np.ndarray, smooth: int = 1) -> np.ndarray:
+def derivative_scores(traces: np.ndarray, clock: np.ndarray, smooth: int = 1) -> np.ndarray:
     """Standardised time derivatives of one worm's traces.
 
     Parameters
@@ -29,13 +43,17 @@ def differential_scores(traces: np.ndarray, clock: np.ndarray, smooth: int = 1) 
         Sample times in seconds (NaN for padding).
     smooth : int
         Width (samples) of a centred moving average applied to the traces before
-        differentiating; 1 means no smoothing.
+        differentiating (over the finite samples of the span only); 1 means no
+        smoothing.
 
     Returns
     -------
     ndarray, shape (time, neuron)
-        ``dx/dt`` divided by its standard deviation over the recording (per neuron);
-        NaN where the trace or its neighbours are missing.
+        ``dx/dt`` (central differences on the clock, one-sided at the ends) divided
+        by its standard deviation over the recording (per neuron). NaN where the
+        trace or a neighbour used by the difference is missing, and for a neuron
+        whose derivative is 0 throughout (a constant trace carries no information
+        on co-variation: it is treated as not recorded, never as 0).
     """
     x = np.asarray(traces, dtype=np.float64)
     t = np.asarray(clock, dtype=np.float64)
@@ -56,6 +74,7 @@ def differential_scores(traces: np.ndarray, clock: np.ndarray, smooth: int = 1) 
     deriv[1:-1] = (xs[2:] - xs[:-2]) / (ts[2:] - ts[:-2])[:, None]
     deriv[0] = (xs[1] - xs[0]) / (ts[1] - ts[0])
     deriv[-1] = (xs[-1] - xs[-2]) / (ts[-1] - ts[-2])
+    deriv[~np.isfinite(xs)] = np.nan  # a missing sample has no derivative of its own
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN neurons: scale NaN
         scale = np.nanstd(deriv, axis=0)
@@ -69,7 +88,7 @@ def _shared_counts(valid: np.ndarray) -> np.ndarray:
     return v.T @ v
 
 
-def _differential(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _derivative_product(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean over shared samples of ``max(z_i z_j, 0)`` (co-varying derivatives).
 
     ``max(a b, 0) = a⁺b⁺ + a⁻b⁻`` with ``a⁺ = max(a, 0)``, ``a⁻ = max(-a, 0)``, so the
@@ -117,7 +136,32 @@ def _abs_correlation(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 #: Affinity kernels: name -> (kernel(window_values) -> (affinity, shared counts),
 #: whether the kernel takes standardised derivatives instead of raw traces).
 AFFINITIES: Mapping[str, tuple[Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], bool]] = {
-    "differential": (_differential, True),
+    "derivative": (_derivative_product, True),
     "correlation": (_correlation, False),
     "abs_correlation": (_abs_correlation, False),
 }
+
+_UNPUBLISHED = {
+    "differential": (
+        "the paper's 'differential affinity' (Dyballa et al. 2024) is described in prose "
+        "only and its exact formula is not available to neurodata, so it is not "
+        "implemented; use 'derivative' (our own derivative-based affinity in the same "
+        "spirit, see docs/connectome.md) or a correlation"
+    ),
+}
+
+
+def pick_affinity(method: str) -> tuple[Callable, bool]:
+    """The kernel registered as ``method`` (see :data:`AFFINITIES`).
+
+    Raises
+    ------
+    ValueError
+        ``"`method` must be one of [...]"`` for unknown names, with an explanation
+        for ``"differential"`` (the paper's affinity, whose formula is unpublished).
+    """
+    if isinstance(method, str) and method in _UNPUBLISHED:
+        raise ValueError(
+            f"`method` must be one of {sorted(AFFINITIES)}; got {method!r}: {_UNPUBLISHED[method]}"
+        )
+    return pick(AFFINITIES, method, "method")

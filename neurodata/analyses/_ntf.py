@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-__all__ = ["NTF_METHODS", "factor_similarity", "fit_ntf"]
+__all__ = ["NTF_METHODS", "factor_similarity", "fit_ntf", "observed_slices"]
 
 #: bytes of float32 tensor per chunk when ``batch`` is not given
 _CHUNK_BYTES = 16 * 2**20
@@ -55,26 +55,56 @@ def _model(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     return (kr @ c.T).reshape(a.shape[0], b.shape[0], c.shape[0])
 
 
-class _Tensor:
-    """A (window, worm, pair) float32 tensor read chunk by chunk, with EM imputation."""
+def _chunk_rows(shape: tuple[int, ...], batch: int | None) -> int:
+    return int(batch) if batch else max(1, _CHUNK_BYTES // max(1, 4 * shape[0] * shape[1]))
 
-    def __init__(self, data: np.ndarray, batch: int | None):
+
+def observed_slices(data: np.ndarray, batch: int | None = None) -> list[np.ndarray]:
+    """For each mode of a 3-way tensor, which slices hold at least one finite entry.
+
+    Computed chunk by chunk along the last axis: no full-size boolean temporary.
+    """
+    keep = [np.zeros(n, dtype=bool) for n in data.shape]
+    for sl in _chunks(data.shape[2], _chunk_rows(data.shape, batch)):
+        finite = np.isfinite(data[:, :, sl])
+        keep[0] |= finite.any(axis=(1, 2))
+        keep[1] |= finite.any(axis=(0, 2))
+        keep[2][sl] = finite.any(axis=(0, 1))
+    return keep
+
+
+class _Tensor:
+    """A (window, worm, pair) float32 tensor read chunk by chunk, with EM imputation.
+
+    ``index`` (one integer array per mode) restricts the tensor to a sub-tensor
+    without copying it: only one chunk of the sub-tensor is ever materialised.
+    """
+
+    def __init__(self, data: np.ndarray, batch: int | None, index=None):
         self.data = data
-        n0, n1, n2 = data.shape
-        self.batch = int(batch) if batch else max(1, _CHUNK_BYTES // max(1, 4 * n0 * n1))
+        self.index = index
+        self.shape = tuple(len(i) for i in index) if index is not None else data.shape
+        self.batch = _chunk_rows(self.shape, batch)
         self.has_missing = False
         self.norm2 = 0.0
-        for sl in _chunks(n2, self.batch):
-            block = data[:, :, sl]
+        for sl in _chunks(self.shape[2], self.batch):
+            block = self.block(sl)
             observed = ~np.isnan(block)
             self.has_missing |= not observed.all()
             self.norm2 += _sum_squares(block, observed)
 
+    def block(self, sl: slice) -> np.ndarray:
+        """The chunk ``[:, :, sl]`` of the (sub-)tensor."""
+        if self.index is None:
+            return self.data[:, :, sl]
+        windows, worms, pairs = self.index
+        return self.data[np.ix_(windows, worms, pairs[sl])]
+
     def blocks(self, factors: list[np.ndarray]):
         """Yield (pair slice, observed-or-imputed block) for every chunk."""
         a, b, c = factors
-        for sl in _chunks(self.data.shape[2], self.batch):
-            block = self.data[:, :, sl]
+        for sl in _chunks(self.shape[2], self.batch):
+            block = self.block(sl)
             if self.has_missing:
                 missing = np.isnan(block)
                 if missing.any():
@@ -84,7 +114,7 @@ class _Tensor:
     def mttkrp(self, factors: list[np.ndarray], mode: int) -> np.ndarray:
         a, b, c = factors
         rank = a.shape[1]
-        out = np.zeros((self.data.shape[mode], rank), dtype=a.dtype)
+        out = np.zeros((self.shape[mode], rank), dtype=a.dtype)
         for sl, block in self.blocks(factors):
             if mode == 2:
                 kr = (a[:, None, :] * b[None, :, :]).reshape(-1, rank)
@@ -98,8 +128,8 @@ class _Tensor:
     def masked_error2(self, factors: list[np.ndarray]) -> float:
         a, b, c = factors
         total = 0.0
-        for sl in _chunks(self.data.shape[2], self.batch):
-            block = self.data[:, :, sl]
+        for sl in _chunks(self.shape[2], self.batch):
+            block = self.block(sl)
             resid = block - _model(a, b, c[sl])
             total += _sum_squares(resid, ~np.isnan(resid))
         return total
@@ -165,6 +195,7 @@ def fit_ntf(
     batch: int | None = None,
     progress: Callable | None = None,
     n_threads: int | None = 1,
+    index: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[list[np.ndarray], list[float]]:
     """Non-negative CP of a 3-way float32 tensor (NaN = missing).
 
@@ -173,9 +204,11 @@ def fit_ntf(
     iteration (observed entries only when entries are missing). ``n_threads``
     limits the BLAS threads during the fit (``None``: no limit): the products are
     thin (``rank`` columns), so threads bring little and contend on busy machines.
+    ``index`` (integer positions per mode) fits the sub-tensor
+    ``data[np.ix_(*index)]`` without ever forming it.
     """
     with _blas_threads(n_threads):
-        return _fit(data, rank, update, seed, n_iter_max, tol, batch, progress)
+        return _fit(data, rank, update, seed, n_iter_max, tol, batch, progress, index)
 
 
 def _blas_threads(n_threads: int | None):
@@ -188,10 +221,10 @@ def _blas_threads(n_threads: int | None):
     return threadpool_limits(limits=int(n_threads), user_api="blas")
 
 
-def _fit(data, rank, update, seed, n_iter_max, tol, batch, progress):
+def _fit(data, rank, update, seed, n_iter_max, tol, batch, progress, index=None):
     dtype = data.dtype if data.dtype in (np.float32, np.float64) else np.float32
-    tensor = _Tensor(data, batch)
-    factors = _initial_factors(data.shape, rank, seed, dtype)
+    tensor = _Tensor(data, batch, index)
+    factors = _initial_factors(tensor.shape, rank, seed, dtype)
     norm = np.sqrt(tensor.norm2) if tensor.norm2 > 0 else 1.0
     errors: list[float] = []
     iterations = range(n_iter_max) if progress is None else progress(range(n_iter_max))

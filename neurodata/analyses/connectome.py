@@ -32,8 +32,8 @@ from .._distributed import run_tasks
 from ..errors import SchemaError
 from ..io import load
 from ..schema import _pick, append_history, as_annotations, as_dataarray
-from ._affinity import AFFINITIES, differential_scores
-from ._ntf import NTF_METHODS, factor_similarity, fit_ntf
+from ._affinity import AFFINITIES, derivative_scores, pick_affinity
+from ._ntf import NTF_METHODS, factor_similarity, fit_ntf, observed_slices
 from .communities import adjusted_rand_index, compare_structure, detect_communities
 
 __all__ = [
@@ -93,6 +93,15 @@ def _windows(clock: np.ndarray, window: float, step: float) -> tuple[np.ndarray,
     return starts, starts + window
 
 
+def _samples_per_window(clock: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Samples of each worm in each window ``[start, stop)``: (worm, window)."""
+    counts = np.empty((clock.shape[0], starts.size), dtype=np.int64)
+    for w, c in enumerate(clock):
+        c = np.sort(c[np.isfinite(c)])
+        counts[w] = np.searchsorted(c, stops, "left") - np.searchsorted(c, starts, "left")
+    return counts
+
+
 # --------------------------------------------------------------------------------------
 # 1. affinities
 # --------------------------------------------------------------------------------------
@@ -103,7 +112,7 @@ def affinity(
     window: float,
     *,
     step: float | None = None,
-    method: str = "differential",
+    method: str = "derivative",
     smooth: int = 3,
     min_samples: int = 3,
     align: str = "start",
@@ -124,14 +133,15 @@ def affinity(
     step : float, optional
         Step between window starts in seconds (default: ``window``, no overlap).
     method : str
-        Affinity (see :data:`AFFINITIES`): ``"differential"`` (default: mean over
+        Affinity (see :data:`AFFINITIES`): ``"derivative"`` (default; our own
+        derivative-based affinity, *not* the paper's unpublished formula: mean over
         the window of the rectified product of the standardised time derivatives,
         ``max(z_i z_j, 0)`` with ``z = (dx/dt) / std(dx/dt)`` per worm and neuron:
         high when two neurons rise or fall together, zero when they move in
         opposite directions), ``"correlation"`` (positive part of the Pearson
         correlation) or ``"abs_correlation"`` (its absolute value).
     smooth : int
-        Moving-average width (samples) applied before differentiating (differential only).
+        Moving-average width (samples) applied before differentiating (derivative only).
     min_samples : int
         A pair needs this many samples where both neurons are finite in a window;
         otherwise its affinity there is NaN (missing, never 0).
@@ -153,7 +163,7 @@ def affinity(
         ``window_start``/``window_stop`` (s), ``worm``, and ``neuron_i``/``neuron_j``
         along ``pair`` (all pairs i < j of the neurons recorded in at least one worm).
     """
-    _pick(AFFINITIES, method, "method")
+    pick_affinity(method)
     if not (np.isscalar(window) and np.isfinite(window) and window > 0):
         raise ValueError(f"`window` must be a positive number of seconds; got {window!r}")
     step = float(window) if step is None else step
@@ -178,6 +188,9 @@ def affinity(
     values = values[:, :, recorded]
     iu, ju = np.triu_indices(len(neurons), k=1)
     starts, stops = _windows(clock, float(window), float(step))
+    # keep only windows some worm can fill, before allocating the (large) output tensor
+    usable = (_samples_per_window(clock, starts, stops) >= int(min_samples)).any(axis=0)
+    starts, stops = starts[usable], stops[usable]
     out = np.full((len(starts), da.sizes["worm"], len(iu)), np.nan, dtype=np.float32)
     worms = run_tasks(
         _worm_affinity,
@@ -197,14 +210,16 @@ def affinity(
     )
     for w, block in worms:
         out[:, w] = block
-    if not np.isfinite(out).any():
+    # windows where some pair is observed, one window at a time (no tensor-size temporary)
+    filled = np.array([np.isfinite(block).any() for block in out], dtype=bool)
+    if not filled.any():
         dt = float(np.nanmedian(np.diff(clock, axis=1)))
         raise SchemaError(
             f"activity: no window of {window:g} s holds {min_samples} shared samples of any "
             f"pair (sampling step {dt:g} s); expected a longer `window`"
         )
-    filled = np.isfinite(out).any(axis=(1, 2))  # windows after every recording ended
-    out, starts, stops = out[filled], starts[filled], stops[filled]
+    if not filled.all():  # rare (no pair shared in a window): the only copy of the tensor
+        out, starts, stops = out[filled], starts[filled], stops[filled]
     result = xr.DataArray(
         out,
         dims=("window", "worm", "pair"),
@@ -241,10 +256,10 @@ def _worm_affinity(
     pairs: tuple[np.ndarray, np.ndarray],
 ) -> np.ndarray:
     """Affinities (window, pair) of one worm's traces (time, neuron): one task."""
-    kernel, on_derivatives = AFFINITIES[method]
+    kernel, on_derivatives = pick_affinity(method)
     iu, ju = pairs
     out = np.full((len(starts), len(iu)), np.nan, dtype=np.float32)
-    x = differential_scores(values, clock, smooth) if on_derivatives else values
+    x = derivative_scores(values, clock, smooth) if on_derivatives else values
     for k, (start, stop) in enumerate(zip(starts, stops)):
         idx = (clock >= start) & (clock < stop)
         if idx.sum() < min_samples:
@@ -335,11 +350,12 @@ def ntf(
     data = data if data.dtype == np.float32 else data.astype(np.float32)
     if np.nanmin(data, initial=0.0) < 0:
         raise ValueError("affinities: hold negative values; NTF needs a non-negative tensor")
-    # drop slices that are missing everywhere: they carry no information
-    keep = [np.isfinite(data).any(axis=tuple(a for a in range(3) if a != m)) for m in range(3)]
+    # leave out slices that are missing everywhere (they carry no information), by
+    # indexing chunks of the tensor during the fit: the tensor is never copied
+    keep = observed_slices(data, batch)
     if not all(k.any() for k in keep):
         raise SchemaError("affinities: every entry is missing (NaN)")
-    sub = data[np.ix_(*keep)] if not all(k.all() for k in keep) else data
+    index = None if all(k.all() for k in keep) else tuple(np.flatnonzero(k) for k in keep)
 
     seeds = np.random.default_rng(seed).integers(0, 2**31 - 1, size=restarts).tolist()
     seeds[0] = int(seed)
@@ -348,7 +364,15 @@ def ntf(
     done = run_tasks(
         _ntf_fit,
         jobs,
-        shared=dict(data=sub, update=update, n_iter_max=n_iter_max, tol=tol, batch=batch),
+        shared=dict(
+            data=data,
+            update=update,
+            n_iter_max=n_iter_max,
+            tol=tol,
+            batch=batch,
+            n_threads=n_threads,
+            index=index,
+        ),  # fmt: skip
         scheduler=scheduler,
         progress=progress,
         desc="NTF fits",
@@ -429,7 +453,7 @@ def dynamic_connectome(
     seed: int = 0,
     *,
     step: float | None = None,
-    affinity_method: str = "differential",
+    affinity_method: str = "derivative",
     ntf_method: str = "hals",
     smooth: int = 3,
     min_samples: int = 3,
@@ -462,7 +486,7 @@ def dynamic_connectome(
     step : float, optional
         Window step in seconds (default ``window``).
     affinity_method : str
-        See :func:`affinity` (``"differential"``, ``"correlation"``, ``"abs_correlation"``).
+        See :func:`affinity` (``"derivative"``, ``"correlation"``, ``"abs_correlation"``).
     ntf_method : str
         ``"hals"`` or ``"mu"`` (see :func:`ntf`).
     smooth, min_samples, align :

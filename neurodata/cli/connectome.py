@@ -81,8 +81,8 @@ def stack_worms(recordings: list[tuple[str, xr.Dataset | xr.DataArray]]) -> xr.D
 @click.option("--window", default=30.0, show_default=True, help="Window length (s).")
 @click.option("--step", default=None, type=float, help="Window step (s; default: --window).")
 @click.option("--seed", default=0, show_default=True, help="Seed of NTF and Louvain.")
-@click.option("--affinity", "affinity_method", default="differential", show_default=True,
-              help="differential, correlation or abs_correlation.")  # fmt: skip
+@click.option("--affinity", "affinity_method", default="derivative", show_default=True,
+              help="derivative (ours, not the paper's formula), correlation or abs_correlation.")  # fmt: skip
 @click.option("--method", "ntf_method", default="hals", show_default=True, help="hals or mu.")
 @click.option("--resolution", default=1.0, show_default=True, help="Louvain resolution.")
 @click.option("--labels", "labels", multiple=True, type=click.Path(path_type=Path),
@@ -90,6 +90,9 @@ def stack_worms(recordings: list[tuple[str, xr.Dataset | xr.DataArray]]) -> xr.D
 @click.option("--connectome", "anatomy", default=None, type=click.Path(path_type=Path),
               help="Anatomical connectome to compare with (weight(synapse_type, pre, post)).")  # fmt: skip
 @click.option("--n-null", default=100, show_default=True, help="Degree-preserving null graphs.")
+@click.option("--epochs", "epochs_path", default=None, type=click.Path(path_type=Path),
+              help="CSV/TSV of experimental epochs (onset, duration, label; s on the windows' "
+                   "clock), stored with the result and shaded on the timeline.")  # fmt: skip
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs in --out.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 @format_option
@@ -108,6 +111,7 @@ def command(
     labels: tuple[Path, ...],
     anatomy: Path | None,
     n_null: int,
+    epochs_path: Path | None,
     overwrite: bool,
     quiet: bool,
     fmt: str | None,
@@ -120,8 +124,14 @@ def command(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from ..analyses._affinity import pick_affinity
     from ..analyses.connectome import compare_structure, dynamic_connectome
     from ..plotting.connectome import plot_communities, plot_timeline
+
+    try:
+        pick_affinity(affinity_method)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--affinity") from None
 
     scheduler = use_scheduler(scheduler)
     if labels and len(labels) != len(worm_files):
@@ -140,6 +150,12 @@ def command(
         opts = dict(extra, labels=labels[k]) if labels else extra
         recordings.append((str(path), load(path, format=fmt, **opts)))
     activity = stack_worms(recordings)
+    epochs = None
+    if epochs_path is not None:
+        import pandas as pd
+
+        sep = "\t" if epochs_path.suffix.lower() in (".tsv", ".tab") else ","
+        epochs = pd.read_csv(epochs_path, sep=sep)
 
     out.mkdir(parents=True, exist_ok=True)
     store = out / "connectome.zarr"
@@ -154,6 +170,7 @@ def command(
         affinity_method=affinity_method,
         ntf_method=ntf_method,
         resolution=resolution,
+        epochs=epochs,
         progress=not quiet,
         scheduler=scheduler,
     )

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neurodata.analyses import connectome as dc
+from neurodata.analyses._affinity import derivative_scores
 from neurodata.analyses._ntf import NTF_METHODS, fit_ntf
 from neurodata.datasets.simulated import planted_worms
 from neurodata.errors import SchemaError
@@ -47,24 +48,140 @@ def _windows_of(clock, aff):
         yield k, (clock >= start) & (clock < stop)
 
 
-def test_differential_affinity_equals_direct_definition(rng):
-    act = _small(rng)
-    act[0, 10:20, 2] = np.nan  # a gap inside a window
-    aff = dc.affinity(act, window=10.0, method="differential", smooth=1, min_samples=3)
+def _direct_derivative_affinity(x, t, start, stop, smooth, min_samples):
+    """A plain-loop float64 transcription of the documented "derivative" affinity.
+
+    Moving average of width ``smooth`` over the finite samples of the span, central
+    differences on the clock (one-sided at the ends, NaN if a sample used is missing),
+    each neuron's derivative divided by its standard deviation over the whole
+    recording, then for each pair the mean of max(z_i z_j, 0) over the window's
+    samples where both z are finite.
+    """
+    n_time, n_neurons = x.shape
+    half = smooth // 2
+    xs = np.full((n_time, n_neurons), np.nan)
+    for n in range(n_neurons):
+        for s in range(n_time):
+            if not np.isfinite(x[s, n]):
+                continue
+            span = [x[u, n] for u in range(s - half, s + smooth - half) if 0 <= u < n_time]
+            span = [v for v in span if np.isfinite(v)]
+            xs[s, n] = sum(span) / len(span)
+    z = np.full((n_time, n_neurons), np.nan)
+    for n in range(n_neurons):
+        d = []
+        for s in range(n_time):
+            lo, hi = max(s - 1, 0), min(s + 1, n_time - 1)
+            ok = np.isfinite(xs[s, n]) and np.isfinite(xs[lo, n]) and np.isfinite(xs[hi, n])
+            d.append((xs[hi, n] - xs[lo, n]) / (t[hi] - t[lo]) if ok else np.nan)
+        finite = [v for v in d if np.isfinite(v)]
+        if not finite:  # neuron not recorded in this worm
+            continue
+        mean = sum(finite) / len(finite)
+        sd = (sum((v - mean) ** 2 for v in finite) / len(finite)) ** 0.5
+        z[:, n] = [v / sd for v in d]
+    out = np.full((n_neurons, n_neurons), np.nan)
+    for i in range(n_neurons):
+        for j in range(n_neurons):
+            terms = [
+                max(z[s, i] * z[s, j], 0.0)
+                for s in range(n_time)
+                if start <= t[s] < stop and np.isfinite(z[s, i]) and np.isfinite(z[s, j])
+            ]
+            if len(terms) >= min_samples:
+                out[i, j] = sum(terms) / len(terms)
+    return out
+
+
+@pytest.mark.parametrize("smooth", [1, 3, 4])
+def test_derivative_affinity_equals_plain_loop_transcription(rng, smooth):
+    act = _small(rng, n_time=50)
+    act[0, 10:14, 2] = np.nan  # a gap inside a window
+    act[1, :, 4] = np.nan  # neuron 4 not recorded in worm 1
+    jitter = np.cumsum(rng.uniform(0.4, 0.6, size=(2, 50)), axis=1)  # irregular clocks
+    act = act.assign_coords(timestamps=(("worm", "time"), jitter, {"units": "s"}))
+    aff = dc.affinity(act, window=8.0, method="derivative", smooth=smooth, min_samples=3)
+    iu = np.triu_indices(act.sizes["neuron"], k=1)
+    assert aff.sizes["window"] > 2
     for w in range(act.sizes["worm"]):
-        x = act.values[w]
         t = act.timestamps.values[w] - act.timestamps.values[w, 0]  # align="start"
-        deriv = np.gradient(x, t, axis=0)  # central differences (one-sided at the ends)
-        z = deriv / np.nanstd(deriv, axis=0)
-        for k, idx in _windows_of(t, aff):
-            for p, (a, b) in enumerate(zip(aff.neuron_i.values, aff.neuron_j.values)):
-                i, j = int(a[1:]), int(b[1:])
-                both = idx & np.isfinite(z[:, i]) & np.isfinite(z[:, j])
-                expected = (
-                    np.mean(np.maximum(z[both, i] * z[both, j], 0)) if both.sum() >= 3 else np.nan
-                )
-                got = float(aff.values[k, w, p])
-                np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6, equal_nan=True)
+        for k, (start, stop) in enumerate(zip(aff.window_start.values, aff.window_stop.values)):
+            expected = _direct_derivative_affinity(act.values[w], t, start, stop, smooth, 3)
+            np.testing.assert_allclose(
+                aff.values[k, w], expected[iu], rtol=1e-5, atol=1e-6, equal_nan=True
+            )
+
+
+def _traces(columns, dt=0.5):
+    data = np.stack(columns, axis=1)[None]
+    return xr.DataArray(
+        data,
+        dims=("worm", "time", "neuron"),
+        coords={
+            "time": ("time", np.arange(data.shape[1]) * dt, {"units": "s"}),
+            "neuron": [f"N{k}" for k in range(data.shape[2])],
+        },
+    )
+
+
+def test_derivative_affinity_analytic_cases():
+    t = np.arange(200) * 0.5
+    x = np.sin(2 * np.pi * t / 17.0) + 0.3 * np.sin(2 * np.pi * t / 5.0)
+    y = np.cos(2 * np.pi * t / 11.0)
+    act = _traces([x, x.copy(), -x, 3 * x + 5, y])
+    aff = dc.affinity(act, window=25.0, smooth=1)
+    pair = {(i, j): p for p, (i, j) in enumerate(zip(aff.neuron_i.values, aff.neuron_j.values))}
+    same, anti, scaled = (
+        aff.values[:, 0, pair[p]] for p in [("N0", "N1"), ("N0", "N2"), ("N0", "N3")]
+    )
+    other = aff.values[:, 0, pair[("N0", "N4")]]
+    # identical traces: the mean squared standardised derivative, the largest value a
+    # pair can take (max(ab, 0) <= (a^2 + b^2) / 2); invariant to offset and positive scale
+    z = np.gradient(x, t) / np.gradient(x, t).std()
+    for k, (start, stop) in enumerate(zip(aff.window_start.values, aff.window_stop.values)):
+        inside = (t >= start) & (t < stop)
+        assert same[k] == pytest.approx(np.mean(z[inside] ** 2), rel=1e-5)
+    np.testing.assert_allclose(scaled, same, rtol=1e-5)
+    assert np.all(other < same.max())
+    # anti-phase (one rises exactly when the other falls): no affinity at all
+    np.testing.assert_array_equal(anti, 0.0)
+    # a trace constant over the whole recording has no defined standardised derivative:
+    # its pairs are missing (NaN) in that worm, never 0 (nor a zero-filled neuron)
+    flat = dc.affinity(_traces([x, y, np.full_like(x, 2.0)]), window=25.0, smooth=1)
+    with_flat = (flat.neuron_i == "N2") | (flat.neuron_j == "N2")
+    assert np.isnan(flat.where(with_flat, drop=True)).all()
+    assert np.isfinite(flat.where(~with_flat, drop=True)).all()
+    # constant within one window only (but varying elsewhere): affinity 0 in that window
+    x2 = x.copy()
+    x2[(t >= 49.5) & (t < 75.5)] = 1.0  # one sample beyond: central differences
+    still = dc.affinity(_traces([x2, x]), window=25.0, smooth=1)
+    k = int(np.flatnonzero(still.window_start.values == 50.0)[0])
+    assert still.values[k, 0, 0] == pytest.approx(0.0, abs=1e-6)
+    assert still.values[0, 0, 0] > 0.5
+
+
+@given(scale=st.floats(0.1, 10.0), offset=st.floats(-5.0, 5.0), seed=st.integers(0, 1000))
+@settings(max_examples=20, deadline=None)
+def test_derivative_affinity_bounded_by_self_affinities(scale, offset, seed):
+    """max(ab, 0) <= (a^2 + b^2) / 2: a pair never exceeds the mean of its self-affinities."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((120, 3)).cumsum(axis=0)
+    act = _traces([x[:, 0], x[:, 1], scale * x[:, 0] + offset + 0.1 * x[:, 2]])
+    aff = dc.affinity(act, window=15.0, smooth=1)
+    for k, (start, stop) in enumerate(zip(aff.window_start.values, aff.window_stop.values)):
+        t = act.time.values
+        z = derivative_scores(act.values[0], t)
+        inside = (t >= start) & (t < stop)
+        self_aff = np.mean(z[inside] ** 2, axis=0)
+        for p, (i, j) in enumerate(zip(aff.neuron_i.values, aff.neuron_j.values)):
+            a, b = int(i[1:]), int(j[1:])
+            assert aff.values[k, 0, p] <= (self_aff[a] + self_aff[b]) / 2 * (1 + 1e-5) + 1e-6
+
+
+def test_differential_name_is_reserved_for_the_papers_formula(planted):
+    act, _ = planted
+    with pytest.raises(ValueError, match="formula is not available to neurodata"):
+        dc.affinity(act, window=30.0, method="differential")
 
 
 @pytest.mark.parametrize("method", ["correlation", "abs_correlation"])
@@ -119,6 +236,22 @@ def test_affinity_layout_and_dtype(planted):
     aff = dc.affinity(act, window=30.0)
     assert np.isnan(aff.values[-1, -1]).all()
     assert np.isfinite(aff.values[-1, 0]).all()
+
+
+def test_affinity_memory_is_the_float32_output_and_little_more():
+    import tracemalloc
+
+    act, _ = planted_worms(community_size=30, n_worms=3)  # 90 neurons, 4005 pairs
+    dc.affinity(act.isel(neuron=slice(0, 4)), window=30.0)  # imports outside the trace
+    tracemalloc.start()
+    try:
+        aff = dc.affinity(act, window=10.0, step=1.0)  # overlapping windows: output >> input
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert aff.dtype == np.float32
+    assert aff.nbytes > 5 * act.nbytes
+    assert peak < 1.5 * aff.nbytes  # no second copy of the tensor (was 2.1x)
 
 
 # --------------------------------------------------------------------------------------
@@ -179,6 +312,59 @@ def test_masked_ntf_equals_tensorly_masked_mu(batch):
         np.testing.assert_allclose(f, g, rtol=2e-3, atol=1e-4 * np.abs(g).max())
 
 
+@pytest.mark.parametrize("batch", [None, 5])
+def test_ntf_fits_observed_subtensor_without_copying_it(batch):
+    """Missing slices are left out by indexing chunks: same fit as on the copied sub-tensor."""
+    from neurodata.analyses._ntf import observed_slices
+
+    rng = np.random.default_rng(7)
+    tensor = np.einsum("ir,jr,kr->ijk", *(rng.random((n, 2)) for n in (9, 4, 40)))
+    tensor = tensor.astype(np.float32)
+    tensor[rng.random(tensor.shape) < 0.1] = np.nan
+    tensor[:, :, [3, 17]] = np.nan  # pairs never observed
+    tensor[:, 2] = np.nan  # a worm with nothing
+    tensor[5] = np.nan  # a window with nothing
+    keep = observed_slices(tensor, batch=batch)
+    expected = [
+        np.isfinite(tensor).any(axis=tuple(a for a in range(3) if a != m)) for m in range(3)
+    ]
+    for k, e in zip(keep, expected):
+        np.testing.assert_array_equal(k, e)
+    index = tuple(np.flatnonzero(k) for k in keep)
+    copied = np.ascontiguousarray(tensor[np.ix_(*keep)])
+    kwargs = {
+        "update": NTF_METHODS["hals"],
+        "seed": 3,
+        "n_iter_max": 20,
+        "tol": 1e-9,
+        "batch": batch,
+    }
+    f_index, e_index = fit_ntf(tensor, 2, index=index, **kwargs)
+    f_copy, e_copy = fit_ntf(copied, 2, **kwargs)
+    np.testing.assert_allclose(e_index, e_copy, rtol=1e-6)
+    for f, g in zip(f_index, f_copy):
+        np.testing.assert_allclose(f, g, rtol=1e-5, atol=1e-7)
+
+
+def test_ntf_memory_beyond_the_tensor_is_a_few_chunks():
+    """No copy of the tensor (float64 or float32), even with missing slices and entries."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    tensor = rng.random((30, 4, 20000), dtype=np.float32)
+    tensor[:, :, :100] = np.nan  # pairs never observed: the sub-tensor is fitted in place
+    tensor[rng.random(tensor.shape) < 0.05] = np.nan  # missing entries: EM imputation
+    da = xr.DataArray(tensor, dims=("window", "worm", "pair"))
+    dc.ntf(da[:, :, :200], 2, seed=0, n_iter_max=1)  # imports and caches outside the trace
+    tracemalloc.start()
+    try:
+        dc.ntf(da, 3, seed=0, n_iter_max=3, batch=500)  # chunks of 500 pairs: 2.5% of it
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.4 * tensor.nbytes  # a copy of the tensor alone would be 1.0 (was 1.14)
+
+
 def test_ntf_labels_missing_slices_and_scaling(planted):
     act, _ = planted
     aff = dc.affinity(act, window=30.0)
@@ -234,8 +420,8 @@ def _recovery(res, truth):
     [
         ("correlation", 0.25, 0.95, 0.8),
         ("correlation", 1.0, 0.85, 0.6),
-        ("differential", 0.25, 0.75, 0.5),
-        ("differential", 0.5, 0.7, 0.5),
+        ("derivative", 0.25, 0.75, 0.7),
+        ("derivative", 0.5, 0.7, 0.6),
     ],
 )
 def test_planted_communities_recovered(method, noise, min_time, min_ari, record_property):

@@ -256,7 +256,7 @@ def _worms(rng, n_worms=5, n_time=80, n_neurons=6, dt=0.5):
     )
 
 
-@pytest.mark.parametrize("method", ["differential", "correlation"])
+@pytest.mark.parametrize("method", ["derivative", "correlation"])
 def test_affinities_over_worms_same_on_the_cluster(method, client):
     act = _worms(np.random.default_rng(4))
     local = dc.affinity(act, 8.0, method=method)

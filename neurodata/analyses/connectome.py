@@ -29,6 +29,7 @@ import numpy as np
 import xarray as xr
 
 from .._distributed import run_tasks
+from .._progress import progress as _progress
 from ..errors import SchemaError
 from ..io import load
 from ..schema import _pick, append_history, as_annotations, as_dataarray
@@ -192,24 +193,19 @@ def affinity(
     usable = (_samples_per_window(clock, starts, stops) >= int(min_samples)).any(axis=0)
     starts, stops = starts[usable], stops[usable]
     out = np.full((len(starts), da.sizes["worm"], len(iu)), np.nan, dtype=np.float32)
-    worms = run_tasks(
-        _worm_affinity,
-        ((values[w], clock[w]) for w in range(da.sizes["worm"])),
-        shared=dict(
-            starts=starts,
-            stops=stops,
-            method=method,
-            smooth=smooth,
-            min_samples=min_samples,
-            pairs=(iu, ju),
-        ),
-        scheduler=scheduler,
-        total=da.sizes["worm"],
-        progress=progress,
-        desc="affinities",
-    )
-    for w, block in worms:
-        out[:, w] = block
+    shared = dict(starts=starts, stops=stops, method=method, smooth=smooth,
+                  min_samples=min_samples, pairs=(iu, ju))  # fmt: skip
+    n_worms = da.sizes["worm"]
+    if scheduler is None:  # in process: each worm's windows are written straight into `out`
+        for w in _progress(range(n_worms), desc="affinities", enabled=progress, unit="worm"):
+            _worm_affinity(values[w], clock[w], out=out[:, w], **shared)
+    else:
+        worms = run_tasks(_worm_affinity, ((values[w], clock[w]) for w in range(n_worms)),
+                          shared=shared, scheduler=scheduler, total=n_worms, progress=progress,
+                          desc="affinities")  # fmt: skip
+        for w, block in worms:
+            out[:, w] = block
+            del block  # one worm's block alive at a time
     # windows where some pair is observed, one window at a time (no tensor-size temporary)
     filled = np.array([np.isfinite(block).any() for block in out], dtype=bool)
     if not filled.any():
@@ -254,11 +250,16 @@ def _worm_affinity(
     smooth: int,
     min_samples: int,
     pairs: tuple[np.ndarray, np.ndarray],
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Affinities (window, pair) of one worm's traces (time, neuron): one task."""
+    """Affinities (window, pair) of one worm's traces (time, neuron): one task.
+
+    Written into ``out`` (window, pair), NaN-initialised, when given.
+    """
     kernel, on_derivatives = pick_affinity(method)
     iu, ju = pairs
-    out = np.full((len(starts), len(iu)), np.nan, dtype=np.float32)
+    if out is None:
+        out = np.full((len(starts), len(iu)), np.nan, dtype=np.float32)
     x = derivative_scores(values, clock, smooth) if on_derivatives else values
     for k, (start, stop) in enumerate(zip(starts, stops)):
         idx = (clock >= start) & (clock < stop)
@@ -361,18 +362,12 @@ def ntf(
     seeds[0] = int(seed)
     fits: dict[int, list] = {}
     jobs = [(r, s) for r in ranks for s in seeds]
+    fit_options = dict(data=data, update=update, n_iter_max=n_iter_max, tol=tol, batch=batch,
+                       n_threads=n_threads, index=index)  # fmt: skip
     done = run_tasks(
         _ntf_fit,
         jobs,
-        shared=dict(
-            data=data,
-            update=update,
-            n_iter_max=n_iter_max,
-            tol=tol,
-            batch=batch,
-            n_threads=n_threads,
-            index=index,
-        ),  # fmt: skip
+        shared=fit_options,
         scheduler=scheduler,
         progress=progress,
         desc="NTF fits",

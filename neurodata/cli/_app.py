@@ -39,15 +39,28 @@ class _Group(click.Group):
                 raise
             click.echo(f"neurodata: error: {_one_line(exc)}", err=True)
             ctx.exit(EXIT_ERROR)
+        except ValueError as exc:
+            # parameter checks raise "`param` must be ...; got ..." (the scikit-learn form):
+            # the user's input, not a bug
+            if debug or not str(exc).startswith("`"):
+                if debug:
+                    raise
+                _internal(ctx, exc)
+            click.echo(f"neurodata: error: {_one_line(exc)}", err=True)
+            ctx.exit(EXIT_ERROR)
         except Exception as exc:
             if debug:
                 raise
-            click.echo(
-                f"neurodata: internal error: {type(exc).__name__}: {_one_line(exc)} "
-                "(run with --debug for the traceback, and please report it)",
-                err=True,
-            )
-            ctx.exit(EXIT_INTERNAL)
+            _internal(ctx, exc)
+
+
+def _internal(ctx: click.Context, exc: BaseException) -> None:
+    click.echo(
+        f"neurodata: internal error: {type(exc).__name__}: {_one_line(exc)} "
+        "(run with --debug for the traceback, and please report it)",
+        err=True,
+    )
+    ctx.exit(EXIT_INTERNAL)
 
 
 def _one_line(exc: BaseException) -> str:

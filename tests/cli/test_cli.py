@@ -167,3 +167,34 @@ def test_debug_shows_traceback(tmp_path):
 def test_main_returns_exit_code(tmp_path, capsys):
     assert main(["info", str(tmp_path / "nope.zarr")]) == 1
     assert main(["--version"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("exc", "code", "fragment"),
+    [
+        (
+            ValueError("`method` must be one of ['a', 'b']; got 'x'"),
+            1,
+            "neurodata: error: `method`",
+        ),
+        (ValueError("operands could not be broadcast"), 3, "neurodata: internal error: ValueError"),
+        (KeyError("oops"), 3, "neurodata: internal error: KeyError"),
+    ],
+)
+def test_parameter_errors_are_user_errors_and_bugs_are_internal(exc, code, fragment):
+    import click
+
+    from neurodata.cli._app import _Group
+
+    @click.group(cls=_Group)
+    def group():
+        pass
+
+    @group.command()
+    def boom():
+        raise exc
+
+    result = CliRunner().invoke(group, ["boom"])
+    assert result.exit_code == code
+    assert fragment in result.stderr
+    assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1

@@ -1,0 +1,208 @@
+"""Faults: atomic outputs under a real SIGKILL, concurrent writers, stale leftovers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import neurodata as nd
+from neurodata._atomic import atomic_output, lock_path, output_lock
+from neurodata.errors import ConcurrentWriteError, NeurodataError, OutputExistsError
+from neurodata.report import save_figure, write_report
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# A writer that is slow on purpose: 400 dask chunks that each sleep, so a kill lands midway.
+SLOW_WRITER = textwrap.dedent(
+    """
+    import sys, time
+    import dask.array as da, numpy as np, xarray as xr
+    import neurodata as nd
+
+    def block(x):
+        time.sleep(0.05)
+        return np.ones_like(x)
+
+    data = da.zeros((int(sys.argv[3]), 64), chunks=(1, 64)).map_blocks(block, dtype=float)
+    ds = xr.Dataset({"signal": (("time", "channel"), data)})
+    nd.save(ds, sys.argv[1], overwrite=sys.argv[2] == "overwrite")
+    """
+)
+
+
+def _start_writer(path: Path, overwrite: bool = False, n: int = 400) -> subprocess.Popen:
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", SLOW_WRITER, str(path), "overwrite" if overwrite else "new", str(n)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _wait_for(predicate, proc: subprocess.Popen, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if proc.poll() is not None:
+            raise AssertionError(f"writer exited early: {proc.stderr.read().decode()[-2000:]}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError("writer never started writing")
+        time.sleep(0.02)
+
+
+def _partials(path: Path) -> list[Path]:
+    return sorted(path.parent.glob(f".{path.name}.*.tmp"))
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+
+
+def _small() -> xr.Dataset:
+    return xr.Dataset({"signal": (("time", "channel"), np.arange(12.0).reshape(4, 3))})
+
+
+def test_sigkill_midway_leaves_no_output_and_next_run_cleans(tmp_path):
+    out = tmp_path / "big.zarr"
+    proc = _start_writer(out)
+    # the temporary sibling exists and has chunks in it: the write is under way
+    _wait_for(lambda: any(p.joinpath("signal", "c").exists() for p in _partials(out)), proc)
+    _kill(proc)
+    assert not out.exists()  # never a half-written store under the final name
+    assert _partials(out) and lock_path(out).exists()  # what the killed writer left
+
+    with pytest.warns(RuntimeWarning) as record:
+        nd.save(_small(), out)
+    messages = " ".join(str(w.message) for w in record)
+    assert "stale lock" in messages and "partial output" in messages
+    assert not _partials(out) and not lock_path(out).exists()
+    xr.testing.assert_identical(nd.open(out).load(), _small())
+
+
+def test_sigkill_during_overwrite_keeps_the_old_output(tmp_path):
+    out = tmp_path / "results.zarr"
+    nd.save(_small(), out)
+    proc = _start_writer(out, overwrite=True)
+    _wait_for(lambda: any(p.joinpath("signal", "c").exists() for p in _partials(out)), proc)
+    _kill(proc)
+    xr.testing.assert_identical(nd.open(out).load(), _small())  # the old output, whole
+
+
+def test_second_writer_is_refused_while_the_first_runs(tmp_path):
+    out = tmp_path / "shared.zarr"
+    proc = _start_writer(out)
+    try:
+        _wait_for(lambda: lock_path(out).exists() and _partials(out), proc)
+        with pytest.raises(ConcurrentWriteError, match=rf"being written by process {proc.pid} on"):
+            nd.save(_small(), out)
+        with pytest.raises(OutputExistsError):  # the error is also an OutputExistsError
+            nd.save(_small(), out)
+    finally:
+        _kill(proc)
+    assert isinstance(ConcurrentWriteError("x"), NeurodataError)
+
+
+def test_two_processes_one_wins(tmp_path):
+    """Two real processes race for one output: exactly one writes it, the other is refused."""
+    out = tmp_path / "race.zarr"
+    first = _start_writer(out, n=80)
+    _wait_for(lambda: lock_path(out).exists(), first)
+    second = _start_writer(out)
+    assert second.wait(timeout=120) != 0
+    assert b"ConcurrentWriteError" in second.stderr.read()
+    assert first.wait(timeout=300) == 0
+    assert nd.open(out)["signal"].shape == (80, 64)
+    assert not lock_path(out).exists()
+
+
+def test_lock_of_a_live_process_elsewhere_is_respected(tmp_path):
+    out = tmp_path / "x.nc"
+    lock_path(out).write_text(
+        json.dumps({"pid": 1, "host": "another-host", "time": "2026-01-01T00:00:00"})
+    )
+    with pytest.raises(ConcurrentWriteError, match="another-host"):
+        nd.save(_small(), out)
+    lock_path(out).unlink()
+    nd.save(_small(), out)
+
+
+def test_stale_lock_of_a_dead_pid_is_taken_over(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    out = tmp_path / "x.nc"
+    owner = {"pid": int(dead.stdout), "host": socket.gethostname(), "time": "then"}
+    lock_path(out).write_text(json.dumps(owner))
+    with pytest.warns(RuntimeWarning, match="stale lock"):
+        nd.save(_small(), out)
+    assert out.is_file() and not lock_path(out).exists()
+
+
+def test_failed_write_leaves_nothing_and_releases_the_lock(tmp_path):
+    out = tmp_path / "bad.zarr"
+    bad = xr.Dataset({"x": ("a", np.array([object(), object()], dtype=object))})
+    with pytest.raises(NeurodataError):
+        nd.save(bad, out)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupted_directory_swap_restores_the_backup(tmp_path):
+    """A kill between 'move old aside' and 'move new in' leaves a backup: it is put back."""
+    out = tmp_path / "r.zarr"
+    nd.save(_small(), out)
+    backup = tmp_path / f".{out.name}.0123abcd.old"
+    os.replace(out, backup)
+    with pytest.warns(RuntimeWarning, match="restored the previous output"):
+        with pytest.raises(OutputExistsError):
+            nd.save(_small() * 2, out)
+    xr.testing.assert_identical(nd.open(out).load(), _small())
+
+
+def test_atomic_output_in_process(tmp_path):
+    target = tmp_path / "a.txt"
+    with pytest.raises(ZeroDivisionError):
+        with atomic_output(target) as tmp:
+            tmp.write_text("half")
+            1 / 0
+    assert list(tmp_path.iterdir()) == []
+    with atomic_output(target) as tmp:
+        with pytest.raises(ConcurrentWriteError):
+            with output_lock(target):
+                pass
+        tmp.write_text("whole")
+    assert target.read_text() == "whole"
+    with pytest.raises(OutputExistsError, match="overwrite=True"):
+        with atomic_output(target):
+            pass
+
+
+def test_reports_and_figures_are_atomic(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    page = write_report(tmp_path / "r.html", "<html></html>")
+    assert page.read_text() == "<html></html>"
+    with pytest.raises(OutputExistsError):
+        write_report(page, "again")
+    fig = plt.figure()
+    png = save_figure(fig, tmp_path / "f.png", dpi=20)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not plt.fignum_exists(fig.number)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.png", "r.html"]

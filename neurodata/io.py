@@ -245,6 +245,21 @@ FORMATS: tuple[FormatSpec, ...] = (
         sniff="neurodata.loaders.nwb:sniff_nwb",
         extra="nwb",
     ),
+    # --- arrays and pickles, refused unless allow_pickle=True (neurodata.loaders.arrays) ---
+    FormatSpec(
+        "numpy",
+        "NumPy .npy array or .npz archive (object arrays refused unless allow_pickle=True)",
+        (".npy", ".npz"),
+        reader="neurodata.loaders.arrays:read_npy",
+        sniff="neurodata.loaders.arrays:sniff_npy",
+    ),
+    FormatSpec(
+        "pickle",
+        "pickled xarray object (refused unless allow_pickle=True: unpickling runs code)",
+        (".pkl", ".pickle"),
+        reader="neurodata.loaders.arrays:read_pickle",
+        sniff="neurodata.loaders.arrays:sniff_pickle",
+    ),
 )
 
 

@@ -100,7 +100,9 @@ def render_html(
             parts.append(f'<div class="notice">{esc(section.notice)}</div>')
         parts.extend(f"<p>{esc(p)}</p>" for p in section.paragraphs)
         for table, caption in section.tables:
-            parts.append(f"<figure>{table.to_html(float_format=lambda v: f'{v:.3g}', border=0)}")
+            # escape=True: row/column labels come from data files (channel, region names)
+            table_html = table.to_html(float_format=lambda v: f"{v:.3g}", border=0, escape=True)
+            parts.append(f"<figure>{table_html}")
             parts.append(f"<figcaption>{esc(caption)}</figcaption></figure>")
         for fig, caption in section.figures:
             uri = figure_to_data_uri(fig)

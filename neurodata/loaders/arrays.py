@@ -48,6 +48,13 @@ def _check_npy_header(fh, where: str, available: int, allow_pickle: bool) -> Non
     start = fh.tell()
     try:
         version = np.lib.format.read_magic(fh)
+        if version not in ((1, 0), (2, 0), (3, 0)):
+            raise ValueError(f"unknown .npy format version {version}")
+        width = 2 if version == (1, 0) else 4
+        length = int.from_bytes(fh.read(width), "little")
+        if length > min(10_000, available):  # numpy would read (allocate) it first
+            raise ValueError(f"header length {length} exceeds 10000 bytes or the file")
+        fh.seek(-width, 1)
         read_header = (
             np.lib.format.read_array_header_1_0
             if version == (1, 0)

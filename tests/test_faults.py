@@ -206,3 +206,66 @@ def test_reports_and_figures_are_atomic(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not plt.fignum_exists(fig.number)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.png", "r.html"]
+
+
+# --- caches are validated by content digest -----------------------------------------------
+
+WORDS = ["the", "white", "rabbit", "ran", "past", "alice"]
+
+
+def _count_model_loads(monkeypatch):
+    from neurodata.models import _hf
+
+    calls = []
+    real = _hf.load_model
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_hf, "load_model", counting)
+    return calls
+
+
+@pytest.mark.parametrize("damage", ["value", "chunk", "metadata"])
+def test_corrupted_activation_cache_is_detected_and_recomputed(tmp_path, monkeypatch, damage):
+    pytest.importorskip("transformers")
+    import zarr
+
+    from neurodata.models.activations import extract_activations
+
+    calls = _count_model_loads(monkeypatch)
+    first = extract_activations(WORDS, cache=tmp_path, progress=False)
+    (store,) = tmp_path.glob("*.zarr")
+    assert zarr.open_group(store, mode="r").attrs["content_sha256"]
+    if damage == "value":  # still decodes: only the digest can tell
+        arr = zarr.open_array(store / "activation", mode="r+")
+        arr[0, 0, 0] = arr[0, 0, 0] + 1.0
+    elif damage == "chunk":
+        chunk = next(
+            p for p in (store / "activation").rglob("*") if p.is_file() and p.name != "zarr.json"
+        )
+        chunk.write_bytes(b"\x00garbage")
+    else:
+        (store / "activation" / "zarr.json").write_text("{not json")
+    with pytest.warns(RuntimeWarning, match="cache entry failed validation"):
+        again = extract_activations(WORDS, cache=tmp_path, progress=False)
+    assert len(calls) == 2  # recomputed
+    xr.testing.assert_identical(again, first)
+    third = extract_activations(WORDS, cache=tmp_path, progress=False)  # repaired: a hit
+    assert len(calls) == 2
+    xr.testing.assert_identical(third, first)
+    assert "content_sha256" not in third.attrs
+
+
+def test_content_digest_sees_values_coords_and_strings():
+    from neurodata._hashing import content_digest, verify_digest
+
+    ds = xr.Dataset({"x": (("a", "b"), np.arange(6.0).reshape(2, 3))}, coords={"a": ["p", "q"]})
+    digest = content_digest(ds)
+    assert content_digest(ds.chunk({"a": 1})) == digest
+    assert content_digest(ds.assign_coords(a=["p", "r"])) != digest
+    assert content_digest(ds + 1e-12) != digest
+    assert verify_digest(ds) == "no content_sha256 attribute"
+    ds.attrs["content_sha256"] = digest
+    assert verify_digest(ds) is None

@@ -42,6 +42,12 @@ def _ints(text: str) -> list[int]:
     "--data-dir", type=click.Path(path_type=Path), default=None, help="Where named datasets live."
 )
 @click.option("--overwrite", is_flag=True, help="Replace outputs in --out.")
+@click.option(
+    "--resume/--no-resume",
+    default=True,
+    show_default=True,
+    help="Reuse the per-subject checkpoints an interrupted run left in --out (if inputs match).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def command(
     data,
@@ -56,6 +62,7 @@ def command(
     cache,
     data_dir,
     overwrite,
+    resume,
     quiet,
 ) -> None:
     """Score every layer of MODEL against every region of DATA; write results.zarr and report.html."""
@@ -74,6 +81,7 @@ def command(
         out=out,
         cache=cache or out / "activations-cache",
         overwrite=overwrite,
+        resume=resume,
         progress=not quiet,
         data_dir=data_dir,
     )

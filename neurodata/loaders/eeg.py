@@ -189,6 +189,15 @@ def _check_fif(path: Path) -> None:
 def _check_brainvision(vhdr: Path) -> None:
     """A BrainVision header must point to data and marker files that exist."""
     text = vhdr.read_bytes().decode("utf-8", errors="replace")
+    declared = re.search(r"^NumberOfChannels=\s*(\S*)", text, flags=re.MULTILINE)
+    listed = len(re.findall(r"^Ch\d+=", text, flags=re.MULTILINE))
+    if declared is not None and (
+        not declared.group(1).isdigit() or int(declared.group(1)) > max(listed, 1)
+    ):  # MNE allocates per declared channel: check it before
+        raise FormatError(
+            f"{vhdr}: header declares NumberOfChannels={declared.group(1)}; expected a count "
+            f"of at most the {listed} channels listed under [Channel Infos]"
+        )
     for key in ("DataFile", "MarkerFile"):
         match = re.search(rf"^{key}=(.*)$", text, flags=re.MULTILINE)
         if match is None:

@@ -269,3 +269,100 @@ def test_content_digest_sees_values_coords_and_strings():
     assert verify_digest(ds) == "no content_sha256 attribute"
     ds.attrs["content_sha256"] = digest
     assert verify_digest(ds) is None
+
+
+# --- a long compare resumes without refitting finished subjects ------------------------------
+
+
+@pytest.fixture(scope="module")
+def planted_brain():
+    from neurodata.datasets.simulated import story
+    from neurodata.pipelines.demo import simulated_brain_data
+
+    words = story(300, seed=3)
+    rng = np.random.default_rng(0)
+    acts = xr.DataArray(
+        rng.standard_normal((2, 300, 6)),
+        dims=("layer", "word", "unit"),
+        coords={"layer": ["a", "b"], "onset": ("word", words.onset.values)},
+    )
+    return acts, simulated_brain_data(acts, words, layer="b", n_subjects=3, snr=3.0, seed=1)
+
+
+def _counting_encode(monkeypatch, fail_on: str | None = None):
+    """Wrap encode: record the subjects fitted; raise once when reaching ``fail_on``."""
+    from neurodata.analyses import encoding
+
+    real, fitted, raised = encoding.encode, [], []
+
+    def encode(features, responses, **kwargs):
+        subjects = [str(s) for s in responses["subject"].values]
+        if fail_on in subjects and not raised:
+            raised.append(fail_on)
+            raise KeyboardInterrupt("interrupted while fitting " + fail_on)
+        fitted.extend(subjects)
+        return real(features, responses, **kwargs)
+
+    monkeypatch.setattr(encoding, "encode", encode)
+    return fitted
+
+
+def _compare(brain, acts, out, **kw):
+    from neurodata.pipelines.compare import compare
+
+    return compare(brain, activations=acts, cv=2, n_permutations=10, out=out, progress=False, **kw)
+
+
+def test_interrupted_compare_resumes_without_refitting(tmp_path, planted_brain, monkeypatch):
+    acts, brain = planted_brain
+    subjects = [str(s) for s in brain.responses["subject"].values]
+    reference = _compare(brain, acts, tmp_path / "uninterrupted")
+    assert not (tmp_path / "uninterrupted" / "checkpoints").exists()  # cleaned when done
+
+    out = tmp_path / "run"
+    fitted = _counting_encode(monkeypatch, fail_on=subjects[1])
+    with pytest.raises(KeyboardInterrupt):
+        _compare(brain, acts, out)
+    assert [p.name for p in (out / "checkpoints").iterdir()] == [f"subject-{subjects[0]}.zarr"]
+    assert not (out / "results.zarr").exists()
+
+    fitted.clear()
+    result = _compare(brain, acts, out)
+    assert fitted == subjects[1:]  # subject 1 was not fitted again
+    xr.testing.assert_identical(result, reference)
+    xr.testing.assert_identical(nd.open(out / "results.zarr").load(), nd.open(
+        tmp_path / "uninterrupted" / "results.zarr").load())  # fmt: skip
+
+
+def test_checkpoints_from_other_inputs_or_corrupt_are_refit(tmp_path, planted_brain, monkeypatch):
+    import zarr
+
+    acts, brain = planted_brain
+    subjects = [str(s) for s in brain.responses["subject"].values]
+    out = tmp_path / "run"
+    fitted = _counting_encode(monkeypatch, fail_on=subjects[2])
+    with pytest.raises(KeyboardInterrupt):
+        _compare(brain, acts, out)
+    first, second = (out / "checkpoints" / f"subject-{s}.zarr" for s in subjects[:2])
+    arr = zarr.open_array(first / "r", mode="r+")
+    arr[0, 0] = 0.123  # corrupt a finished subject
+
+    fitted.clear()
+    with pytest.warns(RuntimeWarning) as record:
+        _compare(brain, acts, out, seed=1)  # other parameters: no checkpoint is valid
+    assert fitted == subjects
+    messages = " ".join(str(w.message) for w in record)
+    assert "differs from the recorded" in messages and "other inputs or parameters" in messages
+    assert second.name in messages
+
+
+def test_no_resume_refits_everything(tmp_path, planted_brain, monkeypatch):
+    acts, brain = planted_brain
+    subjects = [str(s) for s in brain.responses["subject"].values]
+    out = tmp_path / "run"
+    fitted = _counting_encode(monkeypatch, fail_on=subjects[1])
+    with pytest.raises(KeyboardInterrupt):
+        _compare(brain, acts, out)
+    fitted.clear()
+    _compare(brain, acts, out, resume=False)
+    assert fitted == subjects

@@ -299,7 +299,8 @@ def _encode_checkpointed(
     and it was computed from the same inputs (digest of features, baseline,
     the subject's responses and the fitting parameters); otherwise it is
     recomputed, with a warning if it was corrupt or stale. Ridge fits and
-    permutation nulls are per target, so the result equals one joint fit.
+    permutation nulls are per target, so the result equals one joint fit
+    (to float rounding, ~1e-6).
     """
     folder.mkdir(exist_ok=True)
     shared = {

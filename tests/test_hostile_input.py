@@ -197,3 +197,73 @@ def test_compare_report_escapes_names_from_data(tmp_path):
     assert "<script>" not in page and "<img src=x" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+# --- HDF5: declared sizes the file does not back -------------------------------------------
+
+
+def _huge(fh, name):
+    """A dataset declaring 80 GB that stores nothing (chunked, never written)."""
+    fh.create_dataset(name, shape=(100_000, 100_000), dtype="f8", chunks=(100, 100))
+
+
+def test_hdf5_datasets_declaring_absurd_sizes_are_refused(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    flavell = tmp_path / "w1-data.h5"
+    with h5py.File(flavell, "w") as fh:
+        _huge(fh, "gcamp/trace_array")
+        fh["timing/timestamp_confocal"] = np.arange(5.0)
+    assert flavell.stat().st_size < 100_000
+    with pytest.raises(FormatError, match=r"'gcamp/trace_array' declares shape \(100000, 100000\)"):
+        nd.load(flavell)
+    nwb = tmp_path / "worm.nwb"
+    with h5py.File(nwb, "w") as fh:
+        fh.attrs["nwb_version"] = "2.1.0"
+        fh["identifier"] = b"x"
+        _huge(fh, "acquisition/Activity_0000/data")
+        fh["acquisition/Activity_0000/timestamps"] = np.arange(5.0)
+    with pytest.raises(FormatError, match="refusing to allocate"):
+        nd.load(nwb)
+
+
+def test_hdf5_object_count_is_bounded(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    from neurodata.loaders._hdf5guard import check_hdf5
+
+    path = tmp_path / "many.h5"
+    with h5py.File(path, "w") as fh:
+        for i in range(30):
+            fh.create_group(f"g{i}")
+    check_hdf5(path)
+    with pytest.raises(FormatError, match="more than max_objects=10 objects"):
+        check_hdf5(path, max_objects=10)
+
+
+# --- MATLAB v5 (EEGLAB .set) --------------------------------------------------------------
+
+
+def test_mat5_guard_bounds_nesting_and_declared_sizes(tmp_path):
+    scipy_io = pytest.importorskip("scipy.io")
+    from neurodata.loaders._matguard import check_mat5
+
+    nested = np.empty((1,), dtype=object)
+    inner = nested
+    for _ in range(40):  # cells in cells, 40 deep
+        cell = np.empty((1,), dtype=object)
+        inner[0] = cell
+        inner = cell
+    inner[0] = np.arange(3.0)
+    path = tmp_path / "deep.mat"
+    scipy_io.savemat(path, {"x": nested})
+    check_mat5(path, max_depth=64)
+    with pytest.raises(FormatError, match="deeper than max_depth=32"):
+        check_mat5(path)
+
+    flat = tmp_path / "flat.mat"
+    scipy_io.savemat(flat, {"x": np.arange(4.0)})
+    data = bytearray(flat.read_bytes())
+    dims_at = data.index(np.array([1, 4], dtype="<i4").tobytes())
+    data[dims_at + 4 : dims_at + 8] = np.array([2**31 - 1], dtype="<i4").tobytes()
+    flat.write_bytes(bytes(data))
+    with pytest.raises(FormatError, match=r"declares dims \[1, 2147483647\]"):
+        check_mat5(flat)

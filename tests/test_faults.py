@@ -26,27 +26,34 @@ ROOT = Path(__file__).resolve().parents[1]
 # A writer that is slow on purpose: 400 dask chunks that each sleep, so a kill lands midway.
 SLOW_WRITER = textwrap.dedent(
     """
-    import sys, time
+    import os, sys, time
     import dask.array as da, numpy as np, xarray as xr
     import neurodata as nd
 
+    release = sys.argv[4] if len(sys.argv) > 4 else None
+
     def block(x):
         time.sleep(0.05)
+        while release and not os.path.exists(release):  # hold the write until released
+            time.sleep(0.01)
         return np.ones_like(x)
 
-    data = da.zeros((int(sys.argv[3]), 64), chunks=(1, 64)).map_blocks(block, dtype=float)
+    data = da.zeros((int(sys.argv[3]), 64), chunks=(1, 64)).map_blocks(block, meta=np.array((), float))
     ds = xr.Dataset({"signal": (("time", "channel"), data)})
     nd.save(ds, sys.argv[1], overwrite=sys.argv[2] == "overwrite")
     """
 )
 
 
-def _start_writer(path: Path, overwrite: bool = False, n: int = 400) -> subprocess.Popen:
+def _start_writer(
+    path: Path, overwrite: bool = False, n: int = 400, release: Path | None = None
+) -> subprocess.Popen:
     env = dict(
         os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
     )
     return subprocess.Popen(
-        [sys.executable, "-c", SLOW_WRITER, str(path), "overwrite" if overwrite else "new", str(n)],
+        [sys.executable, "-c", SLOW_WRITER, str(path), "overwrite" if overwrite else "new", str(n)]
+        + ([str(release)] if release else []),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -120,12 +127,13 @@ def test_second_writer_is_refused_while_the_first_runs(tmp_path):
 
 def test_two_processes_one_wins(tmp_path):
     """Two real processes race for one output: exactly one writes it, the other is refused."""
-    out = tmp_path / "race.zarr"
-    first = _start_writer(out, n=80)
+    out, release = tmp_path / "race.zarr", tmp_path / "release"
+    first = _start_writer(out, n=80, release=release)  # writes until `release` exists
     _wait_for(lambda: lock_path(out).exists(), first)
     second = _start_writer(out)
     assert second.wait(timeout=120) != 0
     assert b"ConcurrentWriteError" in second.stderr.read()
+    release.touch()
     assert first.wait(timeout=300) == 0
     assert nd.open(out)["signal"].shape == (80, 64)
     assert not lock_path(out).exists()

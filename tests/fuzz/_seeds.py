@@ -116,11 +116,33 @@ def _celegans(folder: Path) -> list[Seed]:
     (folder / "edges.csv").write_text(
         "pre,post,type,synapses\nAVAL,AVAR,chemical,3\nAVAR,AVAL,electrical,2\nASHL,AVAL,chemical,5\n"
     )
-    return [
+    seeds = [
         Seed("flavell", "w1-data.h5", ("w1-data.h5",)),
         Seed("celegans-nwb", "worm.nwb", ("worm.nwb",)),
         Seed("connectome-edgelist", "edges.csv", ("edges.csv",)),
     ]
+    try:
+        import pandas as pd
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return seeds
+    rows = [
+        {
+            "source_dataset": "Seed2024",
+            "worm": "worm0",
+            "neuron": name,
+            "slot": slot,
+            "is_labeled_neuron": True,
+            "is_unlabeled_neuron": False,
+            "original_calcium_data": rng.standard_normal(12).astype(np.float32),
+            "calcium_data": rng.standard_normal(12).astype(np.float32),
+            "original_time_in_seconds": (np.arange(12) / 3.0).astype(np.float32),
+            "time_in_seconds": (np.arange(12) / 3.0).astype(np.float32),
+        }
+        for slot, name in enumerate(["AVAL", "AVAR"])
+    ]
+    pd.DataFrame(rows).to_parquet(folder / "worms.parquet")
+    return [*seeds, Seed("celegans-homogenized", "worms.parquet", ("worms.parquet",))]
 
 
 def _text_and_stores(folder: Path) -> list[Seed]:
@@ -133,6 +155,13 @@ def _text_and_stores(folder: Path) -> list[Seed]:
         '"IntervalTier"\n"words"\n0\n1.5\n3\n0\n0.5\n"the"\n0.5\n1.0\n"white"\n1.0\n1.5\n"rabbit"\n'
     )
     np.save(folder / "arr.npy", np.arange(24.0).reshape(4, 6))
+    (folder / "regions.tsv").write_text(
+        "V1\tV2\tA1\n"
+        + "\n".join(
+            "\t".join(f"{v:.3f}" for v in row)
+            for row in np.random.default_rng(4).standard_normal((8, 3))
+        )
+    )
     ds = xr.Dataset(
         {"signal": (("time", "channel"), np.arange(12.0).reshape(4, 3))},
         coords={"channel": ["a", "b", "c"], "time": np.arange(4) / 10.0},
@@ -142,6 +171,12 @@ def _text_and_stores(folder: Path) -> list[Seed]:
     return [
         Seed("textgrid", "words.TextGrid", ("words.TextGrid",)),
         Seed("numpy", "arr.npy", ("arr.npy",)),
+        Seed(
+            "parcellated-table",
+            "regions.tsv",
+            ("regions.tsv",),
+            (("format", "parcellated-table"), ("tr", 2.0)),
+        ),
         Seed("netcdf", "store.nc", ("store.nc",)),
     ]
 

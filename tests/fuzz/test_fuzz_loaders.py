@@ -38,6 +38,8 @@ FORMATS = [
     "flavell",
     "celegans-nwb",
     "connectome-edgelist",
+    "celegans-homogenized",
+    "parcellated-table",
     "textgrid",
     "numpy",
     "netcdf",

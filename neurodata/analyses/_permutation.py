@@ -90,8 +90,15 @@ def null_snr_batches(
     rng: np.random.Generator,
     show_progress: bool,
     block: int = 1,
+    dtype: type = np.float64,
 ):
-    """Yield null SNR arrays of shape (batch, U, F) for data ``x`` (U, R, T)."""
+    """Yield null SNR arrays of shape (batch, U, F) for data ``x`` (U, R, T).
+
+    The permuted products run in ``dtype`` (float32 is ~3x faster through BLAS;
+    the nulls then carry ~1e-6 relative rounding).
+    """
+    x = np.asarray(x, dtype=dtype)
+    basis = np.asarray(basis, dtype=np.result_type(dtype, np.complex64))
     n_units, n_trials, n_times = x.shape
     n_bins = basis.shape[0]
 
@@ -118,7 +125,7 @@ def null_snr_batches(
             c = _permuted_coefficients(evoked, basis_t, perms)  # (P, U, K)
             vals = values(c[:, :, None, :], design, "evoked")
         else:
-            c = np.empty((size, n_units, n_trials, n_bins), dtype=complex)
+            c = np.empty((size, n_units, n_trials, n_bins), dtype=basis.dtype)
             for r in range(n_trials):
                 perms = draw(size)
                 c[:, :, r] = _permuted_coefficients(x[:, r], basis_t, perms)

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from .._progress import progress
+from .._distributed import run_tasks
 
 __all__ = ["SCORES", "ridge_cv_arrays", "ridge_fit_arrays"]
 
@@ -240,18 +241,73 @@ def ridge_fit_arrays(
     intercept = np.zeros(Y.shape[1], dtype=np.float64)
     for batch in _batches(Y.shape[1], targets_batch):
         Yb = np.ascontiguousarray(Y[:, batch], dtype=dtype)
-        sum_y = Yb.sum(0, dtype=np.float64)
-        XtY = None if basis.dual else Xd.T @ Yb
-        Q, mean_y = _project(basis, Xd, Yb, XtY, sum_y)
-        F = (1.0 / (basis.eigvals[:, None] + alphas[None, batch])).astype(dtype)
-        Q *= F
-        if basis.dual:
-            coef[:, batch] = (Xd - basis.mean_x.astype(dtype)).T @ (basis.vectors @ Q)
-        else:
-            coef[:, batch] = basis.vectors @ Q
-        if fit_intercept:
-            intercept[batch] = mean_y - basis.mean_x @ coef[:, batch].astype(np.float64)
+        coef[:, batch], intercept[batch] = _fit_batch(Yb, alphas[batch], Xd, basis, dtype)
     return coef, intercept
+
+
+def _fit_batch(
+    Yb: np.ndarray, alphas: np.ndarray, Xd: np.ndarray, basis: _Basis, dtype: np.dtype
+) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients (p, b) and intercepts (b,) of one batch of targets on the full basis."""
+    sum_y = Yb.sum(0, dtype=np.float64)
+    XtY = None if basis.dual else Xd.T @ Yb
+    Q, mean_y = _project(basis, Xd, Yb, XtY, sum_y)
+    F = (1.0 / (basis.eigvals[:, None] + alphas[None, :])).astype(dtype)
+    Q *= F
+    if basis.dual:
+        coef = (Xd - basis.mean_x.astype(dtype)).T @ (basis.vectors @ Q)
+    else:
+        coef = basis.vectors @ Q
+    intercept = np.zeros(Yb.shape[1], dtype=np.float64)
+    if basis.centred:
+        intercept = mean_y - basis.mean_x @ coef.astype(np.float64)
+    return coef, intercept
+
+
+def _cv_batch(
+    Yb: np.ndarray,
+    *,
+    Xd: np.ndarray,
+    bases: list[_Basis],
+    full: _Basis | None,
+    alphas_sorted: np.ndarray,
+    score: str,
+) -> dict[str, np.ndarray]:
+    """Cross-validation (and refit) of one batch of targets: an independent task.
+
+    Returns the mean score over folds of every alpha (n_alphas, b) and, when
+    ``full`` is given, the refit ``coef`` (p, b) and ``intercept`` (b,) at each
+    target's best alpha (which depends on that target's scores only).
+    """
+    dtype = Xd.dtype
+    score_fn = SCORES[score]
+    # aligned and contiguous: arrays received from another process may be neither
+    Yb = np.require(Yb, dtype=dtype, requirements=["C", "A"])
+    sum_y = Yb.sum(0, dtype=np.float64)
+    XtY = Xd.T @ Yb if not all(b.dual for b in bases) else None
+    scores = np.zeros((len(alphas_sorted), Yb.shape[1]), dtype=np.float64)
+    for basis in bases:
+        Q, mean_y = _project(basis, Xd, Yb, XtY, sum_y)
+        Yte = Yb[basis.test] - mean_y.astype(dtype)
+        # buffers reused for every alpha: no large temporary per alpha (on workers whose
+        # allocator returns freed memory to the system, each would cost page faults)
+        pred, FQ = np.empty_like(Yte), np.empty_like(Q)
+        for i, alpha in enumerate(alphas_sorted):
+            np.multiply(Q, (1.0 / (basis.eigvals + alpha)).astype(dtype)[:, None], out=FQ)
+            np.matmul(basis.W, FQ, out=pred)
+            if score == "neg_mse":  # neg_mse's arithmetic, in place
+                np.subtract(Yte, pred, out=pred)
+                scores[i] -= np.einsum("ij,ij->j", pred, pred).astype(np.float64) / len(pred)
+            else:
+                scores[i] += score_fn(Yte, pred)
+        del Q, Yte, pred, FQ
+    del XtY
+    scores /= len(bases)
+    out = {"scores": scores}
+    if full is not None:
+        best = alphas_sorted[_best_alpha(scores)]
+        out["coef"], out["intercept"] = _fit_batch(Yb, best, Xd, full, dtype)
+    return out
 
 
 def ridge_cv_arrays(
@@ -268,18 +324,24 @@ def ridge_cv_arrays(
     show_progress: bool = False,
     backend: str = "numpy",
     device: str | None = None,
+    scheduler: Any = None,
+    max_in_flight: int | None = None,
 ) -> dict[str, np.ndarray]:
     """Per-target alpha by cross-validation over ``splits``, then refit on all samples.
 
     ``backend="torch"`` runs the cross-validation products in torch on ``device``
     (the decompositions and the refit stay in numpy).
 
+    With the numpy backend every batch of targets is one independent task
+    (:func:`_cv_batch`: scores of every alpha, best alpha, refit) run by
+    :func:`neurodata._distributed.run_tasks` on ``scheduler`` (None: in this
+    process); the decompositions are computed here once and shared.
+
     Returns a dict with ``best_alpha`` (t,), ``alpha_index`` (t,), ``cv_score`` (t,)
     (mean over folds at the best alpha), ``scores`` (n_alphas, t) (mean over
     folds), and, when ``refit``, ``coef`` (p, t) and ``intercept`` (t,).
     """
     dtype = np.dtype(dtype)
-    score_fn = SCORES[score]
     order = np.argsort(alphas)
     alphas_sorted = alphas[order]
     X64 = np.asarray(X, dtype=np.float64)
@@ -309,10 +371,10 @@ def ridge_cv_arrays(
     del gram
     Xd = X64.astype(dtype)
     del X64
-    use_xty = not all(b.dual for b in bases)
-    mean_scores = np.zeros((len(alphas), n_targets), dtype=np.float64)
     batches = _batches(n_targets, targets_batch)
     if backend == "torch":
+        if scheduler is not None:
+            raise ValueError("`scheduler` runs the numpy backend; got backend='torch'")
         from . import _ridge_torch
 
         mean_scores = _ridge_torch.cv_scores(
@@ -326,22 +388,35 @@ def ridge_cv_arrays(
             device=device,
             show_progress=show_progress,
         )
-        batches = []  # done
-    for batch in progress(batches, desc="ridge_cv", enabled=show_progress, unit="batch"):
-        Yb = np.ascontiguousarray(Y[:, batch], dtype=dtype)
-        sum_y = Yb.sum(0, dtype=np.float64)
-        XtY = Xd.T @ Yb if use_xty else None
-        for basis in bases:
-            Q, mean_y = _project(basis, Xd, Yb, XtY, sum_y)
-            Yte = Yb[basis.test] - mean_y.astype(dtype)
-            pred = np.empty_like(Yte)
-            for i, alpha in enumerate(alphas_sorted):
-                FQ = Q * (1.0 / (basis.eigvals + alpha)).astype(dtype)[:, None]
-                np.matmul(basis.W, FQ, out=pred)
-                mean_scores[i, batch] += score_fn(Yte, pred)
-            del Q, Yte, pred
-    if backend != "torch":
-        mean_scores /= len(bases)
+    else:
+        mean_scores = np.empty((len(alphas), n_targets), dtype=np.float64)
+        coef = np.empty((n_features, n_targets), dtype=dtype) if refit else None
+        intercept = np.zeros(n_targets, dtype=np.float64) if refit else None
+        # one task per batch of targets: the features and bases are shared (scattered
+        # once on a cluster), each task carries its batch of targets only; batches are
+        # read lazily, so ``Y`` may be a memory map (or any array sliced on demand)
+        results = run_tasks(
+            _cv_batch,
+            ((np.ascontiguousarray(Y[:, batch], dtype=dtype),) for batch in batches),
+            shared={
+                "Xd": Xd,
+                "bases": bases,
+                "full": full,
+                "alphas_sorted": alphas_sorted,
+                "score": score,
+            },
+            scheduler=scheduler,
+            max_in_flight=max_in_flight,
+            total=len(batches),
+            progress=show_progress,
+            desc="ridge_cv",
+        )
+        for k, res in results:
+            batch = batches[k]
+            mean_scores[:, batch] = res["scores"]
+            if refit:
+                coef[:, batch], intercept[batch] = res["coef"], res["intercept"]
+            del res
     best_sorted = _best_alpha(mean_scores)
     out: dict[str, np.ndarray] = {
         "alpha_index": order[best_sorted],
@@ -349,7 +424,9 @@ def ridge_cv_arrays(
         "cv_score": mean_scores[best_sorted, np.arange(n_targets)],
         "scores": mean_scores[np.argsort(order)],
     }
-    if refit:
+    if refit and backend != "torch":
+        out["coef"], out["intercept"] = coef, intercept
+    elif refit:
         coef, intercept = ridge_fit_arrays(
             Xd,
             Y,

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .._progress import progress as _progress
+from .._distributed import run_tasks
 from ..errors import SchemaError
 from ..io import load
 from ..schema import _pick, append_history, as_annotations, as_dataarray
@@ -108,6 +108,7 @@ def affinity(
     min_samples: int = 3,
     align: str = "start",
     progress: bool = False,
+    scheduler: Any = None,
 ) -> xr.DataArray:
     """Pairwise affinities of neuronal traces in sliding time windows, per worm.
 
@@ -140,6 +141,10 @@ def affinity(
         ``"none"``: clocks are used as they are (already on a common experimental clock).
     progress : bool
         Show a progress bar over worms.
+    scheduler : None, str, distributed.Client or cluster
+        Where the worms run, one task each (None: in this process; else
+        ``"threads"``, ``"processes"``, a ``distributed.Client``, a cluster or a
+        scheduler address). Results do not depend on it.
 
     Returns
     -------
@@ -148,7 +153,7 @@ def affinity(
         ``window_start``/``window_stop`` (s), ``worm``, and ``neuron_i``/``neuron_j``
         along ``pair`` (all pairs i < j of the neurons recorded in at least one worm).
     """
-    kernel, on_derivatives = _pick(AFFINITIES, method, "method")
+    _pick(AFFINITIES, method, "method")
     if not (np.isscalar(window) and np.isfinite(window) and window > 0):
         raise ValueError(f"`window` must be a positive number of seconds; got {window!r}")
     step = float(window) if step is None else step
@@ -174,15 +179,24 @@ def affinity(
     iu, ju = np.triu_indices(len(neurons), k=1)
     starts, stops = _windows(clock, float(window), float(step))
     out = np.full((len(starts), da.sizes["worm"], len(iu)), np.nan, dtype=np.float32)
-    for w in _progress(range(da.sizes["worm"]), desc="affinities", enabled=progress, unit="worm"):
-        x = differential_scores(values[w], clock[w], smooth) if on_derivatives else values[w]
-        for k, (start, stop) in enumerate(zip(starts, stops)):
-            idx = (clock[w] >= start) & (clock[w] < stop)
-            if idx.sum() < min_samples:
-                continue
-            aff, count = kernel(x[idx])
-            aff = np.where(count >= min_samples, aff, np.nan)
-            out[k, w] = aff[iu, ju]
+    worms = run_tasks(
+        _worm_affinity,
+        ((values[w], clock[w]) for w in range(da.sizes["worm"])),
+        shared=dict(
+            starts=starts,
+            stops=stops,
+            method=method,
+            smooth=smooth,
+            min_samples=min_samples,
+            pairs=(iu, ju),
+        ),
+        scheduler=scheduler,
+        total=da.sizes["worm"],
+        progress=progress,
+        desc="affinities",
+    )
+    for w, block in worms:
+        out[:, w] = block
     if not np.isfinite(out).any():
         dt = float(np.nanmedian(np.diff(clock, axis=1)))
         raise SchemaError(
@@ -215,6 +229,32 @@ def affinity(
     return result
 
 
+def _worm_affinity(
+    values: np.ndarray,
+    clock: np.ndarray,
+    *,
+    starts: np.ndarray,
+    stops: np.ndarray,
+    method: str,
+    smooth: int,
+    min_samples: int,
+    pairs: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """Affinities (window, pair) of one worm's traces (time, neuron): one task."""
+    kernel, on_derivatives = AFFINITIES[method]
+    iu, ju = pairs
+    out = np.full((len(starts), len(iu)), np.nan, dtype=np.float32)
+    x = differential_scores(values, clock, smooth) if on_derivatives else values
+    for k, (start, stop) in enumerate(zip(starts, stops)):
+        idx = (clock >= start) & (clock < stop)
+        if idx.sum() < min_samples:
+            continue
+        aff, count = kernel(x[idx])
+        aff = np.where(count >= min_samples, aff, np.nan)
+        out[k] = aff[iu, ju]
+    return out
+
+
 # --------------------------------------------------------------------------------------
 # 2. non-negative tensor factorization
 # --------------------------------------------------------------------------------------
@@ -233,6 +273,7 @@ def ntf(
     batch: int | None = None,
     n_threads: int | None = 1,
     progress: bool = False,
+    scheduler: Any = None,
 ) -> xr.Dataset:
     """Non-negative CP decomposition of an affinity tensor (window, worm, pair).
 
@@ -265,6 +306,9 @@ def ntf(
         only ``rank`` columns, so threads help little and contend on busy machines.
     progress : bool
         Show a progress bar over fits.
+    scheduler : None, str, distributed.Client or cluster
+        Where the fits (ranks x restarts) run, one task each, the tensor shared
+        (see :func:`affinity`). Results do not depend on it.
 
     Returns
     -------
@@ -301,9 +345,16 @@ def ntf(
     seeds[0] = int(seed)
     fits: dict[int, list] = {}
     jobs = [(r, s) for r in ranks for s in seeds]
-    for r, s in _progress(jobs, desc="NTF fits", enabled=progress, unit="fit"):
-        fit = fit_ntf(sub, r, update=update, seed=s, n_iter_max=n_iter_max, tol=tol, batch=batch)
-        fits.setdefault(r, []).append(fit)
+    done = run_tasks(
+        _ntf_fit,
+        jobs,
+        shared=dict(data=sub, update=update, n_iter_max=n_iter_max, tol=tol, batch=batch),
+        scheduler=scheduler,
+        progress=progress,
+        desc="NTF fits",
+    )
+    for k, fit in sorted(done, key=lambda item: item[0]):
+        fits.setdefault(jobs[k][0], []).append(fit)
     errors, stabilities = [], []
     for r in ranks:
         runs = fits[r]
@@ -366,6 +417,11 @@ def ntf(
 # --------------------------------------------------------------------------------------
 
 
+def _ntf_fit(rank: int, seed: int, *, data: np.ndarray, **options: Any) -> Any:
+    """One NTF fit (a task): :func:`fit_ntf` with the tensor passed by keyword."""
+    return fit_ntf(data, rank, seed=seed, **options)
+
+
 def dynamic_connectome(
     activity: Any,
     rank: int | Sequence[int] = 5,
@@ -388,6 +444,7 @@ def dynamic_connectome(
     epochs: Any = None,
     keep_affinity: bool = False,
     progress: bool = False,
+    scheduler: Any = None,
 ) -> xr.Dataset:
     """Dynamic functional connectome of stacked worms: affinities -> NTF -> communities.
 
@@ -423,6 +480,9 @@ def dynamic_connectome(
         Also return the affinity tensor (window, worm, pair) (large).
     progress : bool
         Progress bars.
+    scheduler : None, str, distributed.Client or cluster
+        Where the affinities (one task per worm) and the NTF fits run; see
+        :func:`affinity`.
 
     Returns
     -------
@@ -442,6 +502,7 @@ def dynamic_connectome(
         min_samples=min_samples,
         align=align,
         progress=progress,
+        scheduler=scheduler,
     )
     result = ntf(
         aff,
@@ -454,6 +515,7 @@ def dynamic_connectome(
         batch=batch,
         n_threads=n_threads,
         progress=progress,
+        scheduler=scheduler,
     )
     comms = detect_communities(
         result["pair_loading"].fillna(0.0), resolution=resolution, n_seeds=n_seeds, seed=seed

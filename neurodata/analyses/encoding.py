@@ -96,6 +96,7 @@ def ridge_cv(
     backend: str = "numpy",
     device: str | None = None,
     progress: bool = False,
+    scheduler: Any = None,
 ) -> xr.Dataset:
     """Ridge regression with one alpha per target, chosen by cross-validation.
 
@@ -139,6 +140,11 @@ def ridge_cv(
         torch device for ``backend="torch"``.
     progress : bool
         Show a progress bar over batches of targets.
+    scheduler : None, str, distributed.Client or cluster
+        Where the batches of targets run: None (this process), ``"threads"``,
+        ``"processes"``, a ``distributed.Client``, a cluster or a scheduler
+        address (connected to once per call: pass a Client to reuse one).
+        Results do not depend on it.
 
     Returns
     -------
@@ -165,6 +171,7 @@ def ridge_cv(
         show_progress=progress,
         backend=_pick_backend(backend),
         device=device,
+        scheduler=scheduler,
     )
     target = _column_array(np.empty(Ya.shape[1]), y_template, "target")
     feature = _column_array(np.empty(Xa.shape[1]), x_template, "feature")
@@ -209,6 +216,7 @@ def cross_validated_scores(
     device: str | None = None,
     return_predictions: bool = False,
     progress: bool = False,
+    scheduler: Any = None,
 ) -> xr.Dataset:
     """Held-out Pearson r and R^2 per target by nested cross-validation.
 
@@ -219,7 +227,7 @@ def cross_validated_scores(
 
     Parameters
     ----------
-    X, Y, alphas, groups, fit_intercept, scoring, targets_batch, dtype, backend, device
+    X, Y, alphas, groups, fit_intercept, scoring, targets_batch, dtype, backend, device, scheduler
         As in :func:`ridge_cv` (``scoring`` chooses alphas in the inner loop).
     cv : int, splitter or iterable of (train, test)
         Outer folds (an int is :class:`ContiguousKFold`).
@@ -264,6 +272,7 @@ def cross_validated_scores(
             dtype=dtype,
             backend=_pick_backend(backend),
             device=device,
+            scheduler=scheduler,
         )
         p = _predict(Xa[test], fit["coef"], fit["intercept"])
         pred[test] = p
@@ -327,6 +336,7 @@ def encode(
     backend: str = "numpy",
     device: str | None = None,
     progress: bool = False,
+    scheduler: Any = None,
 ) -> xr.Dataset:
     """Held-out encoding scores of every layer for every target (and subject).
 
@@ -343,6 +353,8 @@ def encode(
         so they are fitted together (each target of each subject has its own alpha).
     alphas, cv, inner_cv, groups, fit_intercept, scoring, targets_batch, dtype, backend, device
         As in :func:`cross_validated_scores`.
+    scheduler : None, str, distributed.Client or cluster
+        Where the batches of targets run (see :func:`ridge_cv`).
     baseline : xarray.DataArray, optional
         Nuisance / baseline features (``time``[, ``delay``], ``unit``), e.g. word
         rate and sound power. They are added to every layer's features (one
@@ -404,6 +416,7 @@ def encode(
         dtype=dtype,
         backend=backend,
         device=device,
+        scheduler=scheduler,
     )
     Yfit = Ya
     if cross_subject:
@@ -497,7 +510,7 @@ def layer_scores(
         Which held-out score to return.
     **options
         Passed to :func:`encode` (``alphas``, ``cv``, ``inner_cv``, ``groups``,
-        ``n_permutations``, ...).
+        ``n_permutations``, ``scheduler``, ...).
 
     Returns
     -------

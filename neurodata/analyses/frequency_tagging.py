@@ -466,6 +466,10 @@ def _unit_dim(prep: _Prepared, unit_dim: str | None) -> str | None:
     return next((d for d in UNIT_DIMS if d in prep.unit_dims), None)
 
 
+#: Precision of the permutation engine's products.
+_PRECISIONS = {"float64": np.float64, "float32": np.float32}
+
+
 def tag_test(
     data: Any,
     frequencies: Sequence[float] | Mapping[str, float],
@@ -487,6 +491,7 @@ def tag_test(
     unit_dim: str | None = None,
     seed: int | np.random.Generator | None = None,
     sfreq: float | None = None,
+    precision: str = "float64",
     progress: bool = False,
 ) -> xr.Dataset:
     """Is there a tagged response? Per-unit SNR and corrected p-values at each frequency.
@@ -530,6 +535,11 @@ def tag_test(
         ``unit``, ``channel``, ``neuron``, ... present).
     seed : int or numpy.random.Generator, optional
         Seed of the permutations (results are reproducible given it).
+    precision : {"float64", "float32"}
+        Precision of the permuted spectra. ``"float32"`` is about 3x faster for
+        thousands of units (e.g. every MLP neuron of a language model); only null
+        statistics within ~1e-6 (relative) of an observed one can be counted
+        differently.
     progress : bool
         Show a progress bar over permutation batches.
 
@@ -553,6 +563,7 @@ def tag_test(
     _choice(average, ("frequency", "evoked"), "average")
     _choice(shuffle, SHUFFLES, "shuffle")
     _choice(correction, _perm.CORRECTIONS, "correction")
+    _choice(precision, tuple(_PRECISIONS), "precision")
     if int(n_permutations) != n_permutations or n_permutations < 1:
         raise ValueError(f"`n_permutations` must be a positive integer; got {n_permutations!r}")
     if not 0 < alpha < 1:
@@ -582,7 +593,8 @@ def tag_test(
     for null in _perm.null_snr_batches(prep.x, prep.basis, prep.design, average=average,
                                        shuffle=shuffle, n_permutations=int(n_permutations),
                                        rng=rng, show_progress=progress,
-                                       block=int(shuffle_block)):  # fmt: skip
+                                       block=int(shuffle_block),
+                                       dtype=_PRECISIONS[precision]):  # fmt: skip
         acc.add(null)
     noise_vals = vals[..., prep.design.noise]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -616,6 +628,6 @@ def tag_test(
         "n_fft": prep.n_fft, "sfreq": prep.sfreq, "n_neighbors": n_neighbors, "n_skip": n_skip,
         "shuffle": shuffle, "shuffle_block": int(shuffle_block), "n_permutations": int(n_permutations), "correction": correction,
         "family": ", ".join(family) if family is not None else "all", "alpha": alpha,
-        "n_trials": prep.n_trials, "seed": str(seed) if not isinstance(seed, np.random.Generator) else "generator",
+        "n_trials": prep.n_trials, "precision": precision, "seed": str(seed) if not isinstance(seed, np.random.Generator) else "generator",
     }  # fmt: skip
     return out

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from .._distributed import chunk_extra_dims, compute
 from .._registry import pick as _pick
 from ..errors import SchemaError
 from ..schema import validate
@@ -227,6 +228,7 @@ def rdm(
     remove_mean: bool = False,
     prior_lambda: float = 1.0,
     prior_weight: float = 0.1,
+    scheduler: Any = None,
 ) -> xr.DataArray:
     """Representational dissimilarity matrices.
 
@@ -272,6 +274,13 @@ def rdm(
         mahalanobis, crossnobis).
     prior_lambda, prior_weight : float
         Prior of the Poisson methods.
+    scheduler : None, str, distributed.Client or cluster
+        Compute the RDMs on this dask scheduler (``"threads"``, ``"processes"``,
+        a ``distributed.Client``, a cluster or a scheduler address) and return
+        them in memory. The extra dims are split into tasks: by the data's own
+        dask chunks, or for in-memory data into chunks of about 16 MiB, whole
+        along `dim`, `feature_dim` and `folds`. None (default): in this process,
+        and dask-backed data stay lazy.
 
     Returns
     -------
@@ -338,6 +347,9 @@ def rdm(
             x, method=method, cv=cv, has_folds=folds is not None, noise=nz, options=options
         )
 
+    if scheduler is not None:
+        data = chunk_extra_dims(data, core)
+        args[0] = data
     if data.chunks is not None:
         n = data.sizes[dim]
         result = xr.apply_ufunc(
@@ -354,6 +366,8 @@ def rdm(
         result = xr.apply_ufunc(
             kernel, *args, input_core_dims=in_core, output_core_dims=[[dim, out_dim]]
         )
+    if scheduler is not None:
+        result = compute(result, scheduler)
     if dim in data.coords:
         result = result.assign_coords({out_dim: data.coords[dim].values})
     attrs = {

@@ -36,3 +36,37 @@ reader_option = click.option(
 format_option = click.option(
     "--format", "fmt", default=None, help="Force the input format (see `neurodata formats`)."
 )
+
+
+def _check_scheduler(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from .._distributed import check_scheduler
+
+    try:
+        return check_scheduler(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"expected 'threads', 'processes', 'synchronous' or a scheduler address such as "
+            f"tcp://127.0.0.1:8786; got {value!r}"
+        ) from None
+
+
+scheduler_option = click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    callback=_check_scheduler,
+    help="Run the heavy steps on this dask scheduler: an address (tcp://host:8786) of a "
+    "running dask.distributed cluster, or threads/processes (default: this process).",
+)
+
+
+def use_scheduler(scheduler: str | None) -> Any:
+    """Connect to ``--scheduler`` once for the whole command (closed when it ends).
+
+    Returns what the analyses' ``scheduler=`` takes: None, a local scheduler name
+    or a ``distributed.Client``; an unreachable address raises ``NotFoundError``
+    (one line on stderr, exit status 1).
+    """
+    from .._distributed import connect
+
+    return click.get_current_context().with_resource(connect(scheduler))

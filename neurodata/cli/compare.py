@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ._options import scheduler_option, use_scheduler
+
 
 def _ints(text: str) -> list[int]:
     try:
@@ -49,6 +51,7 @@ def _ints(text: str) -> list[int]:
     help="Reuse the per-subject checkpoints an interrupted run left in --out (if inputs match).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@scheduler_option
 def command(
     data,
     model,
@@ -64,11 +67,13 @@ def command(
     overwrite,
     resume,
     quiet,
+    scheduler,
 ) -> None:
     """Score every layer of MODEL against every region of DATA; write results.zarr and report.html."""
     from ..pipelines.compare import compare
     from ..pipelines.report import recovered_layer
 
+    scheduler = use_scheduler(scheduler)
     result = compare(
         data,
         model,
@@ -84,6 +89,7 @@ def command(
         resume=resume,
         progress=not quiet,
         data_dir=data_dir,
+        scheduler=scheduler,
     )
     click.echo(f"best layer on average: {recovered_layer(result)}")
     click.echo(f"wrote {out / 'results.zarr'} and {out / 'report.html'}")

@@ -10,7 +10,13 @@ import xarray as xr
 
 from ..errors import OutputExistsError, SchemaError
 from ..io import load, save
-from ._options import format_option, parse_options, reader_option
+from ._options import (
+    format_option,
+    parse_options,
+    reader_option,
+    scheduler_option,
+    use_scheduler,
+)
 
 
 def _activity(obj: xr.Dataset | xr.DataArray, name: str) -> xr.DataArray:
@@ -88,6 +94,7 @@ def stack_worms(recordings: list[tuple[str, xr.Dataset | xr.DataArray]]) -> xr.D
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 @format_option
 @reader_option
+@scheduler_option
 def command(
     worm_files: tuple[Path, ...],
     out: Path,
@@ -105,6 +112,7 @@ def command(
     quiet: bool,
     fmt: str | None,
     options: tuple[str, ...],
+    scheduler: str | None,
 ) -> None:
     """Affinities -> NTF -> communities for WORM_FILES; writes OUT/connectome.zarr and figures."""
     import matplotlib
@@ -116,6 +124,7 @@ def command(
     from ..plotting.connectome import plot_communities, plot_timeline
     from ..report import save_figure
 
+    scheduler = use_scheduler(scheduler)
     if labels and len(labels) != len(worm_files):
         raise click.BadParameter(
             f"got {len(labels)} labels files for {len(worm_files)} worm files; expected one each",
@@ -147,6 +156,7 @@ def command(
         ntf_method=ntf_method,
         resolution=resolution,
         progress=not quiet,
+        scheduler=scheduler,
     )
     result.attrs["source"] = ", ".join(str(p) for p in worm_files)
     written = [save(result, store, overwrite=overwrite)]

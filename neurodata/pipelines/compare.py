@@ -158,6 +158,7 @@ def compare(
     resume: bool = True,
     progress: bool = True,
     data_dir: str | os.PathLike | None = None,
+    scheduler: Any = None,
 ) -> xr.Dataset:
     """Score every layer of ``model`` against every region of ``data``.
 
@@ -199,6 +200,9 @@ def compare(
         Progress bars.
     data_dir : path, optional
         Where to find named datasets.
+    scheduler : None, str, distributed.Client or cluster
+        Where the encoding models' batches of targets run (see
+        :func:`neurodata.analyses.encoding.ridge_cv`); results do not depend on it.
 
     Returns
     -------
@@ -237,12 +241,13 @@ def compare(
     )
     responses = remove_drift(brain.responses, cutoff=drift_cutoff, zscore=True)
     fit = dict(cv=cv, baseline=baseline, n_permutations=n_permutations, seed=seed)
+    run = dict(progress=progress, scheduler=scheduler)  # how to compute, not what
     if out is not None and "subject" in responses.dims:
         result = _encode_checkpointed(
-            encode, features, responses, fit, out / CHECKPOINTS, resume=resume, progress=progress
+            encode, features, responses, fit, out / CHECKPOINTS, resume=resume, run=run
         )
     else:
-        result = encode(features, responses, progress=progress, **fit)
+        result = encode(features, responses, **run, **fit)
     scores = result["r"]
     ceiling = None
     if "subject" in responses.dims and responses.sizes["subject"] > 2:
@@ -291,7 +296,7 @@ def _encode_checkpointed(
     folder: Path,
     *,
     resume: bool,
-    progress: bool,
+    run: dict[str, Any],
 ) -> xr.Dataset:
     """Encode one subject at a time, each result written atomically to ``folder`` as it ends.
 
@@ -318,7 +323,7 @@ def _encode_checkpointed(
         ).hexdigest()
         part = _checkpoint(path, inputs) if resume and path.exists() else None
         if part is None:
-            part = encode(features, one, progress=progress, **fit)
+            part = encode(features, one, **run, **fit)
             part.attrs.update({INPUTS_ATTR: inputs, DIGEST_ATTR: content_digest(part)})
             save(part, path, overwrite=True)
         for name in (INPUTS_ATTR, DIGEST_ATTR):

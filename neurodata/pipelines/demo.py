@@ -163,7 +163,7 @@ def run_demo(
     if hftp:
         from .hftp import hftp_section, run_hftp
 
-        tagged = run_hftp(DEFAULT_MODEL, n_permutations=100, seed=seed, progress=progress)
+        tagged = run_hftp(DEFAULT_MODEL, n_permutations=1000, seed=seed, progress=progress)
         for condition, res in tagged.items():
             save(res, out / f"hftp-{condition}.zarr", overwrite=overwrite)
         sections.append(hftp_section(tagged, model=DEFAULT_MODEL))

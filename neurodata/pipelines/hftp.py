@@ -27,8 +27,9 @@ def run_hftp(
     conditions: Sequence[str] | None = None,
     rate: float = 4.0,
     context: int = 32,
-    n_permutations: int = 200,
+    n_permutations: int = 1000,
     correction: str = "fdr",
+    precision: str = "float32",
     seed: int = 0,
     progress: bool = True,
 ) -> dict[str, xr.Dataset]:
@@ -47,8 +48,12 @@ def run_hftp(
         Words per second (sentence rate = rate / 4, phrase rate = rate / 2).
     context : int
         Preceding tokens each word is represented with (causal window).
-    n_permutations, correction, seed
-        Passed to :func:`~neurodata.analyses.frequency_tagging.tag_test`.
+    n_permutations, correction, precision, seed
+        Passed to :func:`~neurodata.analyses.frequency_tagging.tag_test`. With
+        thousands of neurons corrected together, the smallest attainable p-value
+        ``1 / (1 + n_permutations)`` must be far below ``0.05 / n_tests`` times
+        the number of true effects: 100 permutations can never survive FDR over
+        the ~18,000 tests of a small model; 1000 can.
     progress : bool
         Progress bars.
 
@@ -79,6 +84,7 @@ def run_hftp(
             shuffle_block=2,
             n_permutations=n_permutations,
             correction=correction,
+            precision=precision,
             seed=seed,
             progress=progress,
         )

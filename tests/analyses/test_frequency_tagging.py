@@ -359,3 +359,17 @@ def test_ssvep_weak_subject_reported_not_significant():
     truth = np.array([CODES[int(c)] for c in flicker.label.values])
     accuracy = float((ft.classify(flicker, [13.0, 17.0, 21.0]).values == truth).mean())
     assert accuracy < 0.6  # weaker than the responsive subject
+
+
+def test_float32_precision_matches_float64(planted):
+    """The float32 permutation engine counts the same null exceedances up to rounding ties."""
+    kw = dict(n_permutations=200, seed=5, correction="none")
+    a = ft.tag_test(planted, [1.0, 2.0, 4.0], **kw)
+    b = ft.tag_test(planted, [1.0, 2.0, 4.0], precision="float32", **kw)
+    xr.testing.assert_identical(a.snr, b.snr)  # the observed statistic is always float64
+    step = 1 / 201
+    assert np.abs(a.p.values - b.p.values).max() <= step + 1e-12
+    assert (a.p.values == b.p.values).mean() > 0.95
+    assert b.attrs["precision"] == "float32"
+    with pytest.raises(ValueError, match=r"`precision` must be one of \['float64', 'float32'\]"):
+        ft.tag_test(planted, [1.0], precision="float16")

@@ -111,6 +111,33 @@ def test_sigkill_during_overwrite_keeps_the_old_output(tmp_path):
     xr.testing.assert_identical(nd.open(out).load(), _small())  # the old output, whole
 
 
+@pytest.mark.slow
+def test_sigkill_of_neurodata_convert_leaves_no_output(tmp_path):
+    """The CLI conversion, killed midway, leaves nothing; rerun, it completes."""
+    import dask.array as da
+
+    source = tmp_path / "in.zarr"
+    rng = da.random.default_rng(0)
+    signal = rng.standard_normal((3000, 64), chunks=(1, 64))  # many chunks: a slow copy
+    nd.save(xr.Dataset({"signal": (("time", "channel"), signal)}), source)
+    out = tmp_path / "out.zarr"
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    )
+    args = [sys.executable, "-m", "neurodata", "convert", str(source), str(out), "-q"]
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _wait_for(lambda: any(p.joinpath("signal", "c").exists() for p in _partials(out)), proc)
+    _kill(proc)
+    assert not out.exists()
+    assert _partials(out)
+
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "partial output" in done.stderr and "stale lock" in done.stderr
+    assert not _partials(out) and not lock_path(out).exists()
+    xr.testing.assert_identical(nd.open(out).load(), nd.open(source).load())
+
+
 def test_second_writer_is_refused_while_the_first_runs(tmp_path):
     out = tmp_path / "shared.zarr"
     proc = _start_writer(out)

@@ -267,3 +267,18 @@ def test_mat5_guard_bounds_nesting_and_declared_sizes(tmp_path):
     flat.write_bytes(bytes(data))
     with pytest.raises(FormatError, match=r"declares dims \[1, 2147483647\]"):
         check_mat5(flat)
+
+
+def test_cli_refuses_a_pickle_and_names_the_option(tmp_path):
+    from click.testing import CliRunner
+
+    from neurodata.cli import cli
+
+    path = tmp_path / "x.pkl"
+    path.write_bytes(pickle.dumps(xr.DataArray(np.arange(3.0), dims="time", name="x")))
+    refused = CliRunner().invoke(cli, ["info", str(path)])
+    assert refused.exit_code == 1
+    assert "is a Python pickle" in refused.output and "-o allow_pickle=true" in refused.output
+    allowed = CliRunner().invoke(cli, ["info", str(path), "-o", "allow_pickle=true"])
+    assert allowed.exit_code == 0, allowed.output
+    assert "time=3" in allowed.output

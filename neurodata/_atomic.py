@@ -47,6 +47,8 @@ def lock_path(path: Path) -> Path:
 
 
 def _pid_alive(pid: int) -> bool:
+    if os.name != "posix":  # os.kill(pid, 0) would terminate it on Windows: assume alive
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

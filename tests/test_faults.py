@@ -22,6 +22,7 @@ from neurodata.errors import ConcurrentWriteError, NeurodataError, OutputExistsE
 from neurodata.report import save_figure, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
+posix_only = pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL and POSIX renames")
 
 # A writer that is slow on purpose: 400 dask chunks that each sleep, so a kill lands midway.
 SLOW_WRITER = textwrap.dedent(
@@ -85,6 +86,7 @@ def _small() -> xr.Dataset:
     return xr.Dataset({"signal": (("time", "channel"), np.arange(12.0).reshape(4, 3))})
 
 
+@posix_only
 def test_sigkill_midway_leaves_no_output_and_next_run_cleans(tmp_path):
     out = tmp_path / "big.zarr"
     proc = _start_writer(out)
@@ -102,6 +104,7 @@ def test_sigkill_midway_leaves_no_output_and_next_run_cleans(tmp_path):
     xr.testing.assert_identical(nd.open(out).load(), _small())
 
 
+@posix_only
 def test_sigkill_during_overwrite_keeps_the_old_output(tmp_path):
     out = tmp_path / "results.zarr"
     nd.save(_small(), out)
@@ -111,6 +114,7 @@ def test_sigkill_during_overwrite_keeps_the_old_output(tmp_path):
     xr.testing.assert_identical(nd.open(out).load(), _small())  # the old output, whole
 
 
+@posix_only
 @pytest.mark.slow
 def test_sigkill_of_neurodata_convert_leaves_no_output(tmp_path):
     """The CLI conversion, killed midway, leaves nothing; rerun, it completes."""
@@ -138,6 +142,7 @@ def test_sigkill_of_neurodata_convert_leaves_no_output(tmp_path):
     xr.testing.assert_identical(nd.open(out).load(), nd.open(source).load())
 
 
+@posix_only
 def test_second_writer_is_refused_while_the_first_runs(tmp_path):
     out = tmp_path / "shared.zarr"
     proc = _start_writer(out)
@@ -152,6 +157,7 @@ def test_second_writer_is_refused_while_the_first_runs(tmp_path):
     assert isinstance(ConcurrentWriteError("x"), NeurodataError)
 
 
+@posix_only
 def test_two_processes_one_wins(tmp_path):
     """Two real processes race for one output: exactly one writes it, the other is refused."""
     out, release = tmp_path / "race.zarr", tmp_path / "release"

@@ -13,6 +13,9 @@ import pytest
 
 from tests.fuzz._seeds import make_seeds
 
+if sys.platform == "win32":  # select() on pipes and resource limits are POSIX-only
+    pytest.skip("the fuzz worker needs POSIX", allow_module_level=True)
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("_worker.py")
 

@@ -15,6 +15,7 @@ expected*, *what was found*::
 from __future__ import annotations
 
 __all__ = [
+    "ConcurrentWriteError",
     "DependencyError",
     "FormatError",
     "NeurodataError",
@@ -46,3 +47,7 @@ class NotFoundError(NeurodataError, FileNotFoundError):
 
 class OutputExistsError(NeurodataError, FileExistsError):
     """An output already exists and overwriting was not asked for."""
+
+
+class ConcurrentWriteError(OutputExistsError):
+    """Another process is writing the same output (its lock file is held)."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Section", "figure_to_data_uri", "render_html", "write_report"]
+__all__ = ["Section", "figure_to_data_uri", "render_html", "save_figure", "write_report"]
 
 
 @dataclass
@@ -100,7 +100,9 @@ def render_html(
             parts.append(f'<div class="notice">{esc(section.notice)}</div>')
         parts.extend(f"<p>{esc(p)}</p>" for p in section.paragraphs)
         for table, caption in section.tables:
-            parts.append(f"<figure>{table.to_html(float_format=lambda v: f'{v:.3g}', border=0)}")
+            # escape=True: row/column labels come from data files (channel, region names)
+            table_html = table.to_html(float_format=lambda v: f"{v:.3g}", border=0, escape=True)
+            parts.append(f"<figure>{table_html}")
             parts.append(f"<figcaption>{esc(caption)}</figcaption></figure>")
         for fig, caption in section.figures:
             uri = figure_to_data_uri(fig)
@@ -119,13 +121,33 @@ def render_html(
 
 
 def write_report(path: str | os.PathLike, text: str, *, overwrite: bool = False) -> Path:
-    """Write an HTML string atomically (temporary file, then rename)."""
-    from .errors import OutputExistsError
+    """Write an HTML string atomically and locked (see :func:`neurodata._atomic.atomic_output`)."""
+    from ._atomic import atomic_output
 
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise OutputExistsError(f"{path}: already exists; pass overwrite=True (CLI: --overwrite)")
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_output(path, overwrite=overwrite) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path
+
+
+def save_figure(
+    fig: Any, path: str | os.PathLike, *, overwrite: bool = False, close: bool = True, **kwargs: Any
+) -> Path:
+    """Save a matplotlib figure atomically and locked; the format comes from ``path``'s suffix.
+
+    ``kwargs`` go to :meth:`matplotlib.figure.Figure.savefig` (``dpi``, ``bbox_inches``...).
+    The figure is closed afterwards unless ``close=False``, also when saving fails.
+    """
+    from ._atomic import atomic_output
+
+    path = Path(path)
+    kwargs.setdefault("format", path.suffix.lstrip(".").lower() or "png")
+    try:
+        with atomic_output(path, overwrite=overwrite) as tmp:
+            fig.savefig(tmp, **kwargs)
+    finally:
+        if close:
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
     return path

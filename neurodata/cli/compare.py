@@ -44,6 +44,12 @@ def _ints(text: str) -> list[int]:
     "--data-dir", type=click.Path(path_type=Path), default=None, help="Where named datasets live."
 )
 @click.option("--overwrite", is_flag=True, help="Replace outputs in --out.")
+@click.option(
+    "--resume/--no-resume",
+    default=True,
+    show_default=True,
+    help="Reuse the per-subject checkpoints an interrupted run left in --out (if inputs match).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 @scheduler_option
 def command(
@@ -59,6 +65,7 @@ def command(
     cache,
     data_dir,
     overwrite,
+    resume,
     quiet,
     scheduler,
 ) -> None:
@@ -79,6 +86,7 @@ def command(
         out=out,
         cache=cache or out / "activations-cache",
         overwrite=overwrite,
+        resume=resume,
         progress=not quiet,
         data_dir=data_dir,
         scheduler=scheduler,

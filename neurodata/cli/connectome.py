@@ -127,6 +127,7 @@ def command(
     from ..analyses._affinity import pick_affinity
     from ..analyses.connectome import compare_structure, dynamic_connectome
     from ..plotting.connectome import plot_communities, plot_timeline
+    from ..report import save_figure
 
     try:
         pick_affinity(affinity_method)
@@ -196,14 +197,13 @@ def command(
     figures = [("timeline.png", plot_timeline(result))]
     for c in result["component"].values:
         figures.append((f"communities_C{int(c)}.png", plot_communities(result, int(c))))
-    for name, fig in figures:
-        path = out / name
-        if path.exists() and not overwrite:
-            plt.close(fig)
-            raise OutputExistsError(f"{path}: already exists; pass --overwrite")
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
-        written.append(path)
+    for i, (name, fig) in enumerate(figures):
+        try:
+            written.append(save_figure(fig, out / name, overwrite=overwrite, dpi=120))
+        except BaseException:
+            for _, rest in figures[i + 1 :]:
+                plt.close(rest)
+            raise
     if not quiet:
         click.echo(
             f"rank {result.attrs['rank']}, {result.sizes['window']} windows, "

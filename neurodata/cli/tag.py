@@ -128,9 +128,14 @@ def _tag_model(model, sentences, rate, out, n_permutations, correction, seed, as
     report["layers"] = [str(v) for v in next(iter(results.values()))["layer"].values]
     if out is not None:
         from ..plotting.frequency_tagging import plot_layer_profile
+        from ..report import save_figure
 
-        plot_layer_profile(results).savefig(
-            out / "hftp_layer_profile.png", dpi=120, bbox_inches="tight"
+        save_figure(
+            plot_layer_profile(results),
+            out / "hftp_layer_profile.png",
+            overwrite=True,
+            dpi=120,
+            bbox_inches="tight",
         )
     if as_json:
         click.echo(json.dumps(report, indent=2))

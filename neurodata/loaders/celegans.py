@@ -36,6 +36,7 @@ from ..celegans.stack import stack
 from ..celegans.worm import build_worm
 from ..errors import FormatError, NotFoundError
 from ..schema import validate, with_provenance
+from ._hdf5guard import check_hdf5
 
 __all__ = [
     "SIGNALS",
@@ -176,6 +177,7 @@ def read_flavell(
     if signal not in SIGNALS:
         raise ValueError(f"`signal` must be one of {sorted(SIGNALS)}; got {signal!r}")
     uid = _worm_id(path) if worm is None else str(worm)
+    check_hdf5(path)
     with h5py.File(path, "r") as fh:
         if f"gcamp/{signal}" not in fh or "timing/timestamp_confocal" not in fh:
             raise FormatError(
@@ -430,6 +432,7 @@ def read_nwb_timeseries(path: Path, *, prefix: str = "Activity_") -> xr.Dataset:
     """
     import h5py
 
+    check_hdf5(path)
     with h5py.File(path, "r") as fh:
         group = fh.get("acquisition")
         keys = sorted(k for k in (group or {}) if k.startswith(prefix))

@@ -27,6 +27,7 @@ import builtins
 import contextlib
 import io
 import re
+import struct
 import warnings
 from collections.abc import Sequence
 from datetime import timedelta
@@ -119,6 +120,12 @@ def _open_raw(path: Path, channels: Sequence[str] | None) -> tuple[Any, str]:
         kwargs["include"] = list(channels)
     if ext == ".vhdr":
         _check_brainvision(path)
+    elif ext == ".set":
+        from ._matguard import check_mat5
+
+        check_mat5(path)  # scipy's MAT reader trusts declared sizes (and can crash)
+    elif ext == ".fif":
+        _check_fif(path)
     with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("always")  # some readers print() (Persyst): keep stdout clean
         raw = func(path, **kwargs)
@@ -137,9 +144,60 @@ def _open_raw(path: Path, channels: Sequence[str] | None) -> tuple[Any, str]:
     return raw, label
 
 
+def _fif_tag(fh: Any, pos: int, size: int, path: Path) -> tuple[int, int, int]:
+    """(kind, nbytes, next) of the FIF tag at ``pos``, refusing sizes past the file."""
+    fh.seek(pos)
+    head = fh.read(16)
+    if len(head) < 16:
+        raise FormatError(f"{path}: FIF tag at byte {pos} is truncated")
+    kind, _, nbytes, following = struct.unpack(">iiii", head)
+    if nbytes < 0 or pos + 16 + nbytes > size:
+        raise FormatError(
+            f"{path}: FIF tag {kind} at byte {pos} declares {nbytes} bytes; the file "
+            f"has {size - pos - 16} after it (truncated or corrupt)"
+        )
+    return kind, nbytes, following
+
+
+def _check_fif(path: Path) -> None:
+    """Refuse FIF tags (in sequence and in the tag directory) whose declared size runs
+    past the file, before MNE allocates them."""
+    size = path.stat().st_size
+    pos, seen, directory = 0, 0, None
+    with builtins.open(path, "rb") as fh:
+        while 0 <= pos < size and seen <= size // 16:
+            kind, nbytes, following = _fif_tag(fh, pos, size, path)
+            if kind == 101 and nbytes == 4:  # FIFF_DIR_POINTER
+                directory = struct.unpack(">i", fh.read(4))[0]
+            if following == -1:
+                break
+            pos = pos + 16 + nbytes if following == 0 else following
+            seen += 1
+        if pos >= size and seen and following not in (0, -1):
+            raise FormatError(f"{path}: FIF tag points to byte {pos}, past the end ({size} bytes)")
+        if directory is None or directory <= 0:
+            return
+        if directory >= size:
+            raise FormatError(f"{path}: FIF directory pointer {directory} is past the end")
+        _, nbytes, _ = _fif_tag(fh, directory, size, path)
+        entries = np.frombuffer(fh.read(nbytes // 16 * 16), dtype=">i4").reshape(-1, 4)
+        for entry_pos in entries[:, 3]:
+            if entry_pos >= 0:
+                _fif_tag(fh, int(entry_pos), size, path)
+
+
 def _check_brainvision(vhdr: Path) -> None:
     """A BrainVision header must point to data and marker files that exist."""
     text = vhdr.read_bytes().decode("utf-8", errors="replace")
+    declared = re.search(r"^NumberOfChannels=\s*(\S*)", text, flags=re.MULTILINE)
+    listed = len(re.findall(r"^Ch\d+=", text, flags=re.MULTILINE))
+    if declared is not None and (
+        not declared.group(1).isdigit() or int(declared.group(1)) > max(listed, 1)
+    ):  # MNE allocates per declared channel: check it before
+        raise FormatError(
+            f"{vhdr}: header declares NumberOfChannels={declared.group(1)}; expected a count "
+            f"of at most the {listed} channels listed under [Channel Infos]"
+        )
     for key in ("DataFile", "MarkerFile"):
         match = re.search(rf"^{key}=(.*)$", text, flags=re.MULTILINE)
         if match is None:

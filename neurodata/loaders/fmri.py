@@ -227,6 +227,20 @@ def _series(img, select: Callable[[np.ndarray], np.ndarray], n_out: int, dtype, 
     return da.concatenate(parts, axis=0)
 
 
+def _check_data_size(img, path: Path) -> None:
+    """An uncompressed image must hold the bytes its header declares (checked before reading)."""
+    if str(path).lower().endswith(".gz") or not path.is_file():
+        return
+    offset = int(getattr(img.dataobj, "offset", 0))
+    need = int(np.prod(img.shape, dtype=object)) * np.dtype(img.get_data_dtype()).itemsize
+    have = path.stat().st_size - offset
+    if need > have:
+        raise FormatError(
+            f"{path.name}: header declares {img.shape} {img.get_data_dtype()} values "
+            f"({need} bytes from byte {offset}); the file holds {have} (truncated or corrupt)"
+        )
+
+
 def read_nifti(
     path: PathLike,
     *,
@@ -288,6 +302,7 @@ def read_nifti(
             f"{where}: image has {len(img.shape)} dimensions {img.shape}; expected a 4D "
             "series (x, y, z, time)"
         )
+    _check_data_size(img, path)
     tr = repetition_time(img.header, tr=tr, where=where)
     step = _chunk_volumes(img, chunks)
     dtype = _value_dtype(img)

@@ -451,6 +451,9 @@ def _check_structure(path: Path) -> None:
         raise FormatError(
             f"{path}: not an NWB file (no HDF5 signature or no nwb_version attribute)"
         )
+    from ._hdf5guard import check_hdf5
+
+    check_hdf5(path)
     with h5py.File(path, "r") as f:
         missing = [name for name in _REQUIRED if name not in f]
     if missing:

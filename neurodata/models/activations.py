@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import re
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -35,10 +36,11 @@ import numpy as np
 import xarray as xr
 
 from .._compat import require
+from .._hashing import DIGEST_ATTR, content_digest, verify_digest
 from .._progress import progress as _progress
 from .._registry import pick as _pick
 from .._version import __version__
-from ..errors import NeurodataError
+from ..errors import ConcurrentWriteError, NeurodataError
 from ..io import open as _open_store
 from ..io import save as _save_store
 from . import _hf
@@ -419,8 +421,9 @@ def extract_activations(
         digest = hashlib.sha256(key.encode()).hexdigest()[:20]
         store = Path(cache) / f"{_slug(ref.name)}-{kind}-{digest}.zarr"
         if store.is_dir():
-            tokens = _open_store(store).load()
-            return _finish(tokens, words, pool, pool_fn)
+            tokens = _cached(store, key)
+            if tokens is not None:
+                return _finish(tokens, words, pool, pool_fn)
 
     if loaded is None:
         base, tok = _hf.load_model(ref, dtype=torch_dtype, device=device)
@@ -500,9 +503,40 @@ def extract_activations(
         "hidden state (residual stream)" if kind == "hidden" else "MLP neuron activation"
     )
     if store is not None:
-        Path(cache).mkdir(parents=True, exist_ok=True)
-        _save_store(tokens, store, overwrite=True)
+        _store_cache(tokens, store, key)
     return _finish(tokens, words, pool, pool_fn)
+
+
+def _cached(store: Path, key: str) -> xr.Dataset | None:
+    """The cached token activations, or None (with a warning) if the entry fails validation."""
+    try:
+        tokens = _open_store(store).load()
+        problem = verify_digest(tokens)
+        if problem is None and tokens.attrs.get("cache_key") != key:
+            problem = "its key differs from the requested extraction"
+    except Exception as exc:  # unreadable chunks, broken metadata: recompute
+        problem = f"{type(exc).__name__}: {exc}"
+    if problem is not None:
+        warnings.warn(
+            f"{store}: activation cache entry failed validation ({problem}); recomputing it",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
+    for name in (DIGEST_ATTR, "cache_key"):
+        tokens.attrs.pop(name, None)
+    return tokens
+
+
+def _store_cache(tokens: xr.Dataset, store: Path, key: str) -> None:
+    """Write a cache entry (atomically) with its content digest; skip if another process is."""
+    entry = tokens.copy()
+    entry.attrs.update({DIGEST_ATTR: content_digest(tokens), "cache_key": key})
+    store.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _save_store(entry, store, overwrite=True)
+    except ConcurrentWriteError:
+        pass  # another process is caching the same extraction right now
 
 
 def _tokenizer_key(tokenizer: Any) -> str:

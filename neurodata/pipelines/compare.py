@@ -9,7 +9,12 @@ writes a result store and a self-contained HTML report.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import re
+import shutil
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +23,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from .._hashing import DIGEST_ATTR, content_digest, verify_digest
 from ..errors import NotFoundError, OutputExistsError, SchemaError
 from ..io import save
 
@@ -25,6 +31,8 @@ __all__ = ["BrainData", "compare", "resolve_data"]
 
 _RESPONSE_VARS = ("bold", "responses", "signal", "activity")
 _TARGET_DIMS = ("parcel", "voxel", "channel", "neuron", "region")
+CHECKPOINTS = "checkpoints"
+INPUTS_ATTR = "inputs_sha256"
 
 
 @dataclass
@@ -147,6 +155,7 @@ def compare(
     out: str | os.PathLike | None = None,
     cache: str | os.PathLike | None = None,
     overwrite: bool = False,
+    resume: bool = True,
     progress: bool = True,
     data_dir: str | os.PathLike | None = None,
     scheduler: Any = None,
@@ -180,6 +189,13 @@ def compare(
         Folder caching activations (keyed by model, revision and stimulus).
     overwrite : bool
         Replace existing outputs in ``out``.
+    resume : bool
+        With ``out`` and several subjects, subjects are fitted one at a time and
+        each result is checkpointed atomically in ``out/checkpoints/`` as soon
+        as it is done; a rerun after an interruption reuses the checkpoints whose
+        content digest verifies and whose inputs (features, responses,
+        parameters) are unchanged, and fits only the rest. ``False`` refits
+        every subject. Checkpoints are removed once the results are written.
     progress : bool
         Progress bars.
     data_dir : path, optional
@@ -224,16 +240,14 @@ def compare(
         feature="unit"
     )
     responses = remove_drift(brain.responses, cutoff=drift_cutoff, zscore=True)
-    result = encode(
-        features,
-        responses,
-        cv=cv,
-        baseline=baseline,
-        n_permutations=n_permutations,
-        seed=seed,
-        progress=progress,
-        scheduler=scheduler,
-    )
+    fit = dict(cv=cv, baseline=baseline, n_permutations=n_permutations, seed=seed)
+    run = dict(progress=progress, scheduler=scheduler)  # how to compute, not what
+    if out is not None and "subject" in responses.dims:
+        result = _encode_checkpointed(
+            encode, features, responses, fit, out / CHECKPOINTS, resume=resume, run=run
+        )
+    else:
+        result = encode(features, responses, **run, **fit)
     scores = result["r"]
     ceiling = None
     if "subject" in responses.dims and responses.sizes["subject"] > 2:
@@ -264,7 +278,77 @@ def compare(
         from .report import compare_report
 
         compare_report(result, brain, out / "report.html", overwrite=overwrite)
+        shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)  # the results hold them all now
     return result
+
+
+def _subject_file(subject: Any) -> str:
+    return (
+        "subject-" + (re.sub(r"[^A-Za-z0-9._-]+", "_", str(subject)).strip("_.") or "x") + ".zarr"
+    )
+
+
+def _encode_checkpointed(
+    encode: Any,
+    features: xr.DataArray,
+    responses: xr.DataArray,
+    fit: dict[str, Any],
+    folder: Path,
+    *,
+    resume: bool,
+    run: dict[str, Any],
+) -> xr.Dataset:
+    """Encode one subject at a time, each result written atomically to ``folder`` as it ends.
+
+    A checkpoint is reused (``resume``) only when its content digest verifies
+    and it was computed from the same inputs (digest of features, baseline,
+    the subject's responses and the fitting parameters); otherwise it is
+    recomputed, with a warning if it was corrupt or stale. Ridge fits and
+    permutation nulls are per target, so the result equals one joint fit
+    (to float rounding, ~1e-6).
+    """
+    folder.mkdir(exist_ok=True)
+    shared = {
+        "features": content_digest(features),
+        "baseline": None if fit["baseline"] is None else content_digest(fit["baseline"]),
+        "fit": {k: v for k, v in fit.items() if k != "baseline"},
+    }
+    parts = []
+    for i in range(responses.sizes["subject"]):
+        one = responses.isel(subject=[i])
+        subject = one["subject"].values[0]
+        path = folder / _subject_file(subject)
+        inputs = hashlib.sha256(
+            json.dumps({**shared, "responses": content_digest(one)}, sort_keys=True).encode()
+        ).hexdigest()
+        part = _checkpoint(path, inputs) if resume and path.exists() else None
+        if part is None:
+            part = encode(features, one, **run, **fit)
+            part.attrs.update({INPUTS_ATTR: inputs, DIGEST_ATTR: content_digest(part)})
+            save(part, path, overwrite=True)
+        for name in (INPUTS_ATTR, DIGEST_ATTR):
+            part.attrs.pop(name, None)
+        parts.append(part)
+    return xr.concat(
+        parts, dim="subject", coords="minimal", compat="override", combine_attrs="override"
+    )
+
+
+def _checkpoint(path: Path, inputs: str) -> xr.Dataset | None:
+    """A subject's stored result if it verifies and matches ``inputs``; else None (warned)."""
+    from ..io import open as open_store
+
+    try:
+        part = open_store(path).load()
+        problem = verify_digest(part)
+        if problem is None and part.attrs.get(INPUTS_ATTR) != inputs:
+            problem = "it was computed from other inputs or parameters"
+    except Exception as exc:  # unreadable: recompute
+        problem = f"{type(exc).__name__}: {exc}"
+    if problem is None:
+        return part
+    warnings.warn(f"{path}: checkpoint not reused ({problem}); recomputing", RuntimeWarning, 3)
+    return None
 
 
 def _prepare_out(out: Path, overwrite: bool) -> None:

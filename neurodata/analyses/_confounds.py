@@ -1,23 +1,26 @@
 """Preprocessing estimated inside cross-validation folds: drift, nuisance regressors, z-scores.
 
-Every statistic that is estimated from data (the coefficients of the drift
-basis, of the nuisance regressors, the means and standard deviations) is
-estimated on the training samples of an outer fold and applied unchanged to
-its test samples, so that nothing of a test fold reaches the model or its
-preprocessing. In order, for every array (responses and each feature matrix):
+No statistic of the training samples is estimated with test samples, and no
+test sample reaches the model. In order, for every array (responses and each
+feature matrix), per outer fold:
 
 1. Drift: per run, a constant and the discrete cosine basis of the whole run
-   (:func:`~neurodata.analyses.encoding_stats.drift_basis`; the basis itself
-   depends only on the run's length and TR, not on data) are fitted by least
-   squares on the run's training samples and subtracted from all its samples.
-   A run with no training sample (a held-out run) is fitted on its own samples
-   alone: it then uses no training data, and no training run uses it.
+   (:func:`~neurodata.analyses.encoding_stats.drift_basis`; the basis depends
+   only on the run's length and TR) are fitted by least squares on the run's
+   training samples and subtracted from them. Every contiguous stretch of test
+   samples is high-passed on its own (a constant and the cosine basis of the
+   stretch, fitted on the stretch), exactly as a held-out run would be:
+   extrapolating the training fit into a held-out block is unstable (on the
+   Alice data it turns held-out correlations strongly negative), and the
+   stretch's own fit uses no training sample.
 2. Nuisance regressors (motion, word rate, sound power, ...), detrended the
-   same way, are fitted on the training samples and regressed out of all
-   samples (applied to features too, by Frisch-Waugh-Lovell the layer's gain
-   is then net of them).
-3. z-scores: per run, the training samples' mean and standard deviation (a
-   held-out run uses its own, as in 1).
+   same way, are fitted on the training samples and their fit is subtracted
+   from training and test samples (from features too: by Frisch-Waugh-Lovell
+   the model's score is then net of them).
+3. z-scores: the training samples' mean and standard deviation of each run
+   are applied to its training and test samples (after drift removal the test
+   stretch's own mean is already zero); a run with no training sample uses
+   its own.
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ class FoldPreprocessor:
             for idx in self.runs
         ]
         self.detrend = drift_cutoff is not None
+        self.tr, self.drift_cutoff = tr, drift_cutoff
         if confounds is not None:
             confounds = np.asarray(confounds, dtype=np.float64)
             if confounds.ndim == 1:
@@ -96,19 +100,31 @@ class FoldPreprocessor:
         local = np.flatnonzero(in_train[idx])
         return local if local.size else np.arange(len(idx))
 
-    def _detrend(self, A: np.ndarray, in_train: np.ndarray) -> np.ndarray:
+    def _detrend(self, A: np.ndarray, in_train: np.ndarray, in_test: np.ndarray) -> np.ndarray:
         A = A.copy()
         for idx, basis in zip(self.runs, self.bases):
-            rows = self._fit_rows(idx, in_train)
-            coef, *_ = np.linalg.lstsq(basis[rows], A[idx[rows]], rcond=None)
-            A[idx] -= basis @ coef
+            rows = np.flatnonzero(in_train[idx])
+            if rows.size:
+                coef, *_ = np.linalg.lstsq(basis[rows], A[idx[rows]], rcond=None)
+                A[idx[rows]] -= basis[rows] @ coef
+            for seg in _stretches(np.flatnonzero(in_test[idx])):
+                own = self._segment_basis(len(seg))
+                coef, *_ = np.linalg.lstsq(own, A[idx[seg]], rcond=None)
+                A[idx[seg]] -= own @ coef
         return A
+
+    def _segment_basis(self, n: int) -> np.ndarray:
+        cols = [np.ones(n)]
+        if self.detrend and n > 1:
+            cols.append(drift_basis(n, self.tr, self.drift_cutoff))
+        return np.column_stack(cols)
 
     def _scale(self, A: np.ndarray, in_train: np.ndarray) -> np.ndarray:
         for idx in self.runs:
             part = A[idx[self._fit_rows(idx, in_train)]]
             std = part.std(0)
-            A[idx] = (A[idx] - part.mean(0)) / np.where(std > 0, std, 1.0)
+            mean = 0.0 if self.detrend else part.mean(0)
+            A[idx] = (A[idx] - mean) / np.where(std > 0, std, 1.0)
         return A
 
     def __call__(
@@ -119,10 +135,12 @@ class FoldPreprocessor:
             return [(A[train], A[test]) for A in arrays]
         in_train = np.zeros(self.n_samples, dtype=bool)
         in_train[train] = True
+        in_test = np.zeros(self.n_samples, dtype=bool)
+        in_test[test] = True
         C = None
         if self.confounds is not None:
             if self.detrend:
-                C = self._detrend(self.confounds, in_train)
+                C = self._detrend(self.confounds, in_train, in_test)
             else:  # an intercept with the confounds
                 C = np.column_stack([np.ones(self.n_samples), self.confounds])
         out = []
@@ -130,7 +148,7 @@ class FoldPreprocessor:
             dtype = A.dtype if np.issubdtype(A.dtype, np.floating) else np.float64
             B = np.asarray(A, dtype=np.float64)
             if self.detrend:
-                B = self._detrend(B, in_train)
+                B = self._detrend(B, in_train, in_test)
             if C is not None:
                 beta, *_ = np.linalg.lstsq(C[train], B[train], rcond=None)
                 B = B - C @ beta
@@ -138,3 +156,11 @@ class FoldPreprocessor:
                 B = self._scale(B, in_train)
             out.append((B[train].astype(dtype), B[test].astype(dtype)))
         return out
+
+
+def _stretches(positions: np.ndarray) -> list[np.ndarray]:
+    """Split sorted positions into runs of consecutive values."""
+    if positions.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(positions) > 1) + 1
+    return np.split(positions, breaks)

@@ -464,7 +464,7 @@ def variance_partition(
     -------
     xarray.Dataset
         ``r2_subset`` (subset, target): held-out R^2 of every subset model
-        (labels like ``"A+B"``); ``component`` (component, target): variance
+        (labels like ``"A+B"``); ``partition`` (component, target): variance
         explained by exactly each subset (labels like ``"A"``, ``"A&B"``),
         summing to ``total``; ``unique`` (band, target); ``shared`` (target):
         ``total`` minus the unique parts; ``total`` (target): R^2 of the joint
@@ -520,7 +520,7 @@ def variance_partition(
     return xr.Dataset(
         {
             "r2_subset": (("subset", "target"), np.stack(list(r2.values()))),
-            "component": (("component", "target"), np.stack(list(comps.values()))),
+            "partition": (("component", "target"), np.stack(list(comps.values()))),
             "unique": (("band", "target"), unique),
             "shared": ("target", r2[full] - unique.sum(0)),
             "total": ("target", r2[full]),

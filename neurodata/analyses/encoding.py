@@ -36,6 +36,7 @@ from ._encoding_inputs import (
     _pick_backend,
     _pick_score,
     _sample_dim,
+    _sampling_period,
     _stack_responses,
 )
 from ._nested import _nested_cv, _preprocessor
@@ -346,7 +347,7 @@ def encode(
     backend: str = "numpy",
     device: str | None = None,
     progress: bool = False,
-    drift_cutoff: float | None = None,
+    drift_cutoff: float | str | None = "auto",
     confounds: Any = None,
     zscore: bool = False,
     runs: Any = None,
@@ -368,9 +369,18 @@ def encode(
         so they are fitted together (each target of each subject has its own alpha).
     alphas, cv, inner_cv, groups, fit_intercept, scoring, targets_batch, dtype, backend, device
         As in :func:`cross_validated_scores`.
-    drift_cutoff, confounds, zscore, runs, tr
+    drift_cutoff : float, "auto" or None
+        High-pass period (s) of the cosine drift basis removed inside the outer
+        folds from features, baseline and responses (see
+        :func:`cross_validated_scores`). ``"auto"`` (default): 128 s (SPM's
+        default) when the sampling period is known from ``tr``, ``attrs["sfreq"]``
+        or a regular ``time`` coordinate, else none. Without drift removal,
+        contiguous folds of raw fMRI time courses give negative held-out
+        correlations (seen on the Alice data). Data already detrended by
+        :func:`remove_drift` are barely changed.
+    confounds, zscore, runs, tr
         Preprocessing estimated inside the outer folds, as in
-        :func:`cross_validated_scores` (applied to features, baseline and responses).
+        :func:`cross_validated_scores`.
     baseline : xarray.DataArray, optional
         Nuisance / baseline features (``time``[, ``delay``], ``unit``), e.g. word
         rate and sound power. They are added to every layer's features, scored
@@ -431,6 +441,12 @@ def encode(
             )
     if banded and Xb is None:
         raise ValueError("`banded=True` needs a `baseline` (its own feature space)")
+    if isinstance(drift_cutoff, str):
+        if drift_cutoff != "auto":
+            raise ValueError(
+                f"`drift_cutoff` must be a positive number (s), 'auto' or None; got {drift_cutoff!r}"
+            )
+        drift_cutoff = 128.0 if _known_period(tr, responses, features) else None
     prep = _preprocessor(
         Ya.shape[0],
         drift_cutoff,
@@ -516,6 +532,16 @@ def encode(
     return out
 
 
+def _known_period(tr: Any, *objs: Any) -> bool:
+    if tr is not None:
+        return True
+    try:
+        _sampling_period(*objs)
+    except ValueError:
+        return False
+    return True
+
+
 def _fit_and_score(
     X: np.ndarray,
     Yfit: np.ndarray,
@@ -590,8 +616,11 @@ def layer_scores(
     Returns
     -------
     xarray.DataArray
-        Dims (``layer``, ``target``[, ``subject``]); the chosen alphas and
-        (with permutations) p-values as coordinates.
+        Dims (``layer``, ``target``[, ``subject``]); as coordinates the median
+        chosen alpha, the p-values (with ``n_permutations``) and, with a
+        ``baseline``, the baseline's own score (``r_baseline`` / ``r2_baseline``,
+        dims (``target``[, ``subject``])) and each layer's gain over it
+        (``gain`` / ``gain_r2``).
     """
     if score not in ("r", "r2"):
         raise ValueError(f"`score` must be one of ['r', 'r2']; got {score!r}")
@@ -600,6 +629,9 @@ def layer_scores(
     out = out.assign_coords(alpha_median=ds["alpha"].median("fold"))
     if "p_value" in ds:
         out = out.assign_coords(p_value=ds["p_value"])
+    for name in ("r_baseline", "gain") if score == "r" else ("r2_baseline", "gain_r2"):
+        if name in ds:
+            out = out.assign_coords({name: ds[name]})
     out.attrs.update(ds.attrs, long_name=f"held-out {score}")
     return out.rename(score)
 

@@ -136,6 +136,22 @@ def _scaled(Xs: Sequence[np.ndarray], gamma: np.ndarray) -> np.ndarray:
     return np.hstack([np.sqrt(g) * np.asarray(X, dtype=np.float64) for X, g in zip(Xs, gamma)])
 
 
+def _factor(X: np.ndarray) -> np.ndarray:
+    """A matrix F with F F' = X X' and at most n_samples columns (X itself when narrow).
+
+    Cross-validated ridge scores depend on the features only through the
+    linear kernel (centring on training means included), so a wide band is
+    replaced by its kernel's square root while scoring candidates: the cost
+    per candidate no longer grows with the band's number of features.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.shape[1] <= X.shape[0]:
+        return X
+    lam, U = np.linalg.eigh(X @ X.T)
+    keep = lam > lam.max() * X.shape[0] * np.finfo(np.float64).eps
+    return U[:, keep] * np.sqrt(lam[keep])
+
+
 def _band_slices(Xs: Sequence[np.ndarray]) -> list[slice]:
     stops = np.cumsum([X.shape[1] for X in Xs])
     return [slice(int(b - X.shape[1]), int(b)) for X, b in zip(Xs, stops)]
@@ -209,10 +225,11 @@ def banded_cv_arrays(
     candidate = np.zeros(n_targets, dtype=np.intp)
     best_alpha = np.full(n_targets, np.nan)
     candidate_scores = np.empty((len(gammas), n_targets))
+    factors = [_factor(X) for X in Xs]
     bar = progress(range(len(gammas)), desc="band weights", enabled=show_progress, unit="candidate")
     for c in bar:
         out = _ridge.ridge_cv_arrays(
-            _scaled(Xs, gammas[c]),
+            _scaled(factors, gammas[c]),
             Y,
             alphas,
             splits,

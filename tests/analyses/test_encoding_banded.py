@@ -44,8 +44,10 @@ def _timeseries(values, dims, **coords):
 
 
 @pytest.mark.parametrize("fit_intercept", [False, True])
-@pytest.mark.parametrize("search", ["grid", "random"])
-def test_banded_ridge_matches_himalaya_random_search(rng, fit_intercept, search):
+@pytest.mark.parametrize(
+    ("search", "pb"), [("grid", 18), ("random", 18), ("grid", 200)], ids=["grid", "random", "wide"]
+)
+def test_banded_ridge_matches_himalaya_random_search(rng, fit_intercept, search, pb):
     pytest.importorskip("himalaya")
     from himalaya.backend import set_backend
     from himalaya.kernel_ridge import solve_multiple_kernel_ridge_random_search
@@ -53,7 +55,7 @@ def test_banded_ridge_matches_himalaya_random_search(rng, fit_intercept, search)
     from threadpoolctl import threadpool_limits
 
     set_backend("numpy")
-    XA, XB, Y = _two_spaces(rng)
+    XA, XB, Y = _two_spaces(rng, pb=pb)  # pb > samples: kernel factor of a wide band
     if not fit_intercept:
         XA, XB, Y = XA - XA.mean(0), XB - XB.mean(0), Y - Y.mean(0)
     splits = check_splits(ContiguousKFold(4), len(Y))

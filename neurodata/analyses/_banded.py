@@ -147,7 +147,7 @@ def _factor(X: np.ndarray) -> np.ndarray:
     X = np.asarray(X, dtype=np.float64)
     if X.shape[1] <= X.shape[0]:
         return X
-    lam, U = np.linalg.eigh(X @ X.T)
+    lam, U = _ridge._eigh(X @ X.T)
     keep = lam > lam.max() * X.shape[0] * np.finfo(np.float64).eps
     return U[:, keep] * np.sqrt(lam[keep])
 

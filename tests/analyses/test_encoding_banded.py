@@ -51,7 +51,6 @@ def test_banded_ridge_matches_himalaya_random_search(rng, fit_intercept, search,
     pytest.importorskip("himalaya")
     from himalaya.backend import set_backend
     from himalaya.kernel_ridge import solve_multiple_kernel_ridge_random_search
-
     from threadpoolctl import threadpool_limits
 
     set_backend("numpy")

@@ -249,7 +249,7 @@ from neurodata.analyses import encoding as enc
 from neurodata.datasets.alice import word_rate_regressor
 from neurodata.models.activations import extract_activations
 from neurodata.models.align import align
-from neurodata.plotting.encoding import plot_layer_scores
+from neurodata.plotting.encoding import plot_layer_scores, plot_variance_partition
 
 CACHE = Path(os.environ.get("NEURODATA_CACHE", Path.home() / ".cache" / "neurodata"))
 if HAVE_DATA:
@@ -316,7 +316,8 @@ spaces = {"layer": features.sel(layer=best).drop_vars("layer"), "word_rate": bas
 vp = enc.variance_partition(spaces, bold.mean("subject"), cv=enc.LeaveGroupOut(gap=3), groups="block",
                             inner_cv=4, drift_cutoff=128.0, zscore=True)
 print("layer:", best)
-vp[["unique", "shared", "total"]].to_dataframe().unstack("band").round(3)""",
+print(vp[["unique", "shared", "total"]].to_dataframe().unstack("band").round(3))
+plot_variance_partition(vp)""",
     ],
     "notebooks/06_alice_layer_scores.ipynb",
 )

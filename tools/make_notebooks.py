@@ -261,13 +261,13 @@ if HAVE_DATA:
     truth = None
 else:
     from neurodata.datasets.simulated import story
-    from neurodata.pipelines.demo import simulated_brain_data
     words = story(800, seed=0)
-    acts = extract_activations(words, pool="mean", context=32, progress=False)["activation"]
-    brain = simulated_brain_data(acts, words, seed=0)
-    bold, words, truth = brain.responses, brain.words, brain.truth
 t0 = time.time()
 acts = extract_activations(words, pool="mean", context=32, cache=CACHE, progress=False)["activation"]
+if not HAVE_DATA:  # responses generated from one known layer
+    from neurodata.pipelines.demo import simulated_brain_data
+    brain = simulated_brain_data(acts, words, seed=0)
+    bold, words, truth = brain.responses, brain.words, brain.truth
 print(f"activations {dict(acts.sizes)} in {time.time() - t0:.0f} s (cached in {CACHE})")
 print("responses", dict(bold.sizes))""",
         """# features at the scans, FIR delays of 1-4 TRs; the baseline is already HRF-convolved: no delay

@@ -316,7 +316,9 @@ spaces = {"layer": features.sel(layer=best).drop_vars("layer"), "word_rate": bas
 vp = enc.variance_partition(spaces, bold.mean("subject"), cv=enc.LeaveGroupOut(gap=3), groups="block",
                             inner_cv=4, drift_cutoff=128.0, zscore=True)
 print("layer:", best)
-print(vp[["unique", "shared", "total"]].to_dataframe().unstack("band").round(3))
+table = vp["unique"].to_pandas().T.add_prefix("unique ")
+table["shared"], table["total"] = vp["shared"].to_pandas(), vp["total"].to_pandas()
+print(table.round(3))
 plot_variance_partition(vp)""",
     ],
     "notebooks/06_alice_layer_scores.ipynb",

@@ -237,3 +237,89 @@ print("inputs unchanged")""",
     ],
     "notebooks/05_trsa_model_selection.ipynb",
 )
+
+nb(
+    [
+        "md:# 6. Which MiniLM layer predicts which language region? `layer_scores` on the Alice fMRI release\n\nThirteen listeners of *Alice in Wonderland* (Brennan et al. 2016; s33, with all-zero time courses, is excluded), six language ROIs, TR 2 s. Features: the MiniLM layers' word representations resampled to the scans with FIR delays of 1-4 TRs; baseline: the word rate convolved with the canonical HRF. Every statistic that is estimated from data (cosine drift of 128 s, z-scores) is fitted on the training blocks of each fold; the test block is high-passed on its own. Outer folds leave one of six 2-min blocks out (with a 3-TR gap), inner folds choose every target's alpha. Without `../shared/data`, simulated responses generated from one known layer stand in.",
+        SHARED,
+        """import time
+import numpy as np
+import xarray as xr
+from neurodata.analyses import encoding as enc
+from neurodata.datasets.alice import word_rate_regressor
+from neurodata.models.activations import extract_activations
+from neurodata.models.align import align
+from neurodata.plotting.encoding import plot_layer_scores, plot_variance_partition
+
+CACHE = Path(os.environ.get("NEURODATA_CACHE", Path.home() / ".cache" / "neurodata"))
+if HAVE_DATA:
+    from neurodata.datasets.alice import load_alice
+    ds = load_alice(DATA)                        # warns about s33 (all-zero time courses)
+    ds = ds.sel(subject=ds.valid)
+    words = ds.drop_dims([d for d in ds.dims if d != "word"])
+    bold = ds.bold.drop_vars("valid")            # (subject, time, parcel)
+    truth = None
+else:
+    from neurodata.datasets.simulated import story
+    words = story(800, seed=0)
+t0 = time.time()
+acts = extract_activations(words, pool="mean", context=32, cache=CACHE, progress=False)["activation"]
+if not HAVE_DATA:  # responses generated from one known layer
+    from neurodata.pipelines.demo import simulated_brain_data
+    brain = simulated_brain_data(acts, words, seed=0)
+    bold, words, truth = brain.responses, brain.words, brain.truth
+print(f"activations {dict(acts.sizes)} in {time.time() - t0:.0f} s (cached in {CACHE})")
+print("responses", dict(bold.sizes))""",
+        """# features at the scans, FIR delays of 1-4 TRs; the baseline is already HRF-convolved: no delay
+features = align(acts, bold, method="lanczos", delays=[1, 2, 3, 4])
+rate = word_rate_regressor(np.asarray(words["onset"]), bold["time"].values)
+baseline = xr.DataArray(rate[:, None], dims=("time", "unit"),
+                        coords={"time": bold["time"], "unit": ["word_rate"]})
+n = bold.sizes["time"]
+blocks = np.repeat(np.arange(6), -(-n // 6))[:n]           # six contiguous blocks
+features, bold, baseline = (a.assign_coords(block=("time", blocks)) for a in (features, bold, baseline))
+options = dict(baseline=baseline, cv=enc.LeaveGroupOut(gap=3), groups="block", inner_cv=4,
+               drift_cutoff=128.0, zscore=True, n_permutations=200, block=10, seed=0)""",
+        """# single subjects: (layer, target, subject) with p-values, baseline r and gain as coordinates
+t0 = time.time()
+scores = enc.layer_scores(features, bold, **options)
+per_subject = (time.time() - t0) / bold.sizes.get("subject", 1)
+print(f"{per_subject:.1f} s per subject for {features.sizes['layer']} layers + baseline")
+scores.mean("subject").to_pandas().round(3)""",
+        """# the word-rate baseline alone: positive in the temporal ROIs for most subjects?
+temporal = [t for t in ("LATL", "LPTL") if t in scores["target"].values] or list(scores["target"].values[:2])
+base_temporal = scores["r_baseline"].sel(target=temporal).mean("target")
+print("baseline r (mean of", temporal, ") per subject:", base_temporal.round(3).to_pandas().to_dict())
+print(f"positive for {int((base_temporal > 0).sum())} of {base_temporal.sizes['subject']} subjects")
+print("fraction of subjects with p < 0.05 (layer + baseline, block permutations):")
+(scores["p_value"] < 0.05).mean("subject").to_pandas().round(2)""",
+        """# each layer's gain over the word-rate baseline (held-out r of layer + baseline minus baseline alone)
+scores["gain"].mean("subject").to_pandas().round(3)""",
+        """# the group-average response (less noisy than any single subject)
+group = enc.layer_scores(features, bold.mean("subject"), **options)
+print("baseline r:", group["r_baseline"].round(3).to_pandas().to_dict())
+xr.Dataset({"r": group, "gain": group["gain"], "p": group["p_value"]}).to_dataframe()[["r", "gain", "p"]].unstack("target").round(3)""",
+        """import matplotlib.pyplot as plt
+ceiling = enc.noise_ceiling(enc.remove_drift(bold, zscore=True), "inter_subject") if "subject" in bold.dims else None
+fig, axes = plt.subplots(1, 3, figsize=(16, 4.2), layout="constrained")
+plot_layer_scores(scores, ceiling, ax=axes[0]); axes[0].set_title("single subjects (mean ± s.e.m.)")
+plot_layer_scores(group, ax=axes[1]); axes[1].set_title("group-average response")
+plot_layer_scores(scores["gain"].rename("gain"), ax=axes[2]); axes[2].set_title("gain over the word-rate baseline")
+axes[2].axhline(0, color="k", lw=0.5)
+if truth:
+    print("simulated data: responses generated from layer", truth.get("layer"))
+fig""",
+        """# banded ridge on the group average: the best layer and the baseline as two feature spaces,
+# each with its own learned weight; the held-out variance split into unique and shared parts
+best = str(group.mean("target").idxmax("layer").values)
+spaces = {"layer": features.sel(layer=best).drop_vars("layer"), "word_rate": baseline}
+vp = enc.variance_partition(spaces, bold.mean("subject"), cv=enc.LeaveGroupOut(gap=3), groups="block",
+                            inner_cv=4, drift_cutoff=128.0, zscore=True)
+print("layer:", best)
+table = vp["unique"].to_pandas().T.add_prefix("unique ")
+table["shared"], table["total"] = vp["shared"].to_pandas(), vp["total"].to_pandas()
+print(table.round(3))
+plot_variance_partition(vp)""",
+    ],
+    "notebooks/06_alice_layer_scores.ipynb",
+)

@@ -127,3 +127,22 @@ def _check_constant(Y: np.ndarray, labels: Any) -> None:
             "a constant time course cannot be scored (all-zero data of an excluded subject?); "
             "drop them before encoding"
         )
+
+
+def _sampling_period(*objs: Any) -> float:
+    """Sampling period (s) from ``attrs["sfreq"]`` or a regular ``time`` coordinate."""
+    for obj in objs:
+        if not isinstance(obj, xr.DataArray | xr.Dataset):
+            continue
+        sfreq = obj.attrs.get("sfreq")
+        if sfreq:
+            return 1.0 / float(sfreq)
+        if "time" in obj.coords and obj.sizes.get("time", 0) > 1:
+            times = np.asarray(obj["time"].values, dtype=float)
+            steps = np.diff(times)
+            if np.allclose(steps, steps[0], rtol=1e-3) and steps[0] > 0:
+                return float(steps[0])
+    raise ValueError(
+        "`drift_cutoff` needs the sampling period: give labelled data with attrs['sfreq'] or a "
+        "regular 'time' coordinate, or pass `tr`"
+    )

@@ -36,8 +36,11 @@ from ._encoding_inputs import (
     _pick_backend,
     _pick_score,
     _sample_dim,
+    _sampling_period,
     _stack_responses,
 )
+from ._nested import _nested_cv, _preprocessor
+from .encoding_banded import banded_ridge_cv, banded_scores, variance_partition
 from .encoding_stats import (
     block_permutation_test,
     drift_basis,
@@ -52,6 +55,8 @@ __all__ = [
     "ContiguousKFold",
     "LeaveGroupOut",
     "RidgeEncoder",  # noqa: F822 (lazy: module __getattr__ imports scikit-learn)
+    "banded_ridge_cv",
+    "banded_scores",
     "block_permutation_test",
     "brain_score",
     "cross_validated_scores",
@@ -62,6 +67,7 @@ __all__ = [
     "noise_ceiling",
     "remove_drift",
     "ridge_cv",
+    "variance_partition",
 ]
 
 #: Default alpha grid: 10^-1 ... 10^7, 9 values (a wide grid for z-scored features).
@@ -196,10 +202,6 @@ def ridge_cv(
     return ds
 
 
-def _predict(X: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
-    return X.astype(coef.dtype) @ coef + intercept.astype(coef.dtype)
-
-
 def cross_validated_scores(
     X: Any,
     Y: Any,
@@ -216,6 +218,11 @@ def cross_validated_scores(
     device: str | None = None,
     return_predictions: bool = False,
     progress: bool = False,
+    drift_cutoff: float | None = None,
+    confounds: Any = None,
+    zscore: bool = False,
+    runs: Any = None,
+    tr: float | None = None,
     scheduler: Any = None,
 ) -> xr.Dataset:
     """Held-out Pearson r and R^2 per target by nested cross-validation.
@@ -223,7 +230,9 @@ def cross_validated_scores(
     The outer folds (``cv``) give the scores; within each outer training set,
     :func:`ridge_cv` chooses each target's alpha with the inner folds
     (``inner_cv``) and refits, and the model predicts the outer test samples,
-    which are never seen while choosing alphas.
+    which are never seen while choosing alphas. Optional preprocessing (drift
+    removal, nuisance regression, z-scoring) is estimated on each outer
+    training set and applied to its test set (see :mod:`._confounds`).
 
     Parameters
     ----------
@@ -235,80 +244,90 @@ def cross_validated_scores(
         Inner folds, applied to each outer training set (an int is
         :class:`ContiguousKFold`; a group splitter gets the training groups).
     return_predictions : bool
-        Also return ``prediction`` (time, target): the held-out prediction of
-        every sample that is in an outer test set (NaN elsewhere).
+        Also return ``prediction`` and ``response`` (time, target): the held-out
+        prediction of every sample in an outer test set and the (preprocessed)
+        response it is scored against (NaN elsewhere).
+    drift_cutoff : float, optional
+        High-pass period (s) of a cosine drift basis fitted per run on the
+        training samples of each outer fold and removed from features and
+        responses (None: none). Needs ``tr`` or labelled input with a sampling rate.
+    confounds : array_like or xarray.DataArray (time[, regressor]), optional
+        Nuisance regressors (motion, word rate, sound power) regressed out of
+        features and responses with coefficients fitted on each outer training set.
+    zscore : bool
+        z-score every run of features and responses with the training samples'
+        statistics.
+    runs : array_like or str, optional
+        Run labels along time (or a coordinate name) for per-run drift and
+        z-scores; default one run. Independent of ``groups`` (the folds).
+    tr : float, optional
+        Sampling period (s); default from ``attrs["sfreq"]`` or the ``time``
+        coordinate of labelled input.
 
     Returns
     -------
     xarray.Dataset
         ``r`` and ``r2`` (target): computed on the held-out samples of every
         outer fold pooled together; ``r_fold``, ``r2_fold`` and ``alpha``
-        (fold, target): per outer fold. Optional ``prediction`` (time, target).
+        (fold, target): per outer fold. Optional ``prediction`` and ``response``
+        (time, target).
     """
     Xa, _ = _as_matrix(X, "features", "feature")
     Ya, y_template = _as_matrix(Y, "responses", "target")
     _check_pair(Xa, Ya)
     alphas_arr = _ridge._check_alphas(alphas)
-    dtype = _dtype(dtype)
-    score = _pick_score(scoring)
     group_arr = _groups(groups, X, Y)
-    outer = check_splits(cv, Xa.shape[0], group_arr)
-    n_folds, n_targets = len(outer), Ya.shape[1]
-    pred = np.full(Ya.shape, np.nan, dtype=dtype)
-    r_fold = np.full((n_folds, n_targets), np.nan)
-    r2_fold = np.full((n_folds, n_targets), np.nan)
-    alpha = np.full((n_folds, n_targets), np.nan)
-    for k, (train, test) in enumerate(_progress_folds(outer, progress)):
-        inner_groups = None if group_arr is None else np.asarray(group_arr)[train]
-        inner = check_splits(inner_cv, len(train), inner_groups)
-        fit = _ridge.ridge_cv_arrays(
-            Xa[train],
-            Ya[train],
-            alphas_arr,
-            inner,
+    prep = _preprocessor(
+        Xa.shape[0], drift_cutoff, confounds, zscore, _groups(runs, X, Y), tr, X, Y
+    )
+    out = _nested_cv(
+        Xa,
+        Ya,
+        None,
+        alphas_arr,
+        cv,
+        inner_cv,
+        group_arr,
+        prep,
+        dict(
             fit_intercept=fit_intercept,
-            score=score,
+            score=_pick_score(scoring),
             targets_batch=targets_batch,
-            dtype=dtype,
+            dtype=_dtype(dtype),
             backend=_pick_backend(backend),
             device=device,
             scheduler=scheduler,
-        )
-        p = _predict(Xa[test], fit["coef"], fit["intercept"])
-        pred[test] = p
-        yt = Ya[test].astype(dtype)
-        r_fold[k] = _ridge.pearson_r(yt, p)
-        r2_fold[k] = _ridge.r2(yt, p)
-        alpha[k] = fit["best_alpha"]
-    tested = np.unique(np.concatenate([t for _, t in outer]))
-    y_held, p_held = Ya[tested].astype(dtype), pred[tested]
-    target = _column_array(np.empty(n_targets), y_template, "target")
+        ),
+        progress,
+    )
+    target = _column_array(np.empty(Ya.shape[1]), y_template, "target")
     ds = xr.Dataset(
         {
-            "r": ("target", _ridge.pearson_r(y_held, p_held)),
-            "r2": ("target", _ridge.r2(y_held, p_held)),
-            "r_fold": (("fold", "target"), r_fold),
-            "r2_fold": (("fold", "target"), r2_fold),
-            "alpha": (("fold", "target"), alpha),
+            "r": ("target", out["r"]),
+            "r2": ("target", out["r2"]),
+            "r_fold": (("fold", "target"), out["r_fold"]),
+            "r2_fold": (("fold", "target"), out["r2_fold"]),
+            "alpha": (("fold", "target"), out["alpha"]),
         },
-        coords={**target.coords, "fold": np.arange(n_folds)},
+        coords={**target.coords, "fold": np.arange(out["alpha"].shape[0])},
         attrs={
             "scoring": scoring,
             "cv": repr(cv),
             "inner_cv": repr(inner_cv),
             "fit_intercept": int(fit_intercept),
-            "dtype": str(dtype),
+            "dtype": str(np.dtype(dtype)),
             "alphas": alphas_arr,
+            "drift_cutoff": "none" if drift_cutoff is None else float(drift_cutoff),
+            "confounds": 0 if confounds is None else 1,
+            "zscore": int(zscore),
         },
     )
     if return_predictions:
-        ds["prediction"] = (("time", "target"), pred)
+        ds["prediction"] = (("time", "target"), out["prediction"])
         ds["prediction"].attrs["long_name"] = "held-out prediction (NaN outside outer test sets)"
+        ds["response"] = (("time", "target"), out["response"])
+        ds["response"].attrs["long_name"] = "held-out response after fold-wise preprocessing"
     return ds
-
-
-def _progress_folds(items: Sequence[Any], enabled: bool) -> Any:
-    return _progress_bar(items, desc="outer folds", enabled=enabled, unit="fold")
 
 
 # --------------------------------------------------------------------------------------
@@ -325,6 +344,7 @@ def encode(
     inner_cv: Any = 5,
     groups: Any = None,
     baseline: Any = None,
+    banded: bool = False,
     cross_subject: bool = False,
     fit_intercept: bool = True,
     scoring: str = "neg_mse",
@@ -336,6 +356,12 @@ def encode(
     backend: str = "numpy",
     device: str | None = None,
     progress: bool = False,
+    drift_cutoff: float | str | None = "auto",
+    confounds: Any = None,
+    zscore: bool = False,
+    runs: Any = None,
+    tr: float | None = None,
+    band_weights: Any = "grid",
     scheduler: Any = None,
 ) -> xr.Dataset:
     """Held-out encoding scores of every layer for every target (and subject).
@@ -353,13 +379,31 @@ def encode(
         so they are fitted together (each target of each subject has its own alpha).
     alphas, cv, inner_cv, groups, fit_intercept, scoring, targets_batch, dtype, backend, device
         As in :func:`cross_validated_scores`.
+    drift_cutoff : float, "auto" or None
+        High-pass period (s) of the cosine drift basis removed inside the outer
+        folds from features, baseline and responses (see
+        :func:`cross_validated_scores`). ``"auto"`` (default): 128 s (SPM's
+        default) when the sampling period is known from ``tr``, ``attrs["sfreq"]``
+        or a regular ``time`` coordinate, else none. Without drift removal,
+        contiguous folds of raw fMRI time courses give negative held-out
+        correlations (seen on the Alice data). Data already detrended by
+        :func:`remove_drift` are barely changed.
+    confounds, zscore, runs, tr
+        Preprocessing estimated inside the outer folds, as in
+        :func:`cross_validated_scores`.
     scheduler : None, str, distributed.Client or cluster
         Where the batches of targets run (see :func:`ridge_cv`).
     baseline : xarray.DataArray, optional
         Nuisance / baseline features (``time``[, ``delay``], ``unit``), e.g. word
-        rate and sound power. They are added to every layer's features (one
-        ridge penalty for all), scored alone as ``r_baseline``, and
-        ``gain = r - r_baseline`` is each layer's gain over them.
+        rate and sound power. They are added to every layer's features, scored
+        alone as ``r_baseline``, and ``gain = r - r_baseline`` is each layer's
+        gain over them (``gain_r2`` the same in R^2: the layer's unique variance).
+    banded : bool
+        Keep the baseline as its own feature space with its own penalty (banded
+        ridge, :func:`banded_ridge_cv`) instead of one penalty for the joined
+        features; adds ``band_weight`` (layer, fold, band, target[, subject]).
+    band_weights : {"grid", "random"} or array (n_candidates, 2)
+        Candidate band weights with ``banded=True`` (see :func:`banded_ridge_cv`).
     cross_subject : bool
         Train on the mean response of the *other* subjects and test on each
         subject's own (held-out times, leave-one-subject-out): scores that no
@@ -371,7 +415,7 @@ def encode(
         Block length (samples) of the permutation null; take it longer than the
         autocorrelation of the responses.
     seed : int
-        Seed of the permutation null.
+        Seed of the permutation null (and of a random band-weight search).
 
     Returns
     -------
@@ -379,8 +423,9 @@ def encode(
         ``r``, ``r2`` (layer, target[, subject]): held-out scores pooled over
         outer folds; ``alpha`` (layer, fold, target[, subject]): chosen alphas;
         ``p_value`` (layer, target[, subject]) when ``n_permutations > 0``;
-        ``r_baseline`` (target[, subject]) and ``gain`` with a ``baseline``. A
-        missing ``layer`` dim in ``features`` is kept missing in the output.
+        ``r_baseline``, ``r2_baseline`` (target[, subject]), ``gain`` and
+        ``gain_r2`` with a ``baseline``. A missing ``layer`` dim in ``features``
+        is kept missing in the output.
     """
     feats = as_dataarray(features, name="features")
     resp = as_dataarray(responses, name="responses")
@@ -406,19 +451,43 @@ def encode(
                 f"baseline and responses must have the same number of samples; got "
                 f"{Xb.shape[0]} and {Ya.shape[0]}"
             )
-    options = dict(
-        cv=cv,
-        inner_cv=inner_cv,
-        groups=group_arr,
+    if banded and Xb is None:
+        raise ValueError("`banded=True` needs a `baseline` (its own feature space)")
+    if isinstance(drift_cutoff, str):
+        if drift_cutoff != "auto":
+            raise ValueError(
+                f"`drift_cutoff` must be a positive number (s), 'auto' or None; got {drift_cutoff!r}"
+            )
+        drift_cutoff = 128.0 if _known_period(tr, responses, features) else None
+    prep = _preprocessor(
+        Ya.shape[0],
+        drift_cutoff,
+        confounds,
+        zscore,
+        _groups(runs, features, responses),
+        tr,
+        responses,
+        features,
+    )
+    fit_options = dict(
         fit_intercept=fit_intercept,
-        scoring=scoring,
+        score=_pick_score(scoring),
         targets_batch=targets_batch,
-        dtype=dtype,
-        backend=backend,
+        dtype=_dtype(dtype),
+        backend=_pick_backend(backend),
         device=device,
         scheduler=scheduler,
     )
-    Yfit = Ya
+    alphas_arr = _ridge._check_alphas(alphas)
+    options = dict(
+        alphas=alphas_arr,
+        cv=cv,
+        inner_cv=inner_cv,
+        group_arr=group_arr,
+        prep=prep,
+        fit_options=fit_options,
+    )
+    Yeval = None
     if cross_subject:
         if "subject" not in resp.dims or resp.sizes["subject"] < 2:
             raise ValueError(
@@ -426,23 +495,35 @@ def encode(
             )
         others = (resp.sum("subject") - resp) / (resp.sizes["subject"] - 1)
         Yfit, _ = _as_matrix(others, "responses", "target")
+        Yeval = Ya
+    else:
+        Yfit = Ya
     null = dict(n_permutations=n_permutations, block=block, seed=seed)
+    fit = None
+    if banded:
+        from .encoding_banded import _banded_fit_function
+
+        assert Xb is not None
+        fit = _banded_fit_function(Xb.shape[1], alphas_arr, band_weights, seed, fit_options)
     results = []
     layers = feats["layer"].values
     for layer in _progress_layers(layers, progress):
         X, _ = _as_matrix(feats.sel(layer=layer), "features", "feature")
         if Xb is not None:
             X = np.hstack([X, Xb.astype(X.dtype)])
-        results.append(_fit_and_score(X, Yfit, Ya, alphas, options, **null))
+        results.append(_fit_and_score(X, Yfit, Yeval, options, fit=fit, **null))
     out = xr.concat(results, dim="layer", coords="minimal", compat="override")
     if Xb is not None:
-        base = _fit_and_score(
-            Xb, Yfit, Ya, alphas, options, n_permutations=0, block=block, seed=seed
-        )
+        base = _fit_and_score(Xb, Yfit, Yeval, options, n_permutations=0, block=block, seed=seed)
         out["r_baseline"] = base["r"]
+        out["r2_baseline"] = base["r2"]
         out["gain"] = out["r"] - base["r"]
         out["gain"].attrs["long_name"] = "held-out r of layer + baseline minus r of baseline alone"
-    out = out.drop_vars("target").assign_coords(layer=layers)
+        out["gain_r2"] = out["r2"] - base["r2"]
+        out["gain_r2"].attrs["long_name"] = (
+            "held-out R^2 of layer + baseline minus R^2 of baseline alone (unique variance)"
+        )
+    out = out.drop_vars("target", errors="ignore").assign_coords(layer=layers)
     out = out.assign_coords({k: v for k, v in y_template.coords.items()})
     rest = [str(d) for d in resp.dims if d not in (r_sample, *extra)]
     if "target" in out.indexes and isinstance(out.indexes["target"], pd.MultiIndex):
@@ -456,39 +537,72 @@ def encode(
         block=block,
         seed=seed,
         target_dim=rest[0] if len(rest) == 1 else "target",
+        drift_cutoff="none" if drift_cutoff is None else float(drift_cutoff),
+        zscore=int(zscore),
+        confounds=0 if confounds is None else 1,
+        banded=int(banded),
     )
     return out
+
+
+def _known_period(tr: Any, *objs: Any) -> bool:
+    if tr is not None:
+        return True
+    try:
+        _sampling_period(*objs)
+    except ValueError:
+        return False
+    return True
 
 
 def _fit_and_score(
     X: np.ndarray,
     Yfit: np.ndarray,
-    Yeval: np.ndarray,
-    alphas: Any,
+    Yeval: np.ndarray | None,
     options: dict,
     *,
     n_permutations: int,
     block: int,
     seed: int,
+    fit: Any = None,
 ) -> xr.Dataset:
-    """Nested-CV scores of a model fitted on ``Yfit`` and evaluated on ``Yeval``."""
-    cross = Yfit is not Yeval
-    ds = cross_validated_scores(
-        X, Yfit, alphas, **options, return_predictions=cross or n_permutations > 0
+    """Nested-CV scores of a model fitted on ``Yfit`` and evaluated on ``Yeval`` (or ``Yfit``)."""
+    res = _nested_cv(
+        X,
+        Yfit,
+        Yeval,
+        options["alphas"],
+        options["cv"],
+        options["inner_cv"],
+        options["group_arr"],
+        options["prep"],
+        options["fit_options"],
+        False,
+        fit=fit,
     )
-    ds = ds.drop_vars(["r_fold", "r2_fold"])
-    if not (cross or n_permutations > 0):
-        return ds
-    pred = ds["prediction"].values
-    tested = np.isfinite(pred[:, 0])
-    y, p = Yeval[tested].astype(pred.dtype), pred[tested]
-    if cross:
-        ds["r"] = ("target", _ridge.pearson_r(y, p))
-        ds["r2"] = ("target", _ridge.r2(y, p))
+    ds = xr.Dataset(
+        {
+            "r": ("target", res["r"]),
+            "r2": ("target", res["r2"]),
+            "alpha": (("fold", "target"), res["alpha"]),
+        },
+        coords={"fold": np.arange(res["alpha"].shape[0])},
+    )
+    if res["extra"]:  # banded ridge: band weights per fold
+        weights = np.stack([info["band_weight"] for info in res["extra"]])
+        ds["band_weight"] = (("fold", "band", "target"), weights)
+        ds = ds.assign_coords(band=["layer", "baseline"])
     if n_permutations > 0:
-        test = block_permutation_test(y, p, n_permutations=n_permutations, block=block, seed=seed)
+        tested = res["tested"]
+        test = block_permutation_test(
+            res["response"][tested],
+            res["prediction"][tested],
+            n_permutations=n_permutations,
+            block=block,
+            seed=seed,
+        )
         ds["p_value"] = ("target", test["p_value"])
-    return ds.drop_vars("prediction")
+    return ds
 
 
 def _progress_layers(layers: Sequence[Hashable], enabled: bool) -> Any:
@@ -515,8 +629,11 @@ def layer_scores(
     Returns
     -------
     xarray.DataArray
-        Dims (``layer``, ``target``[, ``subject``]); the chosen alphas and
-        (with permutations) p-values as coordinates.
+        Dims (``layer``, ``target``[, ``subject``]); as coordinates the median
+        chosen alpha, the p-values (with ``n_permutations``) and, with a
+        ``baseline``, the baseline's own score (``r_baseline`` / ``r2_baseline``,
+        dims (``target``[, ``subject``])) and each layer's gain over it
+        (``gain`` / ``gain_r2``).
     """
     if score not in ("r", "r2"):
         raise ValueError(f"`score` must be one of ['r', 'r2']; got {score!r}")
@@ -525,6 +642,9 @@ def layer_scores(
     out = out.assign_coords(alpha_median=ds["alpha"].median("fold"))
     if "p_value" in ds:
         out = out.assign_coords(p_value=ds["p_value"])
+    for name in ("r_baseline", "gain") if score == "r" else ("r2_baseline", "gain_r2"):
+        if name in ds:
+            out = out.assign_coords({name: ds[name]})
     out.attrs.update(ds.attrs, long_name=f"held-out {score}")
     return out.rename(score)
 

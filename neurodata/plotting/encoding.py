@@ -7,7 +7,12 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-__all__ = ["plot_best_layer", "plot_layer_scores", "plot_noise_ceiling"]
+__all__ = [
+    "plot_best_layer",
+    "plot_layer_scores",
+    "plot_noise_ceiling",
+    "plot_variance_partition",
+]
 
 
 def _axes(ax: Any, figsize: tuple[float, float]) -> tuple[Any, Any]:
@@ -200,4 +205,57 @@ def plot_noise_ceiling(
     ax.set_xticks(x, labels)
     ax.set_ylabel("Pearson r")
     ax.set_title(ceiling.attrs.get("long_name", "noise ceiling"), fontsize="medium")
+    return fig
+
+
+def plot_variance_partition(
+    partition: xr.Dataset, *, target_dim: str = "target", ax: Any = None
+) -> Any:
+    """Held-out variance of every target split into each band's unique part and the shared part.
+
+    Parameters
+    ----------
+    partition : xarray.Dataset
+        From :func:`neurodata.analyses.encoding.variance_partition`: ``unique``
+        (band, target), ``shared`` and ``total`` (target).
+    target_dim : str
+        The target dim.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Stacked bars (unique parts, then shared; negative estimates drawn below
+        zero) and the joint model's R^2 as a black tick.
+    """
+    for name in ("unique", "shared", "total"):
+        if name not in partition:
+            raise ValueError(
+                f"partition: no variable {name!r}; expected the output of variance_partition"
+            )
+    fig, ax = _axes(ax, (6.5, 3.8))
+    unique = partition["unique"].transpose("band", target_dim)
+    labels = (
+        [str(t) for t in partition[target_dim].values]
+        if target_dim in partition.coords
+        else [str(i) for i in range(partition.sizes[target_dim])]
+    )
+    x = np.arange(len(labels))
+    pos = np.zeros(len(x))
+    neg = np.zeros(len(x))
+    parts = [(f"unique: {b}", unique.sel(band=b).values) for b in unique["band"].values]
+    parts.append(("shared", partition["shared"].transpose(target_dim).values))
+    for k, (label, values) in enumerate(parts):
+        values = np.nan_to_num(np.asarray(values, dtype=float))
+        bottom = np.where(values >= 0, pos, neg)
+        ax.bar(x, values, bottom=bottom, color=f"C{k}" if label != "shared" else "0.6", label=label)
+        pos += np.clip(values, 0, None)
+        neg += np.clip(values, None, 0)
+    total = partition["total"].transpose(target_dim).values
+    ax.scatter(x, total, marker="_", s=300, color="k", zorder=3, label="joint model")
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set_xticks(x, labels)
+    ax.set_ylabel("held-out R²")
+    ax.set_title("variance partitioning", fontsize="medium")
+    ax.legend(fontsize="small")
     return fig

@@ -15,6 +15,7 @@ from neurodata.plotting.encoding import (  # noqa: E402
     plot_best_layer,
     plot_layer_scores,
     plot_noise_ceiling,
+    plot_variance_partition,
 )
 
 
@@ -70,3 +71,26 @@ def test_plot_best_layer_and_ceiling(scores, ceiling):
     heights = [bar.get_height() for bar in fig.axes[0].patches]
     np.testing.assert_allclose(heights, ceiling.mean("subject").values)
     plt.close(fig)
+
+
+def test_plot_variance_partition():
+    import matplotlib.pyplot as plt
+
+    vp = xr.Dataset(
+        {
+            "unique": (("band", "target"), [[0.2, -0.01], [0.05, 0.1]]),
+            "shared": ("target", [0.1, 0.3]),
+            "total": ("target", [0.35, 0.39]),
+        },
+        coords={"band": ["layer", "rate"], "target": ["LATL", "LPTL"]},
+    )
+    fig = plot_variance_partition(vp)
+    ax = fig.axes[0]
+    heights = [p.get_height() for p in ax.patches]
+    np.testing.assert_allclose(sorted(heights), sorted([0.2, -0.01, 0.05, 0.1, 0.1, 0.3]))
+    # the shared part sits on top of the positive unique parts
+    assert ax.patches[-1].get_y() == pytest.approx(0.1)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["LATL", "LPTL"]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="no variable 'unique'"):
+        plot_variance_partition(vp.drop_vars("unique"))

@@ -214,6 +214,10 @@ def test_encode_banded_baseline_reports_gain(rng):
     assert float(gain.sel(layer="l1")) > 0.2 and abs(float(gain.sel(layer="l0"))) < 0.05
     assert float(ds["gain_r2"].squeeze().sel(layer="l1")) > 0.1
     assert set(ds["band"].values) == {"layer", "baseline"}
+    # a scheduler is accepted (banded fits stay in process) and changes nothing
+    local = enc.encode(feats, resp, baseline=base, banded=True, cv=4, inner_cv=3,
+                       scheduler="synchronous")  # fmt: skip
+    np.testing.assert_allclose(local["r"].values, ds["r"].values)
     with pytest.raises(ValueError, match="needs a `baseline`"):
         enc.encode(feats, resp, banded=True)
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from .._registry import pick as _pick
+from ._kendall import kendall
 
 __all__ = ["COMPARE_METHODS", "compare_vectors", "rank"]
 
@@ -39,86 +40,6 @@ def rank(vectors: np.ndarray) -> np.ndarray:
         ends = np.append(starts[1:], m)
         out[i, order] = (0.5 * (starts + ends + 1))[dense]
     return out
-
-
-def _dense_ranks(row: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """(sort order, 1-based dense ranks, number of tied pairs) of one vector."""
-    order = np.argsort(row)
-    srt = row[order]
-    new = np.empty(row.size, dtype=bool)
-    new[0] = True
-    np.not_equal(srt[1:], srt[:-1], out=new[1:])
-    dense = np.empty(row.size, dtype=np.intp)
-    dense[order] = np.cumsum(new)
-    counts = np.diff(np.append(np.flatnonzero(new), row.size))
-    return order, dense, int((counts * (counts - 1) // 2).sum())
-
-
-def _discordant_counter() -> Callable[[np.ndarray, np.ndarray], int] | None:
-    """scipy's Fenwick-tree discordant-pair counter (private API), or None if it moved."""
-    try:
-        from scipy.stats._stats import _kendall_dis
-    except ImportError:  # pragma: no cover - depends on the scipy version
-        return None
-    return _kendall_dis
-
-
-def _con_minus_dis(
-    x: np.ndarray,
-    y: np.ndarray,
-    tot: int,
-    tie_x: int,
-    tie_y: int,
-    joint: int,
-    counter: Callable[[np.ndarray, np.ndarray], int] | None,
-) -> float:
-    """Concordant minus discordant pairs; ``x`` sorted dense ranks, ``y`` dense ranks (1-based)."""
-    if counter is not None:
-        return tot - tie_x - tie_y + joint - 2 * int(counter(x, y))
-    from scipy.stats import kendalltau  # public fallback: tau-b times its denominator
-
-    denom = np.sqrt(float(tot - tie_x) * float(tot - tie_y))
-    return float(kendalltau(x, y).statistic) * denom if denom > 0 else 0.0
-
-
-def _kendall(va: np.ndarray, vb: np.ndarray, variant: str, n_jobs: int = 1) -> np.ndarray:
-    """Kendall tau-a / tau-b for all pairs of rows; each row is sorted and ranked once.
-
-    Rows of ``va`` are processed by ``n_jobs`` threads (the counting releases the GIL).
-    """
-    a = [_dense_ranks(row) for row in va]
-    b = [_dense_ranks(row) for row in vb]
-    m = va.shape[1]
-    tot = m * (m - 1) // 2
-    counter = _discordant_counter()
-
-    def one_row(item: tuple[np.ndarray, np.ndarray, int]) -> np.ndarray:
-        order_a, dense_a, tie_a = item
-        x = dense_a[order_a]
-        row = np.empty(len(b))
-        for j, (_, dense_b, tie_b) in enumerate(b):
-            y = dense_b[order_a]
-            joint = 0
-            if tie_a and tie_b:
-                key = x.astype(np.int64) * (m + 1) + y
-                _, cnt = np.unique(key, return_counts=True)
-                joint = int((cnt * (cnt - 1) // 2).sum())
-            con_minus_dis = _con_minus_dis(x, y, tot, tie_a, tie_b, joint, counter)
-            if variant == "tau-a":
-                row[j] = con_minus_dis / tot
-            else:
-                denom = np.sqrt(float(tot - tie_a) * float(tot - tie_b))
-                row[j] = con_minus_dis / denom if denom > 0 else np.nan
-        return row
-
-    if n_jobs == 1 or len(a) == 1:
-        rows = [one_row(item) for item in a]
-    else:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-            rows = list(pool.map(one_row, a))
-    return np.clip(np.array(rows).reshape(len(a), len(b)), -1.0, 1.0)
 
 
 def _cosine(va: np.ndarray, vb: np.ndarray) -> np.ndarray:
@@ -180,11 +101,11 @@ def _cmp_rho_a(va, vb, **_):
 
 
 def _cmp_tau_a(va, vb, n_jobs=1, **_):
-    return _kendall(va, vb, "tau-a", n_jobs)
+    return kendall(va, vb, "tau-a", n_jobs=n_jobs)
 
 
 def _cmp_tau_b(va, vb, n_jobs=1, **_):
-    return _kendall(va, vb, "tau-b", n_jobs)
+    return kendall(va, vb, "tau-b", n_jobs=n_jobs)
 
 
 def _cmp_cosine_cov(va, vb, n, **_):

@@ -495,14 +495,100 @@ def test_crossnobis_noise_broadcasts_over_subjects(rng, noise):
     _close(lazy.values, out.values)
 
 
-def test_kendall_public_fallback_matches(rng, monkeypatch):
-    from neurodata.analyses import _compare_methods
+def _engines():
+    from neurodata.analyses import _kendall
+
+    engines = ["scipy"]
+    if _kendall._numba_kernel() is not None:
+        engines.append("numba")
+    return engines
+
+
+def _categorical_vectors(rng, m=4950):
+    """Data RDMs (continuous, partly tied) and model RDMs with many ties (categorical)."""
+    va = rng.standard_normal((3, m))
+    va[1, : m // 3] = 0.5  # a third of the entries tied
+    va[2] = rng.integers(0, 40, m)  # coarse data
+    vb = np.stack(
+        [
+            rng.integers(0, 2, m),  # same/different category
+            rng.integers(0, 5, m),
+            np.repeat(np.arange(50), m // 50),  # sorted blocks
+            rng.standard_normal(m),
+            np.full(m, 1.0),  # constant: tau-a 0, tau-b NaN
+        ]
+    ).astype(float)
+    return va, vb
+
+
+@pytest.mark.parametrize("engine", ["scipy", "numba"])
+def test_kendall_engines_match_rsatoolbox_with_ties(rng, engine):
+    from neurodata.analyses import _kendall
+
+    if engine not in _engines():
+        pytest.skip("numba is not installed")
+    va, vb = _categorical_vectors(rng)
+    ours = _kendall.kendall(va, vb, "tau-a", engine=engine, n_jobs=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = rt.rdm.compare(rt.rdm.RDMs(va), rt.rdm.RDMs(vb), "tau-a")
+    _close(ours, ref)
+    both = _kendall.kendall(vb, va, "tau-b", engine=engine)
+    for i, b in enumerate(vb):
+        for j, a in enumerate(va):
+            expected = scipy.stats.kendalltau(b, a).statistic
+            if np.isnan(expected):
+                assert np.isnan(both[i, j])
+            else:
+                assert both[i, j] == pytest.approx(expected, abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(2, 40).flatmap(
+        lambda m: st.tuples(
+            arrays(np.int8, m, elements=st.integers(0, 4)),
+            arrays(np.int8, m, elements=st.integers(0, 40)),
+        )
+    )
+)
+def test_kendall_counts_are_exact(pair):
+    """Every engine gives Knight's count exactly (brute force over all pairs)."""
+    from neurodata.analyses import _kendall
+
+    a, b = (x.astype(float) for x in pair)
+    m = a.size
+    sa = np.sign(a[:, None] - a[None, :])
+    sb = np.sign(b[:, None] - b[None, :])
+    expected = (sa * sb)[np.triu_indices(m, 1)].sum() / (m * (m - 1) / 2)
+    for engine in _engines():
+        got = _kendall.kendall(np.stack([a, b]), np.stack([b, a]), "tau-a", engine=engine)
+        np.testing.assert_allclose(got[[0, 1], [0, 1]], expected, atol=1e-14)
+
+
+def test_kendall_falls_back_to_scipy_without_numba(rng, monkeypatch):
+    from neurodata.analyses import _kendall
+    from neurodata.errors import DependencyError
 
     va, vb = _vectors(rng)
     fast = rsa.compare_vectors(va, vb, "tau-a")
-    monkeypatch.setattr(_compare_methods, "_discordant_counter", lambda: None)
+    monkeypatch.setattr(_kendall, "_numba_kernel", lambda: None)
     _close(rsa.compare_vectors(va, vb, "tau-a"), fast, 1e-12)
     _close(rsa.compare_vectors(va, vb, "tau-b"), rsa.compare_vectors(va, vb, "kendall"), 1e-12)
+    with pytest.raises(DependencyError, match=r"pip install 'neurodata\[rsa\]'"):
+        _kendall.kendall(va, vb, engine="numba")
+    with pytest.raises(ValueError, match="`engine` must be one of"):
+        _kendall.kendall(va, vb, engine="fortran")
+
+
+def test_kendall_public_fallback_matches(rng, monkeypatch):
+    from neurodata.analyses import _kendall
+
+    va, vb = _vectors(rng)
+    fast = rsa.compare_vectors(va, vb, "tau-a")
+    monkeypatch.setattr(_kendall, "_numba_kernel", lambda: None)
+    monkeypatch.setattr(_kendall, "_scipy_counter", lambda: None)
+    _close(rsa.compare_vectors(va, vb, "tau-a"), fast, 1e-12)
 
 
 def test_kendall_threads_give_the_same_answer(rng):

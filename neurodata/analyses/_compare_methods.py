@@ -55,15 +55,73 @@ def _center(v: np.ndarray) -> np.ndarray:
     return v - v.mean(axis=1, keepdims=True)
 
 
-def _double_centred(vectors: np.ndarray, n: int) -> np.ndarray:
-    """-1/2 C D C for every RDM vector, flattened (the whitened 'cov' representation)."""
+def _whitening(sigma_k: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(W, w): W = sigma_k^(-1/2) (a vector if diagonal) and w = W 1; None for i.i.d. noise."""
+    if sigma_k is None:
+        return None
+    sig = np.asarray(sigma_k, dtype=float)
+    if sig.shape == (n,):
+        if not (np.all(np.isfinite(sig)) and np.all(sig > 0)):
+            raise ValueError("`sigma_k` (condition variances) must be finite and positive")
+        root = 1.0 / np.sqrt(sig)
+        return root, root
+    if sig.shape != (n, n):
+        raise ValueError(
+            f"`sigma_k` must be a ({n},) vector of variances or a ({n}, {n}) covariance "
+            f"of the condition patterns; got shape {sig.shape}"
+        )
+    if not np.allclose(sig, sig.T, rtol=1e-10, atol=1e-12 * np.abs(sig).max()):
+        raise ValueError("`sigma_k` must be symmetric")
+    vals, vecs = np.linalg.eigh(sig)
+    if vals.min() <= 1e-12 * max(vals.max(), 0.0):
+        raise ValueError("`sigma_k` must be positive definite")
+    root = (vecs / np.sqrt(vals)) @ vecs.T
+    return root, root.sum(axis=1)
+
+
+def _whitened(vectors: np.ndarray, n: int, sigma_k: np.ndarray | None = None) -> np.ndarray:
+    """RDM vectors in the coordinates where their noise is i.i.d. (Diedrichsen et al. 2021).
+
+    With V = (C Σ Cᵀ)∘(C Σ Cᵀ) the covariance of the distance estimates (C the
+    pairwise contrasts, Σ = `sigma_k`, identity by default), ``d1ᵀ V⁻¹ d2`` equals
+    the Frobenius product of ``H = Q Σ^(-1/2) (-D/2) Σ^(-1/2) Q`` (Q projects out
+    w = Σ^(-1/2) 1). Returned: the upper triangles of H scaled by √2 and its
+    diagonal, so that dot products of rows are ``d1ᵀ V⁻¹ d2`` up to one constant.
+    With Σ = I, H is the double-centred -D/2 (rsatoolbox's fast path); with a
+    full Σ it is the exact solution that rsatoolbox approximates by conjugate
+    gradients.
+    """
+    white = _whitening(sigma_k, n)
     iu = np.triu_indices(n, k=1)
-    out = np.zeros((vectors.shape[0], n, n))
-    out[:, iu[0], iu[1]] = vectors
-    out = out + np.swapaxes(out, 1, 2)
-    out -= out.mean(axis=1, keepdims=True)
-    out -= out.mean(axis=2, keepdims=True)
-    return (-0.5 * out).reshape(vectors.shape[0], -1)
+    n_vec = vectors.shape[0]
+    out = np.empty((n_vec, iu[0].size + n))
+    chunk = max(1, int(2**24 // (n * n)))  # ~128 MiB of n x n matrices at a time
+    for start in range(0, n_vec, chunk):
+        v = vectors[start : start + chunk]
+        g = np.zeros((v.shape[0], n, n))
+        g[:, iu[0], iu[1]] = -0.5 * v
+        g = g + np.swapaxes(g, 1, 2)
+        if white is None:
+            g -= g.mean(axis=1, keepdims=True)
+            g -= g.mean(axis=2, keepdims=True)
+        else:
+            root, w = white
+            if root.ndim == 1:
+                g *= root[:, None] * root[None, :]
+            else:
+                g = root @ g @ root
+            # Q g Q with Q = I - w wᵀ / wᵀw, as rank-one corrections
+            ww = w @ w
+            gw = g @ w  # (c, n); g is symmetric
+            wgw = gw @ w
+            g = (
+                g
+                - (gw[:, :, None] * w[None, None, :] + w[None, :, None] * gw[:, None, :]) / ww
+                + wgw[:, None, None] * np.outer(w, w)[None] / ww**2
+            )
+        out[start : start + chunk, : iu[0].size] = g[:, iu[0], iu[1]] * np.sqrt(2.0)
+        out[start : start + chunk, iu[0].size :] = np.diagonal(g, axis1=1, axis2=2)
+    return out
 
 
 def _n_jobs(n_jobs: int | None) -> int:
@@ -108,12 +166,12 @@ def _cmp_tau_b(va, vb, n_jobs=1, **_):
     return kendall(va, vb, "tau-b", n_jobs=n_jobs)
 
 
-def _cmp_cosine_cov(va, vb, n, **_):
-    return _cosine(_double_centred(va, n), _double_centred(vb, n))
+def _cmp_cosine_cov(va, vb, n, sigma_k=None, **_):
+    return _cosine(_whitened(va, n, sigma_k), _whitened(vb, n, sigma_k))
 
 
-def _cmp_corr_cov(va, vb, n, **_):
-    return _cosine(_double_centred(_center(va), n), _double_centred(_center(vb), n))
+def _cmp_corr_cov(va, vb, n, sigma_k=None, **_):
+    return _cosine(_whitened(_center(va), n, sigma_k), _whitened(_center(vb), n, sigma_k))
 
 
 #: RDM comparison methods (similarities; higher = more similar).
@@ -134,15 +192,24 @@ _COV_METHODS = ("cosine_cov", "corr_cov")
 
 
 def compare_vectors(
-    va: np.ndarray, vb: np.ndarray, method: str = "spearman", *, n_jobs: int | None = 1
+    va: np.ndarray,
+    vb: np.ndarray,
+    method: str = "spearman",
+    *,
+    n_jobs: int | None = 1,
+    sigma_k: np.ndarray | None = None,
 ) -> np.ndarray:
     """Similarity of every pair of RDM vectors (rows of ``va`` x rows of ``vb``).
 
     Vectors are upper triangles (see :func:`to_vectors`). Entries that are NaN in
     any vector are left out of every comparison. ``n_jobs`` threads share the
-    pairs of the Kendall methods (the others are vectorised already).
+    rows of ``va`` for the Kendall methods (the others are vectorised already).
+    ``sigma_k`` (``(n,)`` variances or an ``(n, n)`` covariance of the condition
+    patterns) whitens ``'cosine_cov'``/``'corr_cov'``.
     """
     func = _pick(COMPARE_METHODS, method, "method")
+    if sigma_k is not None and method not in _COV_METHODS:
+        raise ValueError(f"`sigma_k` applies to {list(_COV_METHODS)}; got method {method!r}")
     va = np.atleast_2d(np.asarray(va, dtype=float))
     vb = np.atleast_2d(np.asarray(vb, dtype=float))
     if va.shape[1] != vb.shape[1]:
@@ -155,4 +222,4 @@ def compare_vectors(
         if method in _COV_METHODS:
             raise ValueError(f"method {method!r} does not support NaN dissimilarities")
         va, vb = va[:, keep], vb[:, keep]
-    return func(va, vb, n=n, n_jobs=_n_jobs(n_jobs))
+    return func(va, vb, n=n, n_jobs=_n_jobs(n_jobs), sigma_k=sigma_k)

@@ -314,6 +314,79 @@ def test_compare_matches_rsatoolbox(rng, method):
     _close(ours, ref)
 
 
+def _exact_whitened_cosine(va, vb, sigma_k, center):
+    """d1ᵀ V⁻¹ d2 / norms with rsatoolbox's own V = (C Σ Cᵀ)∘(C Σ Cᵀ), solved exactly."""
+    from rsatoolbox.rdm.compare import _get_v
+
+    if center:
+        va = va - va.mean(axis=1, keepdims=True)
+        vb = vb - vb.mean(axis=1, keepdims=True)
+    n = round((1 + np.sqrt(1 + 8 * va.shape[1])) / 2)
+    v_inv = np.linalg.inv(_get_v(n, sigma_k).toarray())
+    num = va @ v_inv @ vb.T
+    na = np.sqrt(np.einsum("ij,jk,ik->i", va, v_inv, va))
+    nb = np.sqrt(np.einsum("ij,jk,ik->i", vb, v_inv, vb))
+    return num / na[:, None] / nb[None, :]
+
+
+@pytest.mark.parametrize("method", ["cosine_cov", "corr_cov"])
+def test_cov_methods_with_sigma_k_match_rsatoolbox(rng, method):
+    n = 9
+    va = rng.random((3, n * (n - 1) // 2))
+    vb = rng.random((2, n * (n - 1) // 2))
+    root = rng.standard_normal((n, n))
+    sigma = root @ root.T + n * np.eye(n)
+    ours = rsa.compare_vectors(va, vb, method, sigma_k=sigma)
+    # rsatoolbox's definition (its V), solved exactly: to 1e-10
+    _close(ours, _exact_whitened_cosine(va, vb, sigma, method == "corr_cov"))
+    # rsatoolbox itself solves with conjugate gradients (rtol 1e-5)
+    ref = rt.rdm.compare(rt.rdm.RDMs(va), rt.rdm.RDMs(vb), method, sigma_k=sigma)
+    np.testing.assert_allclose(ours, ref, atol=1e-4)
+    # no sigma_k, or identical variances: rsatoolbox's closed form, to 1e-10
+    plain = rt.rdm.compare(rt.rdm.RDMs(va), rt.rdm.RDMs(vb), method)
+    _close(rsa.compare_vectors(va, vb, method), plain)
+    _close(rsa.compare_vectors(va, vb, method, sigma_k=np.full(n, 2.5)), plain)
+    _close(rsa.compare_vectors(va, vb, method, sigma_k=np.eye(n)), plain)
+    # variances (n,) are the diagonal covariance, exactly (see docs: rsatoolbox's
+    # 1-D shortcut is not its own whitening)
+    var = rng.random(n) + 0.5
+    _close(
+        rsa.compare_vectors(va, vb, method, sigma_k=var),
+        _exact_whitened_cosine(va, vb, np.diag(var), method == "corr_cov"),
+    )
+    _close(
+        rsa.compare_vectors(va, vb, method, sigma_k=var),
+        rsa.compare_vectors(va, vb, method, sigma_k=np.diag(var)),
+    )
+
+
+def test_sigma_k_labelled_and_errors(rng):
+    x = _da(rng.standard_normal((N_COND, N_FEAT)))
+    r = rsa.rdm(x)
+    labels = r.condition.values
+    var = xr.DataArray(rng.random(N_COND) + 0.5, dims="condition", coords={"condition": labels})
+    out = rsa.compare(r, r * 2 + 1, "corr_cov", sigma_k=var)
+    v = rsa.to_vectors(r, "condition")[0]
+    _close(
+        out.values.reshape(1, 1), rsa.compare_vectors(v, v * 2 + 1, "corr_cov", sigma_k=var.values)
+    )
+    assert out.attrs["sigma_k"] == "given"
+    cov = xr.DataArray(np.diag(var.values), dims=("condition_2", "condition"))
+    _close(rsa.compare(r, r, "cosine_cov", sigma_k=cov).values, 1.0)
+    with pytest.raises(SchemaError, match="labels differ"):
+        rsa.compare(r, r, "cosine_cov", sigma_k=var.assign_coords(condition=labels[::-1]))
+    with pytest.raises(SchemaError, match="expected dims"):
+        rsa.compare(r, r, "cosine_cov", sigma_k=var.rename(condition="stimulus"))
+    with pytest.raises(ValueError, match="`sigma_k` applies to"):
+        rsa.compare(r, r, "spearman", sigma_k=var)
+    with pytest.raises(ValueError, match="must be a \\(12,\\) vector"):
+        rsa.compare_vectors(v, v, "cosine_cov", sigma_k=np.ones(5))
+    with pytest.raises(ValueError, match="positive definite"):
+        rsa.compare_vectors(v, v, "cosine_cov", sigma_k=np.zeros((N_COND, N_COND)))
+    with pytest.raises(ValueError, match="finite and positive"):
+        rsa.compare_vectors(v, v, "cosine_cov", sigma_k=-np.ones(N_COND))
+
+
 def test_compare_matches_scipy(rng):
     va, vb = _vectors(rng)
     for _i, a in enumerate(va):

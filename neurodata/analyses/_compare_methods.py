@@ -17,28 +17,38 @@ from ._kendall import kendall
 __all__ = ["COMPARE_METHODS", "compare_vectors", "rank"]
 
 
-def rank(vectors: np.ndarray) -> np.ndarray:
+def _rank_row(row: np.ndarray, out: np.ndarray) -> None:
+    m = row.size
+    order = np.argsort(row)
+    srt = row[order]
+    new = np.empty(m, dtype=bool)
+    new[0] = True
+    np.not_equal(srt[1:], srt[:-1], out=new[1:])
+    if new.all():
+        out[order] = np.arange(1, m + 1, dtype=float)
+        return
+    dense = np.cumsum(new) - 1
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], m)
+    out[order] = (0.5 * (starts + ends + 1))[dense]
+
+
+def rank(vectors: np.ndarray, *, n_jobs: int = 1) -> np.ndarray:
     """Average ranks (1-based, ties averaged) of every row; like ``scipy.stats.rankdata``.
 
-    One quicksort per row and a scatter; the tie pass runs only for rows with ties.
+    One quicksort per row and a scatter; the tie pass runs only for rows with
+    ties. ``n_jobs`` threads share the rows (numpy sorts without the GIL).
     """
     v = np.atleast_2d(np.asarray(vectors, dtype=float))
     out = np.empty(v.shape, dtype=float)
-    m = v.shape[1]
-    base = np.arange(1, m + 1, dtype=float)
-    for i, row in enumerate(v):
-        order = np.argsort(row)
-        srt = row[order]
-        new = np.empty(m, dtype=bool)
-        new[0] = True
-        np.not_equal(srt[1:], srt[:-1], out=new[1:])
-        if new.all():
-            out[i, order] = base
-            continue
-        dense = np.cumsum(new) - 1
-        starts = np.flatnonzero(new)
-        ends = np.append(starts[1:], m)
-        out[i, order] = (0.5 * (starts + ends + 1))[dense]
+    if n_jobs == 1 or len(v) == 1:
+        for row, dest in zip(v, out):
+            _rank_row(row, dest)
+        return out
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+        list(pool.map(_rank_row, v, out))
     return out
 
 
@@ -149,13 +159,19 @@ def _cmp_pearson(va, vb, **_):
     return _cosine(_center(va), _center(vb))
 
 
-def _cmp_spearman(va, vb, **_):
-    return _cosine(_center(rank(va)), _center(rank(vb)))
+def _centred_ranks(v: np.ndarray, n_jobs: int) -> np.ndarray:
+    r = rank(v, n_jobs=n_jobs)
+    r -= (v.shape[1] + 1) / 2.0  # the mean of 1..m, with or without ties
+    return r
 
 
-def _cmp_rho_a(va, vb, **_):
+def _cmp_spearman(va, vb, n_jobs=1, **_):
+    return _cosine(_centred_ranks(va, n_jobs), _centred_ranks(vb, n_jobs))
+
+
+def _cmp_rho_a(va, vb, n_jobs=1, **_):
     m = va.shape[1]
-    return _center(rank(va)) @ _center(rank(vb)).T * 12.0 / (m**3 - m)
+    return _centred_ranks(va, n_jobs) @ _centred_ranks(vb, n_jobs).T * 12.0 / (m**3 - m)
 
 
 def _cmp_tau_a(va, vb, n_jobs=1, **_):
@@ -203,7 +219,8 @@ def compare_vectors(
 
     Vectors are upper triangles (see :func:`to_vectors`). Entries that are NaN in
     any vector are left out of every comparison. ``n_jobs`` threads share the
-    rows of ``va`` for the Kendall methods (the others are vectorised already).
+    ranking of the rank-based methods and the rows of ``va`` for the Kendall
+    methods (the others are vectorised already).
     ``sigma_k`` (``(n,)`` variances or an ``(n, n)`` covariance of the condition
     patterns) whitens ``'cosine_cov'``/``'corr_cov'``.
     """

@@ -671,5 +671,8 @@ def test_kendall_threads_give_the_same_answer(rng):
     np.testing.assert_array_equal(
         rsa.compare_vectors(va, vb, "tau-b", n_jobs=-1), rsa.compare_vectors(va, vb, "tau-b")
     )
+    for method in ("spearman", "rho-a"):
+        _close(rsa.compare_vectors(va, vb, method, n_jobs=2), rsa.compare_vectors(va, vb, method))
+    np.testing.assert_array_equal(rsa.rank(va, n_jobs=2), rsa.rank(va))
     with pytest.raises(ValueError, match="`n_jobs` must be a positive int"):
         rsa.compare_vectors(va, vb, "tau-a", n_jobs=0)

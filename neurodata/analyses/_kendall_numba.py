@@ -14,8 +14,8 @@ radix pass over ``y`` with digits of ``DIGIT_BITS`` bits:
   insertion adds ``d < digit`` to the whole (small, vectorised) table. No
   branches depend on the data, unlike a Fenwick tree, whose loops of
   data-dependent length are mispredicted on every element;
-- each bucket is then split stably by the digit (a counting sort) for the next
-  digit.
+- each bucket is then split stably by the digit (a counting sort, while the
+  bucket is in cache) for the next digit.
 
 Ties in ``a`` are handled as in scipy's ``_kendall_dis``: the elements of a run
 of equal ``a`` enter the table only after the whole run has been queried, so
@@ -57,26 +57,54 @@ def _joint(y, start, stop, shift, mask, cnt):
 
 
 @numba.njit(nogil=True, cache=True)
-def _digit_pass(y, g, shift, width, a_ties, joint_pass, gt, cnt):
-    """Inversions (and, if ``joint_pass``, joint ties) of one digit inside its buckets."""
+def _scatter(y, g, begin, end, shift, mask, a_ties, y_out, g_out, hist):
+    """Stable counting sort of y[begin:end] by its digit into y_out[begin:end]."""
+    acc = begin
+    for d in range(mask + 1):
+        c = hist[d]
+        hist[d] = acc
+        acc += c
+    for t in range(begin, end):
+        d = (y[t] >> shift) & mask
+        p = hist[d]
+        y_out[p] = y[t]
+        if a_ties:
+            g_out[p] = g[t]
+        hist[d] = p + 1
+
+
+@numba.njit(nogil=True, cache=True)
+def _digit_pass(y, g, shift, width, a_ties, joint_pass, split, y_out, g_out, gt, cnt, hist):
+    """Inversions (and joint ties) of one digit inside its buckets of equal higher digits.
+
+    With ``split``, every bucket is then sorted stably by the digit into ``y_out``
+    (and ``g_out``), while it is still in cache.
+    """
     n = y.shape[0]
     mask = (1 << width) - 1
     up = shift + width
     inv = np.int64(0)
     joint = np.int64(0)
-    for d in range(1 << width):
+    for d in range(mask + 1):
         gt[d] = 0
-    start = 0
-    for k in range(n):
-        v = y[k]
-        if k > 0:
-            if (v >> up) != (y[k - 1] >> up):  # a new bucket: start afresh
-                if joint_pass:
-                    joint += _joint(y, start, k, shift, mask, cnt)
-                for d in range(1 << width):
-                    gt[d] = 0
-                start = k
-            elif not a_ties:
+        hist[d] = 0
+    start = 0  # first element of the pending run of equal a
+    begin = 0  # first element of the bucket
+    for k in range(n + 1):
+        if k == n or (k > 0 and (y[k] >> up) != (y[k - 1] >> up)):  # the bucket ends
+            if joint_pass:
+                joint += _joint(y, start, k, shift, mask, cnt)
+            if split:
+                _scatter(y, g, begin, k, shift, mask, a_ties, y_out, g_out, hist)
+            if k == n:
+                break
+            for d in range(mask + 1):
+                gt[d] = 0
+                hist[d] = 0
+            start = k
+            begin = k
+        elif k > 0:
+            if not a_ties:
                 _add(gt, width, (y[k - 1] >> shift) & mask)
                 start = k
             elif g[k] != g[k - 1]:  # the run of equal a ends: insert it
@@ -85,41 +113,10 @@ def _digit_pass(y, g, shift, width, a_ties, joint_pass, gt, cnt):
                 for t in range(start, k):
                     _add(gt, width, (y[t] >> shift) & mask)
                 start = k
-        inv += gt[(v >> shift) & mask]
-    if joint_pass:
-        joint += _joint(y, start, n, shift, mask, cnt)
+        h = (y[k] >> shift) & mask
+        inv += gt[h]
+        hist[h] += 1
     return inv, joint
-
-
-@numba.njit(nogil=True, cache=True)
-def _split(y, g, shift, width, a_ties, y_out, g_out, count):
-    """Stable counting sort of every bucket (equal bits above the digit) by the digit."""
-    n = y.shape[0]
-    mask = (1 << width) - 1
-    up = shift + width
-    s = 0
-    while s < n:
-        key = y[s] >> up
-        e = s + 1
-        while e < n and (y[e] >> up) == key:
-            e += 1
-        for d in range(1 << width):
-            count[d] = 0
-        for t in range(s, e):
-            count[(y[t] >> shift) & mask] += 1
-        acc = s
-        for d in range(1 << width):
-            c = count[d]
-            count[d] = acc
-            acc += c
-        for t in range(s, e):
-            d = (y[t] >> shift) & mask
-            p = count[d]
-            y_out[p] = y[t]
-            if a_ties:
-                g_out[p] = g[t]
-            count[d] = p + 1
-        s = e
 
 
 @numba.njit(nogil=True, cache=True)
@@ -170,11 +167,23 @@ def pair_counts_row(order, ga, a_has_ties, ranks_b, n_distinct_b, b_has_ties):
             shift = max(top - DIGIT_BITS, 0)
             width = top - shift
             last = shift == 0
-            d, jt = _digit_pass(y, g, shift, width, a_has_ties, need_joint and last, gt, cnt)
+            d, jt = _digit_pass(
+                y,
+                g,
+                shift,
+                width,
+                a_has_ties,
+                need_joint and last,
+                not last,
+                y2,
+                g2,
+                gt,
+                cnt,
+                count,
+            )
             dis[j] += d
             joint[j] += jt
             if not last:
-                _split(y, g, shift, width, a_has_ties, y2, g2, count)
                 y, y2 = y2, y
                 g, g2 = g2, g
             top = shift

@@ -93,22 +93,24 @@ def _compare_rows(
             np.argsort(v)
 
     sort_s = _best(sort_once, repeat)
-    ours = measure(lambda: rsa.compare_vectors(va, vb, "spearman"), repeat=repeat)
     peer = measure(lambda: rt.rdm.compare(ra, rb, "spearman"), repeat=1)
-    diff = np.abs(
-        rsa.compare_vectors(va, vb, "spearman") - rt.rdm.compare(ra, rb, "spearman")
-    ).max()
-    out.append(
-        row(
-            f"spearman {n_rdm}x{n_rdm} RDMs of {n} conditions",
-            ours,
-            peer,
-            "rsatoolbox 0.3.2",
-            sort_each_once_s=round(sort_s, 3),
-            neurodata_over_sort=round(ours["seconds"] / sort_s, 2),
-            max_abs_diff=float(diff),
+    ref = rt.rdm.compare(ra, rb, "spearman")
+    for n_jobs in (1, -1):
+        ours = measure(
+            lambda jobs=n_jobs: rsa.compare_vectors(va, vb, "spearman", n_jobs=jobs), repeat=repeat
         )
-    )
+        diff = np.abs(rsa.compare_vectors(va, vb, "spearman", n_jobs=n_jobs) - ref).max()
+        out.append(
+            row(
+                f"spearman {n_rdm}x{n_rdm} RDMs of {n} conditions, n_jobs={n_jobs}",
+                ours,
+                peer,
+                "rsatoolbox 0.3.2",
+                sort_each_once_s=round(sort_s, 3),
+                neurodata_over_sort=round(ours["seconds"] / sort_s, 2),
+                max_abs_diff=float(diff),
+            )
+        )
 
     # Kendall tau-a: neurodata on all pairs (1 thread, then all CPUs); rsatoolbox on a
     # subset of pairs, extrapolated per pair (its cost is the same for every pair)

@@ -440,6 +440,16 @@ def test_compare_labels_and_crosses_extra_dims(rng):
     _close(np.diag(same.values), np.ones(3))
 
 
+def test_compare_accepts_dask_rdms(rng):
+    x = xr.DataArray(
+        rng.standard_normal((3, N_COND, N_FEAT)), dims=("subject", "condition", "feature")
+    )
+    eager = rsa.rdm(x, method="correlation")
+    lazy = rsa.rdm(x.chunk({"subject": 1}), method="correlation")
+    for method in ("spearman", "tau-a", "corr_cov"):
+        _close(rsa.compare(lazy, lazy, method).values, rsa.compare(eager, eager, method).values)
+
+
 def test_compare_nan_entries_like_rsatoolbox(rng):
     va, vb = _vectors(rng, ties=False)
     va[:, [3, 7]] = np.nan

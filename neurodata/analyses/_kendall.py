@@ -41,7 +41,7 @@ ENGINES = ("auto", "numba", "scipy")
 def _sorted_ranks(row: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
     """Sort order, dense 0-based ranks (in sorted order and in place), #distinct, #tied pairs."""
     order = np.argsort(row)
-    srt = row[order]
+    srt = np.sort(row)  # = row[order], faster than the random gather
     new = np.empty(row.size, dtype=bool)
     new[0] = True
     np.not_equal(srt[1:], srt[:-1], out=new[1:])

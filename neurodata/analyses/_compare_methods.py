@@ -14,14 +14,18 @@ import numpy as np
 
 from .._registry import pick as _pick
 from ._kendall import kendall
+from ._sorting import argsort
 
 __all__ = ["COMPARE_METHODS", "compare_vectors", "rank"]
 
 
 def _rank_row(row: np.ndarray, out: np.ndarray) -> None:
     m = row.size
-    order = np.argsort(row)
-    srt = np.sort(row)  # = row[order], faster than the random gather
+    order, maybe_ties = argsort(row)
+    if not maybe_ties:
+        out[order] = np.arange(1, m + 1, dtype=float)
+        return
+    srt = row[order]
     new = np.empty(m, dtype=bool)
     new[0] = True
     np.not_equal(srt[1:], srt[:-1], out=new[1:])
@@ -37,8 +41,8 @@ def _rank_row(row: np.ndarray, out: np.ndarray) -> None:
 def rank(vectors: np.ndarray, *, n_jobs: int = 1) -> np.ndarray:
     """Average ranks (1-based, ties averaged) of every row; like ``scipy.stats.rankdata``.
 
-    One quicksort per row and a scatter; the tie pass runs only for rows with
-    ties. ``n_jobs`` threads share the rows (numpy sorts without the GIL).
+    One sort per row (see :func:`._sorting.argsort`) and a scatter; the tie pass runs
+    only for rows that may have ties. ``n_jobs`` threads share the rows (numpy sorts without the GIL).
     """
     v = np.atleast_2d(np.asarray(vectors, dtype=float))
     out = np.empty(v.shape, dtype=float)

@@ -31,6 +31,7 @@ import numpy as np
 from .._progress import progress
 from .._registry import pick as _pick
 from ..errors import DependencyError
+from ._sorting import argsort
 
 __all__ = ["ENGINES", "kendall"]
 
@@ -40,8 +41,13 @@ ENGINES = ("auto", "numba", "scipy")
 
 def _sorted_ranks(row: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
     """Sort order, dense 0-based ranks (in sorted order and in place), #distinct, #tied pairs."""
-    order = np.argsort(row)
-    srt = np.sort(row)  # = row[order], faster than the random gather
+    order, maybe_ties = argsort(row)
+    if not maybe_ties:
+        sorted_ranks = np.arange(row.size, dtype=np.int32)
+        ranks = np.empty(row.size, dtype=np.int32)
+        ranks[order] = sorted_ranks
+        return order, sorted_ranks, ranks, row.size, 0
+    srt = row[order]
     new = np.empty(row.size, dtype=bool)
     new[0] = True
     np.not_equal(srt[1:], srt[:-1], out=new[1:])

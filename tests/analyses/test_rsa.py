@@ -417,6 +417,30 @@ def test_rank_matches_scipy_rankdata(rng):
     np.testing.assert_array_equal(rsa.rank(v), scipy.stats.rankdata(v, axis=1))
 
 
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(1, 400).flatmap(
+        lambda m: arrays(
+            float,
+            m,
+            elements=st.one_of(
+                st.sampled_from([0.0, -0.0, 1.0, 1.0 + 2**-40, -np.inf, np.inf, 5e-324]),
+                st.floats(-1e6, 1e6, allow_nan=False),
+            ),
+        )
+    )
+)
+def test_rank_is_exact_for_ties_and_near_ties(v):
+    """The packed-key sort puts values equal to ~8 digits (and -0.0/0.0) in exact order."""
+    from neurodata.analyses._sorting import argsort
+
+    order, maybe_ties = argsort(v)
+    assert np.all(v[order][1:] >= v[order][:-1])
+    if not maybe_ties:
+        assert np.unique(v).size == v.size
+    np.testing.assert_array_equal(rsa.rank(v)[0], scipy.stats.rankdata(v))
+
+
 def test_compare_labels_and_crosses_extra_dims(rng):
     x = rng.standard_normal((3, N_COND, N_FEAT))
     data = rsa.rdm(

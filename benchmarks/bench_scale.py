@@ -130,7 +130,7 @@ def _child(task: str, root: Path, n: int) -> dict[str, Any]:
 
         with (
             LocalCluster(
-                n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+                n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0"
             ) as cluster,
             Client(cluster) as client,
         ):

@@ -154,7 +154,14 @@ def _open_one(path: Path, format: str | None, options: Mapping[str, Any]) -> xr.
     obj = load(path, format=spec.name, **opts)
     if isinstance(obj, xr.DataArray):
         obj = obj.to_dataset(name=obj.name if obj.name is not None else "data")
-    return obj
+    small = [  # labels and annotations: metadata, read now (signals stay lazy)
+        name
+        for name, var in obj.variables.items()
+        if var.chunks is not None and (name in obj.coords or set(var.dims) <= set(RAGGED_DIMS))
+    ]
+    return obj.assign({n: obj[n].load() for n in small if n in obj.data_vars}).assign_coords(
+        {n: obj.coords[n].load() for n in small if n in obj.coords}
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -421,9 +428,7 @@ def _stack(items: list[tuple[str, Path, xr.Dataset]], join: str) -> xr.Dataset:
     for name, var in ref.data_vars.items():
         arrays = [c[name].variable.transpose(*var.dims).data for c in conformed]
         if any(isinstance(a, da.Array) for a in arrays):
-            stacked = da.stack(
-                [da.asarray(a) if a.dtype != object else da.from_array(a, -1) for a in arrays]
-            )
+            stacked = da.stack([_as_dask(a) for a in arrays])
         else:  # small in-memory variables (annotations) stay in memory
             stacked = np.stack([np.asarray(a) for a in arrays])
         attrs = _common({k: v for k, v in c[name].attrs.items()} for c in conformed)
@@ -448,6 +453,14 @@ def _stack(items: list[tuple[str, Path, xr.Dataset]], join: str) -> xr.Dataset:
         if all(_scalar(v) for v in values) and key not in coords:
             coords[key] = ("subject", np.array(values, dtype=object if _is_text(values) else None))
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
+
+def _as_dask(array: Any) -> Any:
+    import dask.array as da
+
+    if isinstance(array, da.Array):
+        return array
+    return da.from_array(array, chunks=-1) if array.dtype == object else da.asarray(array)
 
 
 def _is_text(values: list[Any]) -> bool:

@@ -73,7 +73,7 @@ RAGGED_DIMS = ("event",)
 
 #: Recording files of a BIDS root: ``sub-<label>[_<key>-<value>...]_<datatype>.<ext>``.
 _BIDS_NAME = re.compile(r"^(sub-[A-Za-z0-9]+)((?:_[A-Za-z0-9]+-[A-Za-z0-9]+)*)_(eeg|ieeg|meg)\.")
-_SUB = re.compile(r"(?:^|[/_\\])(sub-[A-Za-z0-9]+)(?=[_/\\.]|$)")
+_SUB = re.compile(r"(sub-[A-Za-z0-9]+)(?=[_.]|$)")
 
 
 class CollectionError(NeurodataError, ValueError):
@@ -111,9 +111,11 @@ def _subject_of(path: Path, subject_from: str | Callable[[Path], str]) -> str:
         return path.name.split(".")[0]
     if subject_from == "parent":
         return path.parent.name
-    if subject_from == "auto":
-        match = _SUB.search(path.as_posix())
-        return match.group(1) if match else path.name.split(".")[0]
+    if subject_from == "auto":  # the file's own sub-<label>, else its nearest folder's
+        for part in (path.name, *reversed(path.parent.parts)):
+            if match := _SUB.match(part):
+                return match.group(1)
+        return path.name.split(".")[0]
     match = re.search(subject_from, path.as_posix())
     if match is None or not match.groups():
         raise CollectionError(
@@ -267,12 +269,13 @@ def _mismatch(items: list[tuple[str, Path, xr.Dataset]]) -> str | None:
                     f"{first_path.name} has {first.sizes[dim]}"
                 )
             if dim in first.indexes and dim in ds.indexes:
-                if not first.indexes[dim].equals(ds.indexes[dim]):
-                    a, b = list(first.indexes[dim]), list(ds.indexes[dim])
-                    only = sorted(map(str, set(b) - set(a)))[:5]
-                    missing = sorted(map(str, set(a) - set(b)))[:5]
-                    what = f"has {only} and lacks {missing}" if only or missing else "another order"
-                    return f"{path}: {dim!r} labels differ from {first_path.name}'s ({what})"
+                a, b = set(first.indexes[dim]), set(ds.indexes[dim])
+                if a != b:  # the same labels in another order are aligned, not a mismatch
+                    only, missing = sorted(map(str, b - a))[:5], sorted(map(str, a - b))[:5]
+                    return (
+                        f"{path}: {dim!r} labels differ from {first_path.name}'s "
+                        f"(has {only} and lacks {missing})"
+                    )
     return None
 
 

@@ -215,6 +215,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                 if key in result:
                     row[key] = result[key]
             rows.append(row)
+            print(f"  [scale] {row}", file=sys.stderr, flush=True)  # partial results as they come
     shape = "{channels} ch x {duration:g} s at {sfreq:g} Hz".format(**params)
     for row in rows:
         row["recording"] = shape

@@ -766,10 +766,12 @@ def write_collection(
         target = 1 << 20
         whole = {d: -1 for d in var.dims if d != "subject"}
         ds[name] = var = var.chunk({"subject": 1, **whole})
-        encoding[str(name)] = {
-            "shards": (1, *var.shape[1:]),
-            "chunks": _inner_chunk(var.variable, time_chunk, target),
-        }
+        inner = _inner_chunk(var.variable, time_chunk, target)
+        # a shard holds whole inner chunks: the last one may reach past the end of the data
+        shard = tuple(
+            -(-n // c) * c if d != "subject" else 1 for d, n, c in zip(var.dims, var.shape, inner)
+        )
+        encoding[str(name)] = {"shards": shard, "chunks": inner}
     return save(
         ds, Path(path), format="zarr", overwrite=overwrite, progress=progress, encoding=encoding
     )

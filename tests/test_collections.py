@@ -230,7 +230,7 @@ def test_store_has_one_shard_per_subject_and_round_trips(bids_root, tmp_path):
     out = write_collection(ds, tmp_path / "group.zarr", time_chunk=500)
     array = zarr.open_array(out / "signal", mode="r")
     n_time, n_channel = ds.sizes["time"], ds.sizes["channel"]
-    assert array.shards == (1, n_time, n_channel)
+    assert array.shards == (1, n_time, n_channel)  # 2000 samples = 4 x 500
     assert array.chunks == (1, 500, n_channel)
     assert any("Sharding" in type(c).__name__ for c in array.metadata.codecs)
     shard_files = [p for p in (out / "signal" / "c").rglob("*") if p.is_file()]
@@ -242,13 +242,18 @@ def test_store_has_one_shard_per_subject_and_round_trips(bids_root, tmp_path):
     xr.testing.assert_identical(again.load(), ds.sel(subject=["sub-002"]).load())
 
 
-def test_write_float32_and_refuse_existing(tmp_path):
+def test_write_float32_odd_chunks_and_refuse_existing(tmp_path):
+    import zarr
+
     ds = open_collection(_stores(tmp_path, [_recording(seed=i) for i in range(2)]))
     out = write_collection(ds, tmp_path / "c.zarr", dtype="float32")
     back = nd.open(out)
     assert back["signal"].dtype == np.float32
     np.testing.assert_array_equal(back["signal"].values, ds["signal"].values.astype(np.float32))
     assert ds["signal"].dtype == np.float64  # the input is not modified
+    odd = write_collection(ds, tmp_path / "odd.zarr", time_chunk=150)  # 500 = 3 x 150 + 50
+    assert zarr.open_array(odd / "signal", mode="r").shards == (1, 600, 3)
+    xr.testing.assert_identical(nd.open(odd).load(), ds.load())
     with pytest.raises(OutputExistsError, match="already exists"):
         write_collection(ds, out)
     write_collection(ds, out, overwrite=True)

@@ -277,6 +277,7 @@ def test_a_failing_write_leaves_no_partial_store(tmp_path):
     assert set(tmp_path.iterdir()) == before  # neither the store nor a temporary sibling
 
 
+@pytest.mark.slow  # starting two worker processes takes 10-30 s on a shared 2-core machine
 def test_local_cluster_workers_read_the_store(tmp_path):
     distributed = pytest.importorskip("distributed")
     recs = [_recording(seed=i) for i in range(3)]

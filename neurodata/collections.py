@@ -309,7 +309,7 @@ def open_collection(
     metadata : DataFrame, mapping or path, optional
         Per-subject fields (index or a ``participant_id``/``subject`` column =
         subject ids; or ``{subject: {field: value}}``; or a TSV/CSV file). Merged
-        over ``participants.tsv`` (these win). Missing numbers are NaN, missing
+        over ``participants.tsv`` or a store's coordinates (these win). Missing numbers are NaN, missing
         text ``"n/a"``.
     progress : bool
         Show a progress bar while opening the recordings.
@@ -347,7 +347,14 @@ def open_collection(
     if isinstance(paths_or_bids_root, str | os.PathLike) and _is_collection_store(
         Path(paths_or_bids_root)
     ):
-        return _open_store(Path(paths_or_bids_root), subjects)
+        ds = _open_store(Path(paths_or_bids_root), subjects)
+        if metadata is None:
+            return ds
+        taken = {str(n) for n in (*ds.dims, *ds.data_vars)}
+        subjects_in = [str(s) for s in ds["subject"].values]
+        return ds.assign_coords(
+            _metadata_coords(subjects_in, [_as_table(metadata, "metadata")], taken)
+        )
     paths, root = _recordings(paths_or_bids_root, entities)
     named: dict[str, tuple[str, Path]] = {}
     for path in paths:

@@ -240,6 +240,9 @@ def test_store_has_one_shard_per_subject_and_round_trips(bids_root, tmp_path):
     xr.testing.assert_identical(back.load(), ds.load())
     again = open_collection(out, subjects=["sub-002"])
     xr.testing.assert_identical(again.load(), ds.sel(subject=["sub-002"]).load())
+    tagged = open_collection(out, metadata={"002": {"age": 40.0, "site": "B"}})
+    assert tagged["age"].values[1] == 40.0 and np.isnan(tagged["age"].values[0])
+    assert tagged["site"].values.tolist() == ["n/a", "B", "n/a", "n/a"]
 
 
 def test_write_float32_odd_chunks_and_refuse_existing(tmp_path):

@@ -309,8 +309,8 @@ def open_collection(
     metadata : DataFrame, mapping or path, optional
         Per-subject fields (index or a ``participant_id``/``subject`` column =
         subject ids; or ``{subject: {field: value}}``; or a TSV/CSV file). Merged
-        over ``participants.tsv`` or a store's coordinates (these win). Missing numbers are NaN, missing
-        text ``"n/a"``.
+        over ``participants.tsv`` or a store's coordinates (these win). Missing
+        numbers are NaN, missing text ``"n/a"``.
     progress : bool
         Show a progress bar while opening the recordings.
     **options

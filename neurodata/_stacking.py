@@ -150,6 +150,33 @@ def _time_target(items: list[tuple[str, Path, xr.Dataset]], join: str) -> np.nda
     return longest
 
 
+def _time_coords(values: np.ndarray, attrs: dict[str, Any]) -> xr.Coordinates:
+    index = xr.indexes.PandasIndex(pd.Index(values, name="time"), "time")
+    coords = xr.Coordinates.from_xindex(index)
+    coords["time"].attrs = dict(attrs)
+    return coords
+
+
+def share_time(ds: xr.Dataset, cache: dict[tuple, xr.Coordinates]) -> xr.Dataset:
+    """Give a regular ``time`` axis the one coordinate object shared by every
+    recording of the same length, rate and start (``cache``), so that opening
+    thousands of recordings holds one time axis per distinct length, not one each."""
+    rate = _sfreq(ds)
+    if rate is None or "time" not in ds.indexes or ds.sizes["time"] == 0:
+        return ds
+    values = ds["time"].values
+    key = (values.size, rate, float(values[0]))
+    if key not in cache:
+        regular = key[2] + np.arange(values.size) / rate
+        cache[key] = _time_coords(regular, ds["time"].attrs)
+    shared = cache[key]
+    if shared["time"].variable is ds["time"].variable or not np.array_equal(
+        values, shared["time"].values
+    ):
+        return ds
+    return ds.assign_coords(shared)
+
+
 def _fill(dtype: np.dtype) -> tuple[np.dtype, Any]:
     if dtype.kind in "OUS":
         return np.dtype(object), ""
@@ -164,12 +191,12 @@ def _conform(ds: xr.Dataset, targets: dict[str, Any], ragged: dict[str, int]) ->
     """Reindex/pad/crop one recording to the target labels and lengths (lazily)."""
     if "time" in targets:
         n = ds.sizes["time"]
-        want = targets["time"].size
+        want = targets["time"]["time"].size
         if n > want:
             ds = ds.isel(time=slice(0, want))
         elif n < want:
             ds = _pad(ds, "time", want - n)
-        ds = ds.assign_coords(time=("time", targets["time"], ds["time"].attrs))
+        ds = ds.assign_coords(targets["time"])
     for dim, labels in targets.items():
         if dim == "time":
             continue
@@ -228,7 +255,8 @@ def stack(items: list[tuple[str, Path, xr.Dataset]], join: str) -> xr.Dataset:
         if dim in RAGGED_DIMS:
             continue
         if dim == "time" and _sfreq(first) is not None:
-            targets["time"] = _time_target(items, join)
+            times = _time_target(items, join)
+            targets["time"] = _time_coords(times, first["time"].attrs)
         elif dim in first.indexes:
             targets[dim] = _target_labels(items, str(dim), join)
     ragged = {d: max(ds.sizes.get(d, 0) for _, _, ds in items) for d in RAGGED_DIMS}

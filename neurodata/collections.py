@@ -57,6 +57,7 @@ from ._stacking import (
     MismatchError,
     hard_mismatch,
     mismatch,
+    share_time,
     stack,
     tree,
 )
@@ -142,7 +143,9 @@ def _reader_params(spec: FormatSpec) -> set[str]:
     return set(inspect.signature(getattr(importlib.import_module(module), func)).parameters)
 
 
-def _open_one(path: Path, format: str | None, options: Mapping[str, Any]) -> xr.Dataset:
+def _open_one(
+    path: Path, format: str | None, options: Mapping[str, Any], cache: dict[tuple, Any]
+) -> xr.Dataset:
     """One recording, lazily where its reader can (``lazy=True`` when it takes it)."""
     if not path.exists():
         raise NotFoundError(f"{path}: no such file or directory")
@@ -159,9 +162,10 @@ def _open_one(path: Path, format: str | None, options: Mapping[str, Any]) -> xr.
         for name, var in obj.variables.items()
         if var.chunks is not None and (name in obj.coords or set(var.dims) <= set(RAGGED_DIMS))
     ]
-    return obj.assign({n: obj[n].load() for n in small if n in obj.data_vars}).assign_coords(
+    obj = obj.assign({n: obj[n].load() for n in small if n in obj.data_vars}).assign_coords(
         {n: obj.coords[n].load() for n in small if n in obj.coords}
     )
+    return share_time(obj, cache)
 
 
 # --------------------------------------------------------------------------------------
@@ -380,8 +384,9 @@ def open_collection(
         tables.append(_as_table(root / "participants.tsv", "participants.tsv"))
     if metadata is not None:
         tables.append(_as_table(metadata, "metadata"))
+    time_axes: dict[tuple, Any] = {}  # one shared time coordinate per distinct length
     items = [
-        (subject, path, _open_one(path, format, options))
+        (subject, path, _open_one(path, format, options, time_axes))
         for subject, path in _progress(chosen, desc="opening recordings", enabled=progress)
     ]
     taken = {"subject", "n_time", "n_event"} | {str(n) for _, _, ds in items for n in ds.variables}

@@ -280,8 +280,7 @@ def test_a_failing_write_leaves_no_partial_store(tmp_path):
     assert set(tmp_path.iterdir()) == before  # neither the store nor a temporary sibling
 
 
-@pytest.mark.slow  # starting two worker processes takes 10-30 s on a shared 2-core machine
-def test_local_cluster_workers_read_the_store(tmp_path):
+def test_local_cluster_workers_read_the_store_and_the_recordings(tmp_path, bids_root):
     distributed = pytest.importorskip("distributed")
     recs = [_recording(seed=i) for i in range(3)]
     out = write_collection(open_collection(_stores(tmp_path, recs)), tmp_path / "c.zarr")
@@ -294,4 +293,8 @@ def test_local_cluster_workers_read_the_store(tmp_path):
     ):
         ds = open_collection(out)
         got = ds["signal"].std("time").compute()
+        # the lazy MNE-backed collection travels to the workers too (each reads its files)
+        eeg = open_collection(bids_root)["signal"].std("time")
+        on_workers = eeg.compute()
     np.testing.assert_allclose(got.values, expected, rtol=1e-12)
+    np.testing.assert_allclose(on_workers.values, eeg.compute(scheduler="sync").values, rtol=1e-12)

@@ -6,7 +6,8 @@ BrainVision files in a BIDS-like tree with ``participants.tsv``; 200 subjects x
 generated once into a cache folder outside the repository
 (``$NEURODATA_BENCH_CACHE``, default ``<tmp>/neurodata-bench``). At three sizes
 (50/100/200 subjects; ``quick``: 2/4/8) it measures, each in a fresh process
-so that peak RSS belongs to that step alone:
+so that peak RSS belongs to that step alone (recordings opened with
+``chunk_seconds=3600``: one read and one dask task per subject):
 
 - ``open``: :func:`open_collection` of the BIDS root (headers and metadata only);
 - ``alpha-threads``: alpha (8-12 Hz) Welch band power per subject and channel on

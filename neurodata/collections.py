@@ -80,6 +80,8 @@ JOINS = ("auto", "exact", "inner", "outer", "tree")
 
 #: Recording files of a BIDS root: ``sub-<label>[_<key>-<value>...]_<datatype>.<ext>``.
 _BIDS_NAME = re.compile(r"^(sub-[A-Za-z0-9]+)((?:_[A-Za-z0-9]+-[A-Za-z0-9]+)*)_(eeg|ieeg|meg)\.")
+#: Data/marker files that sit beside the header that is the recording.
+_COMPANIONS = {".eeg": ".vhdr", ".vmrk": ".vhdr", ".fdt": ".set"}
 _SUB = re.compile(r"(sub-[A-Za-z0-9]+)(?=[_.]|$)")
 
 
@@ -94,8 +96,9 @@ def _bids_recordings(root: Path, entities: Mapping[str, str] | None) -> list[Pat
         match = _BIDS_NAME.match(path.name)
         if match is None or path.name.endswith((".json", ".tsv")):
             continue
-        if path.suffix.lower() in (".eeg", ".vmrk") and path.with_suffix(".vhdr").exists():
-            continue  # BrainVision companions: the .vhdr is the recording
+        header = _COMPANIONS.get(path.suffix.lower())
+        if header is not None and path.with_suffix(header).exists():
+            continue  # BrainVision .eeg/.vmrk, EEGLAB .fdt: the header file is the recording
         pairs = dict(p.split("-", 1) for p in match.group(2).split("_") if p)
         if entities and any(pairs.get(k) != str(v) for k, v in entities.items()):
             continue

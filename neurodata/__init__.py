@@ -11,7 +11,9 @@ transformers are imported only by the functions that need them.
 from __future__ import annotations
 
 from ._version import __version__
+from .collections import open_collection, write_collection
 from .errors import (
+    ConcurrentWriteError,
     DependencyError,
     FormatError,
     NeurodataError,
@@ -24,6 +26,7 @@ from .schema import as_annotations, as_dataarray, as_dataset, as_timeseries, val
 from .summary import summarize
 
 __all__ = [
+    "ConcurrentWriteError",
     "DependencyError",
     "FormatError",
     "NeurodataError",
@@ -37,10 +40,12 @@ __all__ = [
     "as_timeseries",
     "load",
     "open",
+    "open_collection",
     "save",
     "summarize",
     "supported_formats",
     "validate",
+    "write_collection",
 ]
 
 

@@ -125,6 +125,6 @@ def plot_layer_profile(results: xr.Dataset | dict[str, xr.Dataset], *, ax: Any =
     ax.set_xlabel("layer")
     ax.set_ylabel("fraction of significant units")
     ax.set_ylim(0, None)
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
     return fig

@@ -11,11 +11,14 @@ About the paper's affinity. Dyballa et al. (ICLR 2024, arXiv:2402.14102) build
 their tensor from a "differential affinity" that, in the paper's prose (Sec. 2.1),
 compares two neurons' smoothed time derivatives during intervals in which both
 have a constant sign, in terms of their absolute derivatives, giving non-negative,
-bounded affinities (anti-correlated changes do not count). The paper gives no
+bounded affinities; its prose adds that neurons with similar but opposite-sign
+derivatives are still likely to be interacting. The paper gives no
 equation for it and its authors' notebook (``dyballa/dynamic-connectomes``,
 ``celegans-dynamic-communities.ipynb``) could not be read here, so the exact
 definition is not known to us. ``"derivative"`` below is therefore *our own*
-derivative-based affinity in that spirit, not a reproduction of the paper's; the
+derivative-based affinity in that spirit (same-sign co-changes only), and
+``"abs_derivative"`` its variant that also counts opposite-sign co-changes (the
+paper's remark above); neither is a reproduction of the paper's formula; the
 name ``"differential"`` is reserved for the paper's formula and rejected with an
 explanation (see :func:`pick_affinity`).
 """
@@ -102,6 +105,15 @@ def _derivative_product(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return (pos.T @ pos + neg.T @ neg) / n, n
 
 
+def _abs_derivative_product(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over shared samples of ``|z_i z_j|``: co-occurring changes of either sign."""
+    valid = np.isfinite(z)
+    a = np.abs(np.where(valid, z, 0.0))  # zeros only ever meet the partner's mask
+    n = _shared_counts(valid)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (a.T @ a) / n, n
+
+
 def _pearson(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pairwise-complete Pearson correlation (each pair on the samples both share)."""
     valid = np.isfinite(x)
@@ -137,6 +149,7 @@ def _abs_correlation(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 #: whether the kernel takes standardised derivatives instead of raw traces).
 AFFINITIES: Mapping[str, tuple[Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], bool]] = {
     "derivative": (_derivative_product, True),
+    "abs_derivative": (_abs_derivative_product, True),
     "correlation": (_correlation, False),
     "abs_correlation": (_abs_correlation, False),
 }

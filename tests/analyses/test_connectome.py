@@ -680,3 +680,24 @@ def test_affinity_does_not_depend_on_neuron_order(perm_seed, method):
     assert ka.keys() == kb.keys()
     for pair, values in ka.items():
         np.testing.assert_allclose(values, kb[pair], rtol=1e-5, atol=1e-6)
+
+
+def test_abs_derivative_counts_opposite_changes():
+    """|z_i z_j|: anti-phase traces are as affine as identical ones; it bounds 'derivative'."""
+    t = np.arange(200) * 0.5
+    x = np.sin(2 * np.pi * t / 17.0) + 0.3 * np.sin(2 * np.pi * t / 5.0)
+    y = np.cos(2 * np.pi * t / 11.0)
+    act = _traces([x, x.copy(), -x, y])
+    both = dc.affinity(act, window=25.0, smooth=1, method="abs_derivative")
+    same = dc.affinity(act, window=25.0, smooth=1, method="derivative")
+    pair = {(i, j): p for p, (i, j) in enumerate(zip(both.neuron_i.values, both.neuron_j.values))}
+    np.testing.assert_allclose(
+        both.values[:, 0, pair[("N0", "N2")]], both.values[:, 0, pair[("N0", "N1")]], rtol=1e-6
+    )
+    assert np.all(both.values >= same.values - 1e-6)
+    # direct transcription on one window: mean over the window's samples of |z_x z_y|
+    zx = np.gradient(x, t) / np.gradient(x, t).std()
+    zy = np.gradient(y, t) / np.gradient(y, t).std()
+    inside = (t >= both.window_start.values[1]) & (t < both.window_stop.values[1])
+    expected = np.mean(np.abs(zx[inside] * zy[inside]))
+    assert both.values[1, 0, pair[("N0", "N3")]] == pytest.approx(expected, rel=1e-5)

@@ -54,7 +54,12 @@ def pool(vectors: np.ndarray, method: str) -> np.ndarray:
 
 
 def noise_ceiling(
-    rdms: xr.DataArray, method: str = "spearman", *, dim: str | None = None, over: str = "subject"
+    rdms: xr.DataArray,
+    method: str = "spearman",
+    *,
+    dim: str | None = None,
+    over: str = "subject",
+    n_jobs: int = 1,
 ) -> xr.Dataset:
     """Lower and upper bounds of the noise ceiling (rsatoolbox's ``boot_noise_ceiling``).
 
@@ -66,6 +71,8 @@ def noise_ceiling(
         Comparison method (see :data:`~neurodata.analyses.rsa.COMPARE_METHODS`).
     over : str
         Dim of the subjects.
+    n_jobs : int
+        Threads for the comparisons (see :func:`~neurodata.analyses.rsa.compare`).
 
     Returns
     -------
@@ -78,10 +85,12 @@ def noise_ceiling(
     n = v.shape[0]
     if n < 2:
         raise ValueError(f"a noise ceiling needs at least 2 RDMs along {over!r}; got {n}")
-    upper = compare_vectors(pool(v, method), v, method)[0]
+    upper = compare_vectors(pool(v, method), v, method, n_jobs=n_jobs)[0]
     lower = np.array(
         [
-            compare_vectors(pool(np.delete(v, s, axis=0), method), v[s], method)[0, 0]
+            compare_vectors(pool(np.delete(v, s, axis=0), method), v[s], method, n_jobs=n_jobs)[
+                0, 0
+            ]
             for s in range(n)
         ]
     )
@@ -105,6 +114,7 @@ def loso(
     *,
     dim: str | None = None,
     over: str = "subject",
+    n_jobs: int = 1,
 ) -> xr.Dataset:
     """Leave-one-subject-out evaluation of fixed model RDMs with its noise ceiling.
 
@@ -117,6 +127,8 @@ def loso(
         Dims (`over`, `dim`, `dim`_2).
     models : xarray.DataArray
         Dims (..., `dim`, `dim`_2), e.g. (``model``, ``condition``, ``condition_2``).
+    n_jobs : int
+        Threads for the comparisons (see :func:`~neurodata.analyses.rsa.compare`).
 
     Returns
     -------
@@ -126,8 +138,8 @@ def loso(
     """
     from .rsa import compare
 
-    ceiling = noise_ceiling(rdms, method, dim=dim, over=over)
-    score = compare(rdms, models, method, dim=dim)
+    ceiling = noise_ceiling(rdms, method, dim=dim, over=over, n_jobs=n_jobs)
+    score = compare(rdms, models, method, dim=dim, n_jobs=n_jobs)
     n = score.sizes[over]
     return xr.Dataset(
         {
@@ -156,6 +168,7 @@ def bootstrap(
     n_bootstrap: int = 1000,
     seed: Any = None,
     show_progress: bool = False,
+    n_jobs: int = 1,
 ) -> xr.DataArray:
     """Bootstrap distribution of the mean (over subjects) model evaluation.
 
@@ -175,6 +188,8 @@ def bootstrap(
         Number of bootstrap samples.
     seed : int, numpy.random.Generator or None
         Source of randomness.
+    n_jobs : int
+        Threads for the comparisons (see :func:`~neurodata.analyses.rsa.compare`).
 
     Returns
     -------
@@ -206,7 +221,7 @@ def bootstrap(
         i, j = i[keep], j[keep]
         va = data[subj][:, i, j]
         vb = mod[:, i, j]
-        out[b] = compare_vectors(va, vb, method).mean(axis=0)
+        out[b] = compare_vectors(va, vb, method, n_jobs=n_jobs).mean(axis=0)
     template = models.isel({dim: 0, f"{dim}_2": 0}, drop=True).transpose(*mextra)
     result = xr.DataArray(
         out.reshape(n_bootstrap, *template.shape),
@@ -253,12 +268,14 @@ def permutation_test(
     n_permutations: int = 1000,
     seed: Any = None,
     show_progress: bool = False,
+    n_jobs: int = 1,
 ) -> xr.Dataset:
     """Condition-label permutation test of RDM similarity (one-sided, greater).
 
     The conditions of `rdms_b` are permuted (rows and columns together). For
     cosine, Pearson, Spearman and rho-a every RDM is ranked/centred once and a
-    permutation only re-indexes the prepared vectors.
+    permutation only re-indexes the prepared vectors. ``n_jobs`` threads run the
+    other methods' comparisons (e.g. Kendall's tau-a).
 
     Returns
     -------
@@ -268,7 +285,7 @@ def permutation_test(
     """
     from .rsa import compare
 
-    observed = compare(rdms_a, rdms_b, method, dim=dim)
+    observed = compare(rdms_a, rdms_b, method, dim=dim, n_jobs=n_jobs)
     rdms_a, dim = as_rdms(rdms_a, dim, name="rdms_a")
     va, _ = to_vectors(rdms_a, dim)
     vb, _ = to_vectors(rdms_b, dim)
@@ -286,7 +303,7 @@ def permutation_test(
         if pa is not None:
             null[k] = pa @ pb[:, pidx].T
         else:
-            null[k] = compare_vectors(va, vb[:, pidx], method)
+            null[k] = compare_vectors(va, vb[:, pidx], method, n_jobs=n_jobs)
     null = null.reshape(n_permutations, *observed.shape)
     p = (1 + (null >= observed.values[None] - 1e-12).sum(axis=0)) / (1 + n_permutations)
     return xr.Dataset(

@@ -710,3 +710,24 @@ def test_kendall_threads_give_the_same_answer(rng):
     np.testing.assert_array_equal(rsa.rank(va, n_jobs=2), rsa.rank(va))
     with pytest.raises(ValueError, match="`n_jobs` must be a positive int"):
         rsa.compare_vectors(va, vb, "tau-a", n_jobs=0)
+
+
+@pytest.mark.parametrize("method", ["tau-a", "spearman"])
+def test_inference_threads_give_the_same_answers(rng, method):
+    """n_jobs only changes who computes: ceilings, LOSO, bootstrap and permutations agree."""
+    rdms = _subject_rdms(rng, n=12)
+    models = rsa.rdm(
+        xr.DataArray(rng.standard_normal((3, 12, 4)), dims=("model", "condition", "unit"))
+    )
+    one = inference.loso(rdms, models, method)
+    two = inference.loso(rdms, models, method, n_jobs=2)
+    xr.testing.assert_allclose(one, two)
+    boot = [
+        inference.bootstrap(rdms, models, method, n_bootstrap=5, seed=1, n_jobs=k) for k in (1, 2)
+    ]
+    xr.testing.assert_allclose(*boot)
+    perm = [
+        inference.permutation_test(rdms, models, method, n_permutations=5, seed=2, n_jobs=k)
+        for k in (1, 2)
+    ]
+    xr.testing.assert_allclose(*perm)

@@ -11,6 +11,7 @@ transformers are imported only by the functions that need them.
 from __future__ import annotations
 
 from ._version import __version__
+from ._config import config, get_config
 from .collections import open_collection, write_collection
 from .errors import (
     ConcurrentWriteError,
@@ -38,6 +39,8 @@ __all__ = [
     "as_dataarray",
     "as_dataset",
     "as_timeseries",
+    "config",
+    "get_config",
     "load",
     "open",
     "open_collection",

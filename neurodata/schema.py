@@ -78,6 +78,7 @@ DIMS: Mapping[str, str] = {
     "session": "recording sessions",
     "run": "runs (fMRI runs, blocks)",
     "trial": "epochs / trials",
+    "sweep": "intracellular (patch-clamp) sweeps (coordinates: series names, sweep_start in s)",
     "event": "annotations (variables onset, duration, label)",
     "stimulus": "items of an experiment (sentences, images, words)",
     "condition": "experimental conditions (RSA)",

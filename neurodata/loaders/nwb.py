@@ -9,10 +9,15 @@ axis (an NWB file may hold many series on different clocks; pick one with
   ``signal(time, channel)`` in volts, with ``conversion``, ``offset`` and
   ``channel_conversion`` applied lazily and electrode-table columns as channel
   coordinates; ophys ``RoiResponseSeries`` (``Fluorescence``/``DfOverF``) as
-  ``(time, roi)``; plain ``TimeSeries`` sharing one clock, a numbered family
-  (``Activity_0000``, ``Activity_0001``, ...) stacked into ``(time, roi)`` and
-  the others as separate variables along ``time``. Rate-based and timestamped
-  (irregular) series both work;
+  ``(time, roi)``; intracellular sweeps (``CurrentClampSeries``,
+  ``VoltageClampSeries``, ``IZeroClampSeries`` and their stimuli) as
+  ``response(sweep, time)`` and ``stimulus(sweep, time)`` (see
+  :mod:`neurodata.loaders._nwb_icephys`); else the largest group of numeric
+  ``TimeSeries`` of any subtype (in ``acquisition``, ``stimulus`` or
+  ``processing``) sharing one clock, a numbered family (``Activity_0000``,
+  ``Activity_0001``, ...) stacked into ``(time, roi)`` and the others as
+  separate variables along ``time``. Rate-based and timestamped (irregular)
+  series both work;
 - ``Units``: spike times as a ragged table (``spike_time`` and ``spike_neuron``
   along ``spike``; unit columns along ``neuron``), and with ``bin_size`` a
   binned ``rate(time, neuron)`` view in Hz;
@@ -20,6 +25,9 @@ axis (an NWB file may hold many series on different clocks; pick one with
   ``event``: ``onset`` = start_time, ``duration`` = stop - start, ``label`` =
   the table name (or tags), ``interval_table`` and every other column kept
   (bytes decoded to str, overlaps kept).
+
+A file in which none of this is found is refused (``FormatError`` naming what
+the file does hold), never returned as an empty Dataset.
 
 Unit strings that are not SI units ("a.u.", "none", "dF/F", "NA") never go to
 ``attrs["units"]``; they are kept in ``long_name``.
@@ -41,6 +49,8 @@ import xarray as xr
 from .._compat import require
 from ..errors import FormatError
 from ..schema import append_history, with_provenance
+from ._nwb_icephys import recordings_frame, sweeps_dataset
+from ._nwb_inventory import ICEPHYS_RESPONSES, ICEPHYS_STIMULI, default_series, holdings, inventory
 
 __all__ = ["list_series", "read_nwb", "sniff_nwb"]
 
@@ -219,49 +229,12 @@ def _table_frame(table: Any) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def _inventory(nwb: Any) -> dict[str, tuple[str, Any]]:
-    """NWB path -> (kind, object) of every series neurodata can read."""
-    found: dict[str, tuple[str, Any]] = {}
-    for name, obj in nwb.acquisition.items():
-        kind = type(obj).__name__
-        if kind in ("ElectricalSeries", "TimeSeries", "RoiResponseSeries", "SpatialSeries"):
-            found[f"acquisition/{name}"] = (kind, obj)
-        elif hasattr(obj, "spatial_series"):
-            for sub, series in obj.spatial_series.items():
-                found[f"acquisition/{name}/{sub}"] = ("SpatialSeries", series)
-    for module_name, module in nwb.processing.items():
-        for iface_name, iface in module.data_interfaces.items():
-            kind = type(iface).__name__
-            if kind in ("LFP", "FilteredEphys"):
-                for sub, series in iface.electrical_series.items():
-                    found[f"processing/{module_name}/{iface_name}/{sub}"] = ("LFP", series)
-            elif kind in ("Fluorescence", "DfOverF"):
-                for sub, series in iface.roi_response_series.items():
-                    found[f"processing/{module_name}/{iface_name}/{sub}"] = (kind, series)
-            elif kind in ("ElectricalSeries", "TimeSeries", "RoiResponseSeries"):
-                found[f"processing/{module_name}/{iface_name}"] = (kind, iface)
-    return found
-
-
-def _default_series(inventory: dict[str, tuple[str, Any]]) -> list[str]:
-    for wanted in ("ElectricalSeries", "LFP", "DfOverF", "Fluorescence", "RoiResponseSeries"):
-        hits = [k for k, (kind, _) in inventory.items() if kind == wanted]
-        if hits:
-            return hits[:1]
-    plain = [k for k, (kind, _) in inventory.items() if kind == "TimeSeries"]
-    if not plain:
-        return []
-    clocks: dict[bytes, list[str]] = {}
-    for key in plain:
-        times, _ = _times(inventory[key][1])
-        if np.unique(times).size != times.size:
-            continue  # repeated timestamps (e.g. TTL codes): not a time series of samples
-        clocks.setdefault(times.tobytes(), []).append(key)
-    return max(clocks.values(), key=len) if clocks else []  # largest group on one clock
-
-
-def _series_dataset(path: Path, picks: list[str], inventory: dict, lazy: bool, history: list[str]):
-    kind, first = inventory[picks[0]]
+def _series_dataset(
+    path: Path, picks: list[str], found: dict, nwb: Any, lazy: bool, history: list[str]
+) -> xr.Dataset:
+    kind, first = found[picks[0]]
+    if kind in ICEPHYS_RESPONSES + ICEPHYS_STIMULI:
+        return sweeps_dataset(path, picks, found, nwb, _scaled, history)
     times, rate = _times(first)
     data_vars: dict[str, Any] = {}
     coords: dict[str, Any] = {}
@@ -289,7 +262,7 @@ def _series_dataset(path: Path, picks: list[str], inventory: dict, lazy: bool, h
             match = _FAMILY.match(name)
             families.setdefault(match.group("prefix") if match else name, []).append(key)
         for prefix, keys in families.items():
-            series = [inventory[k][1] for k in keys]
+            series = [found[k][1] for k in keys]
             arrays = [_scaled(path, s, False) for s in series]
             if len(keys) > 1 and all(a.ndim == 1 for a in arrays) and "roi" not in coords:
                 var = prefix.strip("_-") or "activity"
@@ -396,6 +369,9 @@ def _intervals(nwb: Any) -> xr.Dataset | None:
         frame = _table_frame(table).drop(columns=["id"])
         frame.insert(0, "interval_table", name)
         frames.append(frame)
+    recordings = recordings_frame(nwb)  # icephys: one row per stimulus/response pair
+    if recordings is not None:
+        frames.append(recordings)
     if not frames:
         return None
     frame = pd.concat(frames, ignore_index=True, sort=False)
@@ -480,7 +456,7 @@ def list_series(path: str | Path) -> dict[str, str]:
     """The series in an NWB file that :func:`read_nwb` can read: NWB path -> kind."""
     io, nwb = _open(Path(path))
     try:
-        return {k: kind for k, (kind, _) in _inventory(nwb).items()}
+        return {k: kind for k, (kind, _) in inventory(nwb).items()}
     finally:
         io.close()
 
@@ -522,21 +498,19 @@ def read_nwb(
     io, nwb = _open(path)
     history: list[str] = []
     try:
-        inventory = _inventory(nwb)
+        found = inventory(nwb)
         parts: list[xr.Dataset] = []
         if series is None:
-            picks = _default_series(inventory) if bin_size is None else []
+            picks = default_series(found, lambda ts: _times(ts)[0]) if bin_size is None else []
         elif series == "none":
             picks = []
         else:
             picks = [series] if isinstance(series, str) else list(series)
-            unknown = [p for p in picks if p not in inventory]
+            unknown = [p for p in picks if p not in found]
             if unknown:
-                raise FormatError(
-                    f"{path}: `series` must be among {sorted(inventory)}; got {unknown}"
-                )
+                raise FormatError(f"{path}: `series` must be among {sorted(found)}; got {unknown}")
         if picks:
-            parts.append(_series_dataset(path, picks, inventory, lazy, history))
+            parts.append(_series_dataset(path, picks, found, nwb, lazy, history))
         if units and nwb.units is not None and "spike_times" in nwb.units.colnames:
             parts.append(_units(nwb.units, bin_size, history))
         elif bin_size is not None:
@@ -547,8 +521,13 @@ def read_nwb(
             table = _intervals(nwb)
             if table is not None:
                 parts.append(table)
-        ds = xr.merge(parts, combine_attrs="drop_conflicts") if parts else xr.Dataset()
-        others = sorted(set(inventory) - set(picks))
+        if not any(part.data_vars for part in parts):
+            raise FormatError(
+                f"{path}: nothing readable: no series, Units or interval table neurodata reads "
+                f"({holdings(nwb, found)})"
+            )
+        ds = xr.merge(parts, combine_attrs="drop_conflicts")
+        others = sorted(set(found) - set(picks))
         if others:
             ds.attrs["nwb_other_series"] = others
         ds.attrs.update(_file_attrs(nwb))

@@ -1,7 +1,8 @@
 """Stimuli and artificial-network activations in neurodata's data model.
 
 - :func:`extract_activations`: hidden states or MLP neurons of every layer of a
-  HuggingFace language model for the words of a stimulus (offline-first).
+  HuggingFace language model for a word stream (each word in its left context)
+  or a stimulus set (each stimulus alone, pooled), offline-first.
 - :func:`pool_words`: token -> word pooling.
 - :func:`align`, :func:`nuisance_features`: word times -> the brain's sampling
   times (Lanczos, binning, FIR delays), and word-rate-style regressors.

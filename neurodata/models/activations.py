@@ -27,7 +27,6 @@ import hashlib
 import json
 import os
 import re
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -36,15 +35,15 @@ import numpy as np
 import xarray as xr
 
 from .._compat import require
-from .._hashing import DIGEST_ATTR, content_digest, verify_digest
 from .._progress import progress as _progress
 from .._registry import pick as _pick
 from .._version import __version__
-from ..errors import ConcurrentWriteError, NeurodataError
-from ..io import open as _open_store
-from ..io import save as _save_store
+from ..errors import NeurodataError
 from . import _hf, _stimulus_sets
+from ._cache import cached as _cached
+from ._cache import store_cache as _store_cache
 from ._hf import DEFAULT_MODEL, ModelRef
+from ._images import is_image_set
 from ._pooling import POOLS, pool_words
 from .stimuli import words_hash
 
@@ -272,7 +271,7 @@ def extract_activations(
     model: Any = DEFAULT_MODEL,
     *,
     kind: str = "hidden",
-    pool: str | None = None,
+    pool: str | None = "auto",
     context: int = 64,
     stride: int | None = None,
     batch_size: int = 32,
@@ -285,6 +284,8 @@ def extract_activations(
     cache: str | os.PathLike | None = None,
     progress: bool = True,
     stream: bool | None = None,
+    layers: Any = None,
+    preprocess: Any = None,
 ) -> xr.Dataset:
     """Activations of every layer of a language model for a word stream or a stimulus set.
 
@@ -299,6 +300,10 @@ def extract_activations(
       a word stream;
     - ``stream=True`` joins a list of strings into one stream; ``stream=False``
       makes any list of strings (even single words) a stimulus set.
+
+    An image set (DataArray with ``y``, ``x`` dims, a Dataset holding one, image
+    files) goes to :func:`neurodata.models.vision.extract_image_activations`
+    (the default model then is ``"efficientnet-lite0"``; ``pool="auto"`` is "mean").
 
     Parameters
     ----------
@@ -323,7 +328,8 @@ def extract_activations(
     pool : {"mean", "last", "first"}, optional
         Pool tokens into words, giving dim ``word`` instead of ``token``. A
         stimulus set is always pooled over each stimulus's tokens (default
-        ``"mean"``).
+        ``"mean"``). Default ``"auto"``: no pooling for a word stream, ``"mean"``
+        for a stimulus set or images.
     context : int
         Preceding tokens each token (causal models) or word (masked models) sees
         at least (when that many precede it). See the module docstring.
@@ -358,6 +364,8 @@ def extract_activations(
     stream : bool, optional
         Force a list of strings to be read as one word stream (``True``) or as
         a stimulus set (``False``); default: as listed above.
+    layers, preprocess
+        Image networks only (see above).
 
     Returns
     -------
@@ -371,6 +379,17 @@ def extract_activations(
         from its word) ``text``, ``onset`` and ``offset`` (s, NaN if untimed).
         Attrs record the model, revision and parameters.
     """
+    if is_image_set(stimulus):
+        from .vision import DEFAULT_VISION_MODEL, extract_image_activations
+
+        model = DEFAULT_VISION_MODEL if model == DEFAULT_MODEL else model
+        pool = "mean" if pool == "auto" else pool
+        return extract_image_activations(
+            stimulus, model, layers=layers, pool=pool, preprocess=preprocess,
+            batch_size=batch_size, device=device, dtype=dtype, download=download, cache=cache,
+            progress=progress,
+        )  # fmt: skip
+    pool = None if pool == "auto" else pool
     kind = _pick(KINDS, kind, "kind")
     pool_fn = None if pool is None else _pick(POOLS, pool, "pool")
     for value, param in ((context, "context"), (batch_size, "batch_size")):
@@ -516,38 +535,6 @@ def extract_activations(
     if store is not None:
         _store_cache(tokens, store, key)
     return _finish(tokens, words, stimuli, pool, pool_fn)
-
-
-def _cached(store: Path, key: str) -> xr.Dataset | None:
-    """The cached token activations, or None (with a warning) if the entry fails validation."""
-    try:
-        tokens = _open_store(store).load()
-        problem = verify_digest(tokens)
-        if problem is None and tokens.attrs.get("cache_key") != key:
-            problem = "its key differs from the requested extraction"
-    except Exception as exc:  # unreadable chunks, broken metadata: recompute
-        problem = f"{type(exc).__name__}: {exc}"
-    if problem is not None:
-        warnings.warn(
-            f"{store}: activation cache entry failed validation ({problem}); recomputing it",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-        return None
-    for name in (DIGEST_ATTR, "cache_key"):
-        tokens.attrs.pop(name, None)
-    return tokens
-
-
-def _store_cache(tokens: xr.Dataset, store: Path, key: str) -> None:
-    """Write a cache entry (atomically) with its content digest; skip if another process is."""
-    entry = tokens.copy()
-    entry.attrs.update({DIGEST_ATTR: content_digest(tokens), "cache_key": key})
-    store.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        _save_store(entry, store, overwrite=True)
-    except ConcurrentWriteError:
-        pass  # another process is caching the same extraction right now
 
 
 def _tokenizer_key(tokenizer: Any) -> str:

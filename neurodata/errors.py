@@ -22,6 +22,7 @@ __all__ = [
     "NotFoundError",
     "OutputExistsError",
     "SchemaError",
+    "WriteError",
 ]
 
 
@@ -51,3 +52,7 @@ class OutputExistsError(NeurodataError, FileExistsError):
 
 class ConcurrentWriteError(OutputExistsError):
     """Another process is writing the same output (its lock file is held)."""
+
+
+class WriteError(NeurodataError, OSError):
+    """An output could not be written (full disk, read-only folder, a leftover that stays)."""

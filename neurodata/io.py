@@ -28,6 +28,7 @@ import numpy as np
 import xarray as xr
 
 from ._atomic import atomic_output
+from ._settle import compute_settled
 from ._progress import dask_progress
 from .errors import FormatError, NeurodataError, NotFoundError
 
@@ -676,5 +677,5 @@ def save(
         pending = _resolve(spec.writer)(obj, tmp, **options)
         if pending is not None and hasattr(pending, "compute"):
             with dask_progress(progress, f"writing {path.name}"):
-                pending.compute()
+                compute_settled(pending)
     return path

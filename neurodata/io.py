@@ -28,8 +28,8 @@ import numpy as np
 import xarray as xr
 
 from ._atomic import atomic_output
-from ._settle import compute_settled
 from ._progress import dask_progress
+from ._settle import compute_settled
 from .errors import FormatError, NeurodataError, NotFoundError
 
 __all__ = ["FORMATS", "FormatSpec", "detect_format", "load", "open", "save", "supported_formats"]

@@ -40,6 +40,8 @@ import xarray as xr
 from .._compat import require
 from ..errors import FormatError
 from ..schema import append_history, with_provenance
+from ._edf_fidelity import apply_header_units, signal_unit_attrs, strip_padding
+from ._mne_read import call_reader, reader_kwargs
 
 __all__ = ["dataset_from_raw", "read_eeg", "sniff_nihon_kohden"]
 
@@ -107,8 +109,10 @@ def _mne():
 # --------------------------------------------------------------------------------------
 
 
-def _open_raw(path: Path, channels: Sequence[str] | None) -> tuple[Any, str]:
-    """An MNE Raw (not preloaded) and the format label."""
+def _open_raw(
+    path: Path, channels: Sequence[str] | None, options: dict[str, Any] | None = None
+) -> tuple[Any, str]:
+    """An MNE Raw (not preloaded) and the format label; ``options`` go to MNE's reader."""
     mne = _mne()
     ext = _extension(path)
     if ext == ".eeg" and path.with_suffix(".vhdr").is_file() and not sniff_nihon_kohden(path):
@@ -116,6 +120,7 @@ def _open_raw(path: Path, channels: Sequence[str] | None) -> tuple[Any, str]:
     func_name, label = _READERS.get(ext, ("read_raw", ext.lstrip(".") or "unknown"))
     func = getattr(mne.io, func_name)
     kwargs: dict[str, Any] = {"preload": False, "verbose": "ERROR"}
+    kwargs.update(reader_kwargs(func, path, options or {}))
     if channels is not None and func_name in _TAKES_INCLUDE:
         kwargs["include"] = list(channels)
     if ext == ".vhdr":
@@ -128,7 +133,7 @@ def _open_raw(path: Path, channels: Sequence[str] | None) -> tuple[Any, str]:
         _check_fif(path)
     with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("always")  # some readers print() (Persyst): keep stdout clean
-        raw = func(path, **kwargs)
+        raw = call_reader(func, path, kwargs)
     _check_size(raw, path, label)
     for caught_warning in caught:  # MNE's own warnings, re-issued with the file's name
         if issubclass(caught_warning.category, RuntimeWarning | UserWarning):
@@ -432,11 +437,7 @@ def dataset_from_raw(
     }
     for axis, values in zip("xyz", locs.T):
         coords[axis] = ("channel", values, {"units": "m"})
-    signal_attrs: dict[str, Any] = {"sfreq": sfreq}
-    if set(units) == {"V"}:
-        signal_attrs["units"] = "V"
-    else:
-        signal_attrs["long_name"] = "signal in SI units; per-channel units in coordinate ch_unit"
+    signal_attrs: dict[str, Any] = {"sfreq": sfreq, **signal_unit_attrs(units)}
     signal = xr.Variable(("time", "channel"), _signal(raw, lazy, chunk_seconds, copy), signal_attrs)
     attrs: dict[str, Any] = {"sfreq": sfreq}
     start = _start_time(raw)
@@ -469,12 +470,12 @@ def _is_bids(path: Path) -> bool:
     return (path.parent / f"{stem}_channels.tsv").is_file()
 
 
-def _read_bids(path: Path) -> Any:
+def _read_bids(path: Path, options: dict[str, Any]) -> Any:
     mne_bids = require("mne_bids", "eeg", purpose="reading BIDS EEG/iEEG")
     bids_path = mne_bids.get_bids_path_from_fname(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return mne_bids.read_raw_bids(bids_path, verbose="ERROR")
+        return mne_bids.read_raw_bids(bids_path, extra_params=options or None, verbose="ERROR")
 
 
 def _event_file(path: Path, events: str | Path | bool | None) -> Path | None:
@@ -518,6 +519,7 @@ def read_eeg(
     events: str | Path | bool | None = None,
     bids: bool | None = None,
     chunk_seconds: float = 60.0,
+    **options: Any,
 ) -> xr.Dataset:
     """Read a continuous EEG/iEEG recording into a Dataset.
 
@@ -545,6 +547,11 @@ def read_eeg(
         when the name is BIDS-like and a ``*_channels.tsv`` sidecar exists.
     chunk_seconds : float
         Chunk length along ``time`` of lazy reads (default 60 s).
+    **options
+        Any documented option of the MNE reader of the format, passed through
+        (``data_format="int16"`` for ``read_raw_cnt``, ``encoding=`` for
+        ``read_raw_nihon``, ``eog=[...]``, ...); on the CLI ``-o key=value``.
+        EDF/BDF default to ``infer_types=True`` (types from labels).
 
     Returns
     -------
@@ -563,13 +570,14 @@ def read_eeg(
     path = Path(path)
     use_bids = _is_bids(path) if bids is None else bids
     if use_bids:
-        raw = _read_bids(path)
+        raw = _read_bids(path, options)
         label = "BIDS " + type(raw).__name__.replace("Raw", "")
         if channels is not None:
             raw.pick(list(channels))
     else:
-        raw, label = _open_raw(path, channels)
+        raw, label = _open_raw(path, channels, options)
     _check_rates(raw, path, resample)
+    padding = strip_padding(raw) if label in ("EDF", "BDF") else None
     events_path = _event_file(path, events) if label == "FIF" or events else None
     if events_path is not None:
         _add_events(raw, events_path)
@@ -594,8 +602,10 @@ def read_eeg(
         source_format=label,
         copy=False,  # the Raw was opened here and is dropped: its buffer becomes ours
     )
+    if label in ("EDF", "BDF"):
+        ds = apply_header_units(ds, path)  # MNE calls every EDF channel volts
+    for line in (padding, history):
+        ds = append_history(ds, line) if line else ds
     if events_path is not None:
         ds = append_history(ds, f"events from {events_path.name} added as annotations")
-    if history:
-        ds = append_history(ds, history)
     return ds

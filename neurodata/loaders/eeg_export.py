@@ -10,6 +10,13 @@ channel's physical minimum and maximum (error <= one step of
 ``(max - min) / 65535``); BrainVision is written as float32 (relative error
 <= 2**-24); FIF raw is written as float64 by default (``fmt="double"``, lossless)
 or float32 with ``fmt="single"``.
+
+EDF keeps what the recording is: channel types are written as EDF+ label
+prefixes (``"ECG ECG1"``, read back by MNE's ``infer_types=True``), channels in
+other units than volts keep their unit (``"%"``, ``"degC"``) and values, and
+the padding of the last 1-s record (marked ``BAD_ACQ_SKIP``) is dropped again on
+read, so the sample count survives. Non-integer rates are refused (EDF would
+change the sample times); a type EDF+ cannot name is said in one warning line.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import xarray as xr
 from .._compat import require
 from ..errors import FormatError, SchemaError
 from ..schema import as_dataset
+from ._edf_fidelity import retag
 
 __all__ = ["to_raw", "write_brainvision", "write_edf", "write_fif"]
 
@@ -132,6 +140,12 @@ def to_raw(obj: xr.Dataset | xr.DataArray) -> Any:
     return raw
 
 
+def _coord(signal: xr.DataArray, name: str, default: str) -> list[str]:
+    if name in signal.coords:
+        return [str(v) for v in signal[name].values]
+    return [default] * signal.sizes["channel"]
+
+
 def _meas_date(start: Any) -> datetime | None:
     if start is None:
         return None
@@ -149,6 +163,12 @@ def _export(obj: Any, path: Path, kind: str, **options: Any) -> None:
     mne = require("mne", "eeg", purpose=f"writing {kind}")
     raw = to_raw(obj)
     final = _final_name(path)
+    if kind == "edf" and not float(raw.info["sfreq"]).is_integer():
+        raise FormatError(
+            f"{final}: EDF stores whole samples per 1-s record; a rate of "
+            f"{raw.info['sfreq']:g} Hz would change the sample times. Write FIF or "
+            "BrainVision, or resample to an integer rate first"
+        )
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".neurodata-export-") as tmp:
         target = Path(tmp) / final
         try:
@@ -162,6 +182,19 @@ def _export(obj: Any, path: Path, kind: str, **options: Any) -> None:
                     )
         except (ValueError, TypeError, RuntimeError, OSError) as exc:
             raise FormatError(f"{final}: cannot write as {kind}: {exc}") from exc
+        if kind == "edf":  # channel types as label prefixes, non-volt units kept
+            signal, _ = _signal(obj)
+            units = _coord(signal, "ch_unit", "V")
+            lost = retag(
+                target, raw.get_channel_types(), units, lambda i: raw.get_data(picks=[i])[0]
+            )
+            if lost:
+                warnings.warn(
+                    f"{final}: channel type not written for {lost} (EDF+ labels hold 16 "
+                    "characters and types EEG/SEEG/ECOG/DBS/EOG/ECG/EMG/BIO/RESP/TEMP/MISC/STIM)",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
         if kind == "brainvision":
             stem = target.stem
             for ext in (".eeg", ".vmrk"):  # the header names them; they sit beside it

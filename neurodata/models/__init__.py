@@ -10,6 +10,9 @@
 - :func:`align`, :func:`nuisance_features`: word times -> the brain's sampling
   times (Lanczos, binning, FIR delays), and word-rate-style regressors.
 - :func:`as_words`: the coercion gate for word streams.
+- :func:`intervene`: a context manager editing masked units (zero, mean, clamp,
+  scale, patch) on every forward pass; :func:`random_like`: the same architecture
+  with random weights.
 
 Importing this package does not import torch or transformers.
 """
@@ -17,6 +20,7 @@ Importing this package does not import torch or transformers.
 from ._images import Preprocess, as_images
 from .activations import DEFAULT_MODEL, extract_activations, pool_words
 from .align import align, nuisance_features, sample_times
+from .interventions import intervene, random_like
 from .stimuli import as_words
 from .vision import DEFAULT_VISION_MODEL, extract_image_activations
 
@@ -29,7 +33,9 @@ __all__ = [
     "as_words",
     "extract_activations",
     "extract_image_activations",
+    "intervene",
     "nuisance_features",
     "pool_words",
+    "random_like",
     "sample_times",
 ]

@@ -212,6 +212,12 @@ def mlp_modules(base: Any) -> tuple[list[str], list[Any], str]:
     return names, [modules[n] for n in names], where
 
 
+def loaded_name(model: Any) -> str:
+    """The name of an in-memory model: its ``name_or_path``, or the one random_like gave it."""
+    given = getattr(model.config, "neurodata_name", None)
+    return str(given or getattr(model, "name_or_path", "") or type(model).__name__)
+
+
 def weights_digest(model: Any) -> str:
     """A digest of an in-memory model's parameters (for cache keys)."""
     torch = require("torch", "models")

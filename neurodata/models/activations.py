@@ -415,10 +415,10 @@ def extract_activations(
                 f"`dtype`={dtype!r} differs from the loaded model's {torch_dtype}; a loaded model "
                 "is used as it is (cast it with model.to(dtype) first, or omit `dtype`)"
             )
-        ref = ModelRef(
-            name=str(getattr(model, "name_or_path", "") or type(model).__name__),
-            path=None,
-            revision="",
+        ref = ModelRef(name=_hf.loaded_name(model), path=None, revision="")
+        # random_like(name) remembers the tokenizer folder of the model it copies
+        tokenizer = (
+            getattr(model.config, "neurodata_tokenizer", None) if tokenizer is None else tokenizer
         )
         if tokenizer is None:
             raise ValueError("`tokenizer` is needed when `model` is a loaded model object")

@@ -21,6 +21,7 @@ from .errors import (
     NotFoundError,
     OutputExistsError,
     SchemaError,
+    SelectionError,
 )
 from .io import load, open, save, supported_formats
 from .schema import as_annotations, as_dataarray, as_dataset, as_timeseries, validate
@@ -34,6 +35,7 @@ __all__ = [
     "NotFoundError",
     "OutputExistsError",
     "SchemaError",
+    "SelectionError",
     "__version__",
     "as_annotations",
     "as_dataarray",

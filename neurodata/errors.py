@@ -22,6 +22,7 @@ __all__ = [
     "NotFoundError",
     "OutputExistsError",
     "SchemaError",
+    "SelectionError",
     "WriteError",
 ]
 
@@ -56,3 +57,10 @@ class ConcurrentWriteError(OutputExistsError):
 
 class WriteError(NeurodataError, OSError):
     """An output could not be written (full disk, read-only folder, a leftover that stays)."""
+
+
+class SelectionError(NeurodataError, KeyError):
+    """Labels asked of an index (``.sel``) are not among its labels."""
+
+    def __str__(self) -> str:  # the message as written, not KeyError's repr of it
+        return str(self.args[0]) if self.args else ""

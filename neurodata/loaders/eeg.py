@@ -38,15 +38,14 @@ import numpy as np
 import xarray as xr
 
 from .._compat import require
+from .._timeindex import time_coords
 from ..errors import FormatError
 from ..schema import append_history, with_provenance
 from ._edf_fidelity import apply_header_units, signal_unit_attrs, strip_padding
+from ._eeg_lazy import LAZY_THRESHOLD, _RawArray, is_long, lazy_signal  # noqa: F401 (re-exported)
 from ._mne_read import call_reader, reader_kwargs
 
 __all__ = ["dataset_from_raw", "read_eeg", "sniff_nihon_kohden"]
-
-#: Files larger than this (bytes of float64 signal) are read lazily by default.
-LAZY_THRESHOLD = 1 << 30
 
 #: Extension -> (MNE reader function name, format label used in provenance).
 _READERS: dict[str, tuple[str, str]] = {
@@ -291,25 +290,6 @@ def _check_rates(raw: Any, path: Path, resample: float | None) -> None:
 # --------------------------------------------------------------------------------------
 
 
-class _RawArray:
-    """Array-like view (time, channel) of a non-preloaded Raw, read on indexing."""
-
-    def __init__(self, raw: Any):
-        self.raw = raw
-        self.shape = (raw.n_times, len(raw.ch_names))
-        self.dtype = np.dtype("float64")
-        self.ndim = 2
-
-    def __getitem__(self, key: tuple[slice, slice]) -> np.ndarray:
-        tkey, ckey = key if isinstance(key, tuple) else (key, slice(None))
-        start, stop, step = tkey.indices(self.shape[0])
-        picks = np.arange(self.shape[1])[ckey]
-        if stop <= start or picks.size == 0:
-            return np.empty((max(0, len(range(start, stop, step))), picks.size))
-        data = self.raw.get_data(picks=picks, start=start, stop=stop, verbose="ERROR")
-        return data.T[::step]
-
-
 def _signal(raw: Any, lazy: bool, chunk_seconds: float, copy: bool = True) -> Any:
     if not lazy and copy:
         return raw.get_data(verbose="ERROR").T
@@ -319,12 +299,7 @@ def _signal(raw: Any, lazy: bool, chunk_seconds: float, copy: bool = True) -> An
         raw.load_data(verbose="ERROR")
         data = getattr(raw, "_data", None)
         return data.T if isinstance(data, np.ndarray) else raw.get_data(verbose="ERROR").T
-    import dask.array as da
-
-    chunk = max(1, round(chunk_seconds * raw.info["sfreq"]))
-    return da.from_array(
-        _RawArray(raw), chunks=(chunk, -1), lock=True, asarray=True, name=False, fancy=False
-    )
+    return lazy_signal(raw, chunk_seconds)
 
 
 def _positions(raw: Any) -> tuple[np.ndarray, str | None]:
@@ -427,9 +402,7 @@ def dataset_from_raw(
     chs = raw.info["chs"]
     units = [_unit_name(ch) for ch in chs]
     locs, position_note = _positions(raw)
-    times = np.arange(raw.n_times, dtype=float) / sfreq
-    coords = {
-        "time": ("time", times, {"units": "s"}),
+    coords: dict[str, Any] = {
         "channel": ("channel", np.array(raw.ch_names, dtype=object)),
         "ch_type": ("channel", np.array(raw.get_channel_types(), dtype=object)),
         "ch_unit": ("channel", np.array(units, dtype=object)),
@@ -455,7 +428,11 @@ def dataset_from_raw(
         warnings.warn(f"{Path(str(source or 'raw')).name}: {position_note}", stacklevel=3)
         history = attrs.get("history")
         attrs["history"] = f"{history}\n{position_note}" if history else position_note
-    return xr.Dataset({"signal": signal, **_annotations(raw)}, coords=coords, attrs=attrs)
+    if not lazy:
+        coords["time"] = ("time", np.arange(raw.n_times, dtype=float) / sfreq, {"units": "s"})
+    ds = xr.Dataset({"signal": signal, **_annotations(raw)}, coords=coords, attrs=attrs)
+    # a lazy (long) recording's time is computed from sfreq, not stored (neurodata._timeindex)
+    return ds.assign_coords(time_coords(raw.n_times, sfreq)) if lazy else ds
 
 
 # --------------------------------------------------------------------------------------
@@ -530,8 +507,10 @@ def read_eeg(
         ``.set``, ``.fif``, ``.lay``, Nihon Kohden ``.eeg``, ``.cnt``, ``.mff``,
         ``.cdt``, ``.data``, ``.nxe``.
     lazy : bool, optional
-        Return a dask-backed ``signal`` read chunk by chunk. Default: lazy when
-        the signal would take more than 1 GiB of memory.
+        Return a dask-backed ``signal`` read chunk by chunk, with a computed
+        ``time`` index (``sel(time=slice(a, b))`` includes both ends, seconds).
+        Default: lazy for recordings longer than 5 minutes whose float64
+        signal exceeds 16 MiB, and for any signal over 1 GiB.
     resample : float, optional
         Resample every channel to this rate (Hz). Needed to read EDF/BDF/GDF
         files whose channels have different rates (MNE's reader upsamples them
@@ -593,7 +572,7 @@ def read_eeg(
             raw.resample(float(resample), verbose="ERROR")
         history = f"resampled from {old} Hz to {float(resample):g} Hz (mne.io.Raw.resample)"
     if lazy is None:
-        lazy = raw.n_times * len(raw.ch_names) * 8 > LAZY_THRESHOLD and not raw.preload
+        lazy = not raw.preload and is_long(raw.n_times, len(raw.ch_names), raw.info["sfreq"])
     ds = dataset_from_raw(
         raw,
         lazy=bool(lazy),

@@ -10,8 +10,8 @@ transformers are imported only by the functions that need them.
 
 from __future__ import annotations
 
-from ._version import __version__
 from ._config import config, get_config
+from ._version import __version__
 from .collections import open_collection, write_collection
 from .errors import (
     ConcurrentWriteError,

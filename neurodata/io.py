@@ -255,6 +255,13 @@ FORMATS: tuple[FormatSpec, ...] = (
         sniff="neurodata.loaders.arrays:sniff_npy",
     ),
     FormatSpec(
+        "rsatoolbox-mat",
+        "MATLAB RSA-toolbox RDMs (.mat struct arrays with name and RDM)",
+        (".mat",),
+        reader="neurodata.loaders.rdms:read_rdms",
+        sniff="neurodata.loaders.rdms:sniff_rdm_mat",
+    ),
+    FormatSpec(
         "pickle",
         "pickled xarray object (refused unless allow_pickle=True: unpickling runs code)",
         (".pkl", ".pickle"),

@@ -92,6 +92,11 @@ DIMS: Mapping[str, str] = {
     "word": "word positions of a text stream (coordinates: text, onset, offset)",
     "feature": "generic features (columns of a pattern matrix)",
     "model": "candidate models compared against data",
+    "y": "image / feature-map rows (pixels, top to bottom)",
+    "x": "image / feature-map columns (pixels, left to right)",
+    "color": "colour channels of an image (R, G, B; one for grey-scale)",
+    "rdm": "RDMs stacked (coordinate: their names, e.g. of an RSA-toolbox file)",
+    "brain": "brain measurements compared with models (e.g. monkey IT, human IT)",
     # analysis outputs
     "target": "targets of a regression (voxels, parcels, channels, ... stacked)",
     "alpha": "regularisation strengths",

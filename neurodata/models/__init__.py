@@ -12,7 +12,9 @@
 - :func:`as_words`: the coercion gate for word streams.
 - :func:`intervene`: a context manager editing masked units (zero, mean, clamp,
   scale, patch) on every forward pass; :func:`random_like`: the same architecture
-  with random weights.
+  with random weights; :func:`load_model`: a loaded model that remembers its tokenizer.
+- :func:`lesion_effect`: a measure of the model intact, lesioned and under random
+  lesions of the same size (the null); :func:`lm_loss` is one such measure.
 
 Importing this package does not import torch or transformers.
 """
@@ -20,7 +22,8 @@ Importing this package does not import torch or transformers.
 from ._images import Preprocess, as_images
 from .activations import DEFAULT_MODEL, extract_activations, pool_words
 from .align import align, nuisance_features, sample_times
-from .interventions import intervene, random_like
+from .interventions import intervene, load_model, random_like
+from .lesion import lesion_effect, lm_loss, random_masks
 from .stimuli import as_words
 from .vision import DEFAULT_VISION_MODEL, extract_image_activations
 
@@ -34,8 +37,12 @@ __all__ = [
     "extract_activations",
     "extract_image_activations",
     "intervene",
+    "lesion_effect",
+    "lm_loss",
+    "load_model",
     "nuisance_features",
     "pool_words",
     "random_like",
+    "random_masks",
     "sample_times",
 ]

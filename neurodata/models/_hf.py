@@ -225,4 +225,8 @@ def weights_digest(model: Any) -> str:
     for name, tensor in model.state_dict().items():
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
+    # an active neurodata.models.intervene changes the activations, not the weights
+    for module in {id(m): m for m in (model, getattr(model, "base_model", model))}.values():
+        for key in getattr(module, "_neurodata_interventions", ()):
+            digest.update(key.encode())
     return "weights-" + digest.hexdigest()[:16]

@@ -24,6 +24,7 @@ control that every selectivity map needs.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -35,7 +36,7 @@ from .._registry import pick as _pick
 from ..errors import NeurodataError, SchemaError
 from . import _hf
 
-__all__ = ["MODES", "intervene", "layer_modules", "random_like"]
+__all__ = ["MODES", "intervene", "layer_modules", "load_model", "random_like"]
 
 #: ``mode=`` of :func:`intervene`: set the units to a value, or scale them.
 MODES = ("zero", "mean", "clamp", "scale", "patch")
@@ -180,6 +181,16 @@ def _hook(idx: Any, val: Any, scale: bool, where: str) -> Callable:
     return post
 
 
+def _intervention_key(mask: xr.DataArray, mode: str, values: Any, kind: str) -> str:
+    """A digest of an intervention (for activation cache keys: same weights, other activations)."""
+    digest = hashlib.sha256(f"{kind}:{mode}:".encode())
+    digest.update("|".join(map(str, mask["layer"].values)).encode())
+    digest.update(np.packbits(mask.values).tobytes())
+    vals = values if isinstance(values, float) else np.asarray(values.values, np.float32)
+    digest.update(np.asarray(vals, np.float32).tobytes())
+    return "intervention-" + digest.hexdigest()[:16]
+
+
 @contextlib.contextmanager
 def intervene(
     model: Any,
@@ -247,6 +258,9 @@ def intervene(
         val = val if isinstance(val, float) else torch.as_tensor(np.asarray(val, np.float32))
         plan.append((module, where, _hook(torch.as_tensor(idx), val, mode == "scale", where)))
     handles = []
+    key = _intervention_key(mask, mode, values, kind)
+    active = base.__dict__.setdefault("_neurodata_interventions", [])
+    active.append(key)
     try:
         for module, where, hook in plan:
             if where == "input":
@@ -257,6 +271,35 @@ def intervene(
     finally:
         for handle in handles:
             handle.remove()
+        active.remove(key)
+
+
+def load_model(
+    model: Any = _hf.DEFAULT_MODEL, *, dtype: str = "float32", device: str = "cpu"
+) -> Any:
+    """A model loaded for :func:`intervene`, that remembers its tokenizer.
+
+    Parameters
+    ----------
+    model : str or os.PathLike
+        A model name or folder, as :func:`extract_activations` takes (default
+        the packaged MiniLM).
+    dtype, device : str
+        As :func:`extract_activations`.
+
+    Returns
+    -------
+    transformers.PreTrainedModel
+        The base model in eval mode; ``extract_activations(stimuli, loaded)``
+        needs no ``tokenizer``.
+    """
+    from .activations import _dtype
+
+    ref = _hf.resolve_model(model)
+    base, _ = _hf.load_model(ref, dtype=_dtype(dtype), device=device)
+    base.config.neurodata_tokenizer = str(ref.path)
+    base.config.neurodata_name = ref.name
+    return base
 
 
 def random_like(model: Any, *, seed: int = 0) -> Any:
@@ -289,10 +332,10 @@ def random_like(model: Any, *, seed: int = 0) -> Any:
         config.neurodata_tokenizer = str(ref.path)
         name = ref.name
     else:
-        base = _base(model)
+        _base(model)
         config = type(model.config).from_dict(model.config.to_dict())
         build = type(model)._from_config
-        name = str(getattr(model, "name_or_path", "") or type(base).__name__)
+        name = _hf.loaded_name(model).split(" (random weights")[0]
     config.neurodata_random_seed = int(seed)
     config.neurodata_name = f"{name} (random weights, seed={int(seed)})"
     state = torch.random.get_rng_state()

@@ -114,7 +114,7 @@ def _compare_rows(
 
     # Kendall tau-a: neurodata on all pairs (1 thread, then all CPUs); rsatoolbox on a
     # subset of pairs, extrapolated per pair (its cost is the same for every pair)
-    from neurodata.analyses import _kendall
+    from neurodata.analyses.rsa import _kendall
 
     engine = "numba" if _kendall._numba_kernel() is not None else "scipy"
     if engine == "numba":  # compile outside the timed region

@@ -74,8 +74,8 @@ def _responses(path: Path, X: np.ndarray, t: int, seed: int = 0) -> np.ndarray:
 
 
 def _fit(X: np.ndarray, Y: np.ndarray, batch: int, scheduler: object) -> dict[str, np.ndarray]:
-    from neurodata.analyses._ridge import ridge_cv_arrays
-    from neurodata.analyses.splitters import check_splits
+    from neurodata.analyses.encoding import check_splits
+    from neurodata.analyses.encoding._ridge import ridge_cv_arrays
 
     splits = check_splits(N_SPLITS, X.shape[0], None)
     return ridge_cv_arrays(
@@ -123,7 +123,9 @@ def _on_cluster(X: np.ndarray, Y: np.ndarray, batch: int) -> dict:
         ) as cluster,
         Client(cluster, set_as_default=False) as client,
     ):
-        client.run(lambda: __import__("neurodata.analyses._ridge"))  # imports off the clock
+        client.run(
+            lambda: __import__("neurodata.analyses.encoding._ridge")
+        )  # imports off the clock
         client.run(_reset_peak_rss)
         idle = client.run(_peak_rss_mib)
         res = _measured(X, Y, batch, client)

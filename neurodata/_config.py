@@ -52,7 +52,9 @@ def _check(name: str, value: Any) -> None:
         raise SchemaError(f"`progress` must be True or False; got {value!r}")
     if name in ("n_jobs", "blas_threads") and value is not None:
         if isinstance(value, bool) or not isinstance(value, int) or value == 0 or value < -1:
-            raise SchemaError(f"`{name}` must be a positive integer, -1 (all cores) or None; got {value!r}")
+            raise SchemaError(
+                f"`{name}` must be a positive integer, -1 (all cores) or None; got {value!r}"
+            )
 
 
 @contextlib.contextmanager

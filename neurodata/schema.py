@@ -37,6 +37,7 @@ import numpy as np
 import xarray as xr
 
 from ._registry import pick as _pick
+from ._sampling import REGULAR_RTOL, seconds_factor
 from .errors import SchemaError
 
 __all__ = [
@@ -196,8 +197,12 @@ def _time_problems(obj: xr.DataArray | xr.Dataset) -> Iterator[str]:
             f"coordinate {name!r} has dtype {found}; expected float seconds from recording start"
         )
         return
-    if coord.attrs.get("units") != "s":
-        yield f"coordinate {name!r} has units {coord.attrs.get('units')!r}; expected 's'"
+    units = coord.attrs.get("units")
+    if units not in (None, "s"):  # no units means seconds (see the data model)
+        yield (
+            f"coordinate {name!r} has units {units!r}; expected seconds ('s' or no units; "
+            "as_timeseries converts 'ms' and 'us')"
+        )
     values = np.asarray(coord.values, dtype=float)
     if name == "time" and np.isnan(values).any():
         yield "coordinate 'time' holds NaN; expected finite seconds"
@@ -209,7 +214,7 @@ def _time_problems(obj: xr.DataArray | xr.Dataset) -> Iterator[str]:
     sfreq = _find_attr(obj, "sfreq")
     if sfreq is not None and np.isscalar(sfreq) and sfreq > 0 and steps.size:
         step = float(np.nanmedian(steps))
-        if abs(step * sfreq - 1) > 1e-3:
+        if abs(step * sfreq - 1) > REGULAR_RTOL:
             yield (
                 f"attr 'sfreq' is {sfreq:g} Hz but coordinate {name!r} steps by {step:g} s "
                 f"({1 / step:g} Hz)"
@@ -578,6 +583,7 @@ def as_dataarray(
                 f"{_describe(obj, name)}: expected dims {tuple(dims)}; found {obj.dims} "
                 f"(missing {missing})"
             )
+    obj = _in_seconds(obj, _describe(obj, name))
     return validate(obj, kind, name=name)
 
 
@@ -599,6 +605,40 @@ def _take_variable(ds: xr.Dataset, var: str | None, name: str | None) -> xr.Data
     for key, value in ds.attrs.items():
         da.attrs.setdefault(key, value)
     return da
+
+
+def _in_seconds(obj: xr.DataArray, where: str) -> xr.DataArray:
+    """``obj`` with its ``time``/``timestamps`` clocks in float seconds (``units="s"``).
+
+    A clock without units is seconds; ``ms``/``us`` (and timedelta64) are converted; any other
+    unit raises. The input is never modified.
+    """
+    for key in ("time", "timestamps"):
+        if key not in obj.coords or (key == "time" and "time" not in obj.dims):
+            continue
+        coord = obj.coords[key]
+        if coord.dtype.kind == "m":
+            values = coord.values / np.timedelta64(1, "s")
+        elif coord.dtype.kind == "f" or (coord.dtype.kind in "iu" and "units" in coord.attrs):
+            # integer clocks without units are sample indices, not seconds: validate refuses them
+            factor = seconds_factor(coord.attrs.get("units"), f"{where}: coordinate {key!r}")
+            if factor == 1.0 and coord.dtype.kind == "f" and coord.attrs.get("units") == "s":
+                continue
+            values = np.asarray(coord.values, dtype=float) * factor
+        else:
+            continue  # datetime64 and others: validate says what is expected
+        attrs = {**coord.attrs, "units": "s"}
+        obj = obj.assign_coords({key: xr.Variable(coord.dims, values, attrs=attrs)})
+    return obj
+
+
+#: Dims of a plain array given to :func:`as_timeseries` with ``sfreq`` and no ``dims``: time is
+#: the last axis, as in MNE (``Raw.get_data()``, ``Epochs.get_data()``) and ``scipy.signal``.
+DEFAULT_ARRAY_DIMS: Mapping[int, tuple[str, ...]] = {
+    1: ("time",),
+    2: ("channel", "time"),
+    3: ("trial", "channel", "time"),
+}
 
 
 def _time_coordinate(
@@ -640,7 +680,10 @@ def as_timeseries(
         ``sfreq`` or ``times``. Missing label coordinates of ``channel``/``neuron``
         become ``"0"``, ``"1"``, ...
     dims : sequence of str, optional
-        Dim names of a plain array; must include ``"time"``.
+        Dim names of a plain array; must include ``"time"``. Default for a plain array
+        given with ``sfreq`` or ``times``: time is the last axis, as in MNE and
+        ``scipy.signal`` (:data:`DEFAULT_ARRAY_DIMS`: ``(time,)``, ``(channel, time)``,
+        ``(trial, channel, time)``).
     sfreq : float, optional
         Sampling rate in Hz; builds ``time`` as ``arange(n) / sfreq`` when the
         input has no time coordinate, and is stored in ``attrs["sfreq"]``.
@@ -656,7 +699,9 @@ def as_timeseries(
     Returns
     -------
     xarray.DataArray
-        Dims include ``time`` (float seconds, ``units="s"``).
+        Dims include ``time`` (float seconds, ``units="s"``). A ``time`` coordinate without
+        ``units`` is taken to be seconds; ``units="ms"`` or ``"us"`` (and timedelta64) are
+        converted to seconds; any other unit raises :class:`SchemaError`.
     """
     if dims is not None and "time" not in dims:
         raise SchemaError(f"{name or 'array'}: `dims` {tuple(dims)} must include 'time'")
@@ -664,6 +709,8 @@ def as_timeseries(
         da = as_dataarray(obj, var=var, name=name) if not isinstance(obj, xr.DataArray) else obj
     else:
         array = obj if hasattr(obj, "dask") else np.asarray(obj)
+        if dims is None and (sfreq is not None or times is not None):
+            dims = DEFAULT_ARRAY_DIMS.get(np.ndim(array))
         if dims is None:
             raise SchemaError(
                 f"{name or 'array'}: a plain array of shape {tuple(np.shape(array))} needs "
@@ -678,6 +725,7 @@ def as_timeseries(
     where = _describe(da, name)
     if "time" not in da.dims:
         raise SchemaError(f"{where}: a time series needs a 'time' dim; found dims {da.dims}")
+    da = _in_seconds(da, where)
     if "time" not in da.coords and "timestamps" not in da.coords:
         da = da.assign_coords(time=_time_coordinate(da.sizes["time"], sfreq, times, where))
     if sfreq is not None:

@@ -164,8 +164,8 @@ def test_ridge_cv_same_alphas_and_scores_on_the_cluster(n_features, client):
 
 
 def test_ridge_cv_reads_memory_mapped_targets_batch_by_batch(tmp_path, client):
-    from neurodata.analyses._ridge import ridge_cv_arrays
-    from neurodata.analyses.splitters import check_splits
+    from neurodata.analyses.encoding import check_splits
+    from neurodata.analyses.encoding._ridge import ridge_cv_arrays
 
     rng = np.random.default_rng(6)
     X = rng.standard_normal((90, 12)).astype(np.float32)
@@ -182,7 +182,7 @@ def test_ridge_cv_reads_memory_mapped_targets_batch_by_batch(tmp_path, client):
 
 
 def test_ridge_cv_refuses_scheduler_with_torch_backend(client):
-    from neurodata.analyses._ridge import ridge_cv_arrays
+    from neurodata.analyses.encoding._ridge import ridge_cv_arrays
 
     X, Y = np.random.default_rng(0).standard_normal((20, 3)), np.ones((20, 2))
     splits = [(np.arange(10), np.arange(10, 20)), (np.arange(10, 20), np.arange(10))]

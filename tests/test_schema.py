@@ -36,8 +36,8 @@ def test_second_axis_suffix_is_allowed():
     ("mutate", "match"),
     [
         (
-            lambda ds: ds.assign_coords(time=ds.time.values),
-            r"coordinate 'time' has units None; expected 's'",
+            lambda ds: ds.assign_coords(time=("time", ds.time.values, {"units": "h"})),
+            r"coordinate 'time' has units 'h'; expected seconds \('s' or no units",
         ),
         (
             lambda ds: ds.assign_coords(time=("time", np.arange(ds.sizes["time"]), {"units": "s"})),
@@ -161,6 +161,81 @@ def test_as_timeseries_from_array_builds_time_and_labels(rng):
     assert da.attrs == {"sfreq": 10.0, "units": "V"}
     assert da.channel.values.tolist() == ["0", "1", "2"]
     np.testing.assert_array_equal(da.values, data)
+
+
+def test_time_without_units_is_seconds_and_sfreq_is_checked_against_it(rng):
+    """Almost no xarray user writes units on coordinates: no units means seconds."""
+    plain = xr.DataArray(rng.standard_normal((20, 2)), dims=("time", "channel"),
+                         coords={"time": np.arange(20) / 10.0, "channel": ["a", "b"]})  # fmt: skip
+    schema.validate(plain)  # no units: valid
+    da = schema.as_timeseries(plain)
+    assert da.time.attrs["units"] == "s"
+    np.testing.assert_array_equal(da.time.values, plain.time.values)
+    assert "units" not in plain.time.attrs  # the input is not modified
+    with pytest.raises(SchemaError, match=r"'sfreq' is 20 Hz but coordinate 'time' steps by 0.1 s"):
+        schema.as_timeseries(plain.assign_attrs(sfreq=20.0))
+
+
+@pytest.mark.parametrize(
+    ("units", "factor"), [("ms", 1e-3), ("us", 1e-6), ("µs", 1e-6), ("s", 1.0)]
+)
+def test_time_in_ms_or_us_is_converted_to_seconds(units, factor):
+    raw = np.arange(10) * 4.0
+    da = xr.DataArray(np.zeros(10), dims="time", coords={"time": ("time", raw, {"units": units})})
+    for gate in (schema.as_timeseries, schema.as_dataarray):
+        out = gate(da)
+        assert out.time.attrs["units"] == "s"
+        np.testing.assert_allclose(out.time.values, raw * factor)
+    assert da.time.attrs["units"] == units
+
+
+def test_time_as_timedelta_is_converted_to_seconds():
+    da = xr.DataArray(np.zeros(4), dims="time",
+                      coords={"time": np.array([0, 250, 500, 750], dtype="timedelta64[ms]")})  # fmt: skip
+    np.testing.assert_allclose(schema.as_timeseries(da).time.values, [0, 0.25, 0.5, 0.75])
+
+
+@pytest.mark.parametrize("units", ["h", "samples", "days"])
+def test_other_time_units_are_refused_in_one_line(units):
+    da = xr.DataArray(
+        np.zeros(3), dims="time", coords={"time": ("time", [0.0, 1, 2], {"units": units})}
+    )
+    with pytest.raises(
+        SchemaError, match=rf"coordinate 'time' has units '{units}'; expected one of"
+    ):
+        schema.as_timeseries(da, name="rec")
+
+
+def test_integer_time_without_units_is_refused_not_taken_for_seconds():
+    da = xr.DataArray(np.zeros(3), dims="time", coords={"time": [0, 1, 2]})
+    with pytest.raises(
+        SchemaError, match=r"coordinate 'time' has dtype int64; expected float seconds"
+    ):
+        schema.as_timeseries(da)
+
+
+@pytest.mark.parametrize(
+    ("shape", "dims"),
+    [
+        ((50,), ("time",)),
+        ((3, 50), ("channel", "time")),
+        ((4, 3, 50), ("trial", "channel", "time")),
+    ],
+)
+def test_numpy_with_sfreq_is_a_time_series_with_time_last(rng, shape, dims):
+    data = rng.standard_normal(shape)
+    da = schema.as_timeseries(data, sfreq=25.0)
+    assert da.dims == dims and da.attrs["sfreq"] == 25.0
+    np.testing.assert_allclose(da.time.values, np.arange(50) / 25.0)
+    np.testing.assert_array_equal(da.values, data)
+
+
+def test_numpy_with_sfreq_works_where_a_time_series_is_expected(rng):
+    from neurodata.analyses import frequency_tagging as ft
+
+    t = np.arange(1000) / 100.0
+    spec = ft.spectrum(np.sin(2 * np.pi * 7.0 * t), sfreq=100.0)
+    assert float(spec.frequency[spec.argmax("frequency")]) == pytest.approx(7.0)
 
 
 def test_as_timeseries_irregular_times():

@@ -124,8 +124,8 @@ def command(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..analyses._affinity import pick_affinity
     from ..analyses.connectome import compare_structure, dynamic_connectome
+    from ..analyses.connectome._affinity import pick_affinity
     from ..plotting.connectome import plot_communities, plot_timeline
     from ..report import save_figure
 

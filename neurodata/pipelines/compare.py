@@ -212,8 +212,7 @@ def compare(
         when there are several subjects, ``best_layer`` (target[, subject]);
         attrs record every parameter.
     """
-    from ..analyses.encoding import brain_score, encode
-    from ..analyses.encoding_stats import noise_ceiling, remove_drift
+    from ..analyses.encoding import brain_score, encode, noise_ceiling, remove_drift
     from ..models.activations import extract_activations
     from ..models.align import align, nuisance_features
 

@@ -29,7 +29,8 @@ def worm_connectome_section(
         Planted ``labels`` per neuron (simulated worms): adds the adjusted Rand
         index of the best-matching component's communities.
     """
-    from ..analyses.connectome import adjusted_rand_index
+    from sklearn.metrics import adjusted_rand_score
+
     from ..plotting.connectome import plot_communities, plot_timeline
 
     n_comp = result.sizes["component"]
@@ -45,7 +46,7 @@ def worm_connectome_section(
     )
     if truth is not None and "labels" in truth:
         aris = [
-            adjusted_rand_index(
+            adjusted_rand_score(
                 np.asarray(truth["labels"]), result["community"].isel(component=k).values
             )
             for k in range(n_comp)

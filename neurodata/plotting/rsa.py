@@ -88,7 +88,7 @@ def plot_lu_grid(accuracy: xr.DataArray, *, cmap: str = "magma", title: str | No
     ----------
     accuracy : xarray.DataArray
         Dims (``lower``, ``upper``), as returned by
-        :func:`neurodata.analyses.trsa.model_selection`; NaN cells are blank.
+        :func:`neurodata.analyses.rsa.model_selection`; NaN cells are blank.
 
     Returns
     -------
@@ -140,7 +140,7 @@ def plot_comparison(
         SEM over `over`, or the bootstrap standard deviation.
     noise_ceiling : xarray.Dataset, optional
         With ``lower`` and ``upper`` (from
-        :func:`neurodata.analyses.rsa_inference.noise_ceiling`), drawn as a band.
+        :func:`neurodata.analyses.rsa.noise_ceiling`), drawn as a band.
 
     Returns
     -------

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from neurodata.analyses import rsa, rsa_inference, trsa
+from neurodata.analyses import rsa
 
 plt = pytest.importorskip("matplotlib.pyplot")
 plot = pytest.importorskip("neurodata.plotting.rsa")
@@ -64,10 +64,10 @@ def test_plot_comparison_with_noise_ceiling(rng):
         )
     )
     scores = rsa.compare(rdms, models, "spearman")
-    ceiling = rsa_inference.noise_ceiling(rdms, "spearman")
+    ceiling = rsa.noise_ceiling(rdms, "spearman")
     fig = plot.plot_comparison(scores, ceiling)
     ax = fig.axes[0]
     heights = [p.get_height() for p in ax.patches if p.get_width() < 1]
     np.testing.assert_allclose(heights, scores.mean("subject").values)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
-    assert trsa.family(0, 1) == "geometry sensitive"  # smoke: trsa importable beside plotting
+    assert rsa.family(0, 1) == "geometry sensitive"  # smoke: trsa importable beside plotting

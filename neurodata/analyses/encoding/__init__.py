@@ -1,0 +1,64 @@
+"""Encoding models: ridge regression from features to brain responses.
+
+Layered as scikit-learn is: numerical kernels (``_ridge``, ``_banded``, ``_ridge_torch``) ->
+public functions on labelled data -> the estimator :class:`RidgeEncoder`, which only wraps
+:func:`ridge_cv`.
+
+- :func:`ridge_cv`: one ridge model per target (voxel, parcel, channel) with its own alpha
+  chosen by time-respecting cross-validation, refitted on all samples.
+- :func:`cross_validated_scores`: held-out Pearson r and R^2 with nested CV.
+- :func:`encode`, :func:`layer_scores`: every layer of a network (and every subject);
+  :func:`brain_score`: which layer predicts each target best.
+- Banded ridge: :func:`banded_ridge_cv`, :func:`banded_scores`, :func:`variance_partition`.
+- Statistics and preprocessing: :func:`noise_ceiling`, :func:`block_permutation_test`,
+  :func:`remove_drift`, :func:`drift_basis`, :func:`fir_delays`.
+- Splitters: :class:`ContiguousKFold`, :class:`LeaveGroupOut`, :func:`check_splits`.
+"""
+
+from typing import Any
+
+from ._banded_scores import banded_ridge_cv, banded_scores, variance_partition
+from ._encode import brain_score, encode, layer_scores
+from ._fit import DEFAULT_ALPHAS, cross_validated_scores, ridge_cv
+from ._ridge import SCORES
+from ._splitters import ContiguousKFold, LeaveGroupOut, check_splits
+from ._statistics import (
+    NOISE_CEILINGS,
+    block_permutation_test,
+    drift_basis,
+    fir_delays,
+    noise_ceiling,
+    remove_drift,
+)
+
+__all__ = [
+    "DEFAULT_ALPHAS",
+    "NOISE_CEILINGS",
+    "SCORES",
+    "ContiguousKFold",
+    "LeaveGroupOut",
+    "RidgeEncoder",
+    "banded_ridge_cv",
+    "banded_scores",
+    "block_permutation_test",
+    "brain_score",
+    "check_splits",
+    "cross_validated_scores",
+    "drift_basis",
+    "encode",
+    "fir_delays",
+    "layer_scores",
+    "noise_ceiling",
+    "remove_drift",
+    "ridge_cv",
+    "variance_partition",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # the estimator imports scikit-learn: load it only when asked for
+    if name == "RidgeEncoder":
+        from ._estimator import RidgeEncoder
+
+        return RidgeEncoder
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

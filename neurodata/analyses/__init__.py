@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_SUBPACKAGES = ("connectome", "encoding", "frequency_tagging", "rsa")
+_SUBPACKAGES = ("connectome", "encoding", "frequency_tagging", "rsa", "selectivity")
 
 __all__ = list(_SUBPACKAGES)
 

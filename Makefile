@@ -22,8 +22,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check neurodata tests benchmarks
 	$(BIN)/lint-imports
 
+# --strict: any warning (a docstring griffe cannot parse, an unresolved cross-reference,
+# a broken link) fails the build, and the warnings are printed (no --quiet).
 docs: $(STAMP)
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 test: lint docs
 	MPLBACKEND=Agg HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/pytest -n 2 -q

@@ -1,6 +1,6 @@
 """Stimuli of the hierarchical frequency-tagging probe (HFTP) and their time series.
 
-Sentences with a known constituent structure (e.g. four words [[w1 w2][w3 w4]])
+Sentences with a known constituent structure (e.g. four words ``[[w1 w2][w3 w4]]``)
 are presented one word per ``1 / rate`` seconds, so that at 4 Hz words recur at
 4 Hz, phrases at 2 Hz and sentences at 1 Hz. Controls keep the words and break
 the structure:
@@ -195,7 +195,7 @@ def hftp_stimuli(
     condition : {"structured", "scrambled", "random"}
         See the module docstring.
     structure : sequence of int
-        Phrase lengths of every sentence, e.g. (2, 2) for [[w1 w2][w3 w4]].
+        Phrase lengths of every sentence, e.g. (2, 2) for ``[[w1 w2][w3 w4]]``.
     rate : float
         Words per second (4 Hz: word 4 Hz, phrase 2 Hz, sentence 1 Hz).
     samples_per_word : int

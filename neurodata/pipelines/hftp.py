@@ -40,7 +40,7 @@ def run_hftp(
     model : str or path
         Language model (default: the packaged offline MiniLM).
     sentences : sequence, optional
-        Four-word sentences [[w1 w2][w3 w4]] (default:
+        Four-word sentences ``[[w1 w2][w3 w4]]`` (default:
         :data:`neurodata.models.hftp.EXAMPLE_SENTENCES`).
     conditions : sequence of str, optional
         Default: all of :data:`neurodata.models.hftp.CONDITIONS`.

@@ -162,6 +162,9 @@ def tag_test(
     ``"maxstat"`` (the null maximum over the family: controls the family-wise
     error), ``"bonferroni"`` or ``"none"``.
 
+    ``dim``, ``trial_dim``, ``sfreq``, ``window``, ``n_fft``, ``kind``,
+    ``n_neighbors`` and ``n_skip`` are those of :func:`spectrum` and :func:`snr`.
+
     Parameters
     ----------
     data : xarray.DataArray
@@ -189,8 +192,6 @@ def tag_test(
         differently.
     progress : bool
         Show a progress bar over permutation batches.
-
-    Other parameters are those of :func:`spectrum` and :func:`snr`.
 
     Notes
     -----

@@ -1,10 +1,10 @@
 """Extract zip and tar archives without letting a member escape the output folder.
 
-:func:`safe_extract` refuses (with a :class:`~neurodata.errors.FormatError` naming
+[`safe_extract`][] refuses (with a [`FormatError`][neurodata.errors.FormatError] naming
 the member) absolute paths, ``..`` components, drive letters, links and device
 files, and archives whose members add up to more than ``max_bytes``; it
 extracts into a temporary sibling of the destination and renames it into place
-(see :func:`neurodata._atomic.atomic_output`), so a refused or interrupted
+(see `neurodata._atomic.atomic_output`), so a refused or interrupted
 extraction leaves nothing behind.
 """
 

@@ -1,8 +1,8 @@
 """Atomic, locked writes of one output (a file or a directory).
 
-Every output neurodata writes — stores from :func:`neurodata.save`, converted
+Every output neurodata writes — stores from [`neurodata.save`][], converted
 recordings, pipeline results, HTML reports, figures — goes through
-:func:`atomic_output`:
+[`atomic_output`][]:
 
 1. a lock file ``.<name>.lock`` beside the output is opened and locked with
    ``fcntl.flock`` (exclusive, non-blocking) and then holds the writer's pid,
@@ -10,7 +10,8 @@ recordings, pipeline results, HTML reports, figures — goes through
    dies, so a lock file that nobody holds is stale whatever it contains (empty,
    unreadable, or naming a dead process: a warning says so) and is taken over by
    locking it — an atomic step, so of racing writers exactly one wins. A second
-   writer while the lock is held gets :class:`~neurodata.errors.ConcurrentWriteError`.
+   writer while the lock is held gets
+   [`ConcurrentWriteError`][neurodata.errors.ConcurrentWriteError].
    A record naming another host is respected, since its flock may not be visible
    here. The lock file is unlinked by its holder, while still locked; a writer
    that locked a file which is no longer the one at ``.<name>.lock`` starts over.
@@ -198,7 +199,7 @@ class _Held:
         self.path, self.lock, self.fd = path, lock, fd
 
     def check(self) -> None:
-        """Raise :class:`ConcurrentWriteError` if someone removed or replaced our lock."""
+        """Raise [`ConcurrentWriteError`][] if someone removed or replaced our lock."""
         if fcntl is not None and not _same_file(self.lock, self.fd):
             raise ConcurrentWriteError(
                 f"{self.path}: the lock {self.lock.name} was removed or replaced while "
@@ -321,7 +322,7 @@ def atomic_output(path: str | os.PathLike, *, overwrite: bool = False) -> Iterat
     path : str or os.PathLike
         The output (file or directory). Its parent must exist.
     overwrite : bool
-        Replace an existing output. Default False: raise :class:`OutputExistsError`.
+        Replace an existing output. Default False: raise [`OutputExistsError`][].
 
     Yields
     ------

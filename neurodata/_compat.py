@@ -25,7 +25,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
 
 
 def require(module: str, extra: str, *, purpose: str | None = None) -> ModuleType:
-    """Import ``module`` or raise :class:`DependencyError` naming the extra to install.
+    """Import ``module`` or raise [`DependencyError`][] naming the extra to install.
 
     Parameters
     ----------

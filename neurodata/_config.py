@@ -9,7 +9,7 @@ folds, seeds, dtypes) stays an explicit parameter of the function that uses it.
 ...     nd.get_config()["n_jobs"]
 2
 
-The values live in a :class:`contextvars.ContextVar`, so a ``with`` block affects only the
+The values live in a [`contextvars.ContextVar`][], so a ``with`` block affects only the
 code it encloses (threads and asyncio tasks started inside inherit a copy), and nothing is
 left changed after the block, even when it raises.
 """
@@ -104,7 +104,7 @@ def resolve(name: str, value: Any = None) -> Any:
     """``value`` when a caller passed one, else the setting in force.
 
     Functions take ``name=None`` and call ``resolve(name, value)``, so an explicit argument
-    always wins over :func:`config`.
+    always wins over [`config`][].
     """
     if name not in DEFAULTS:
         raise SchemaError(f"`config` setting must be one of {sorted(DEFAULTS)}; got {name!r}")

@@ -1,14 +1,14 @@
 """Independent tasks run in this process or on a dask cluster, with bounded memory.
 
 The heavy analyses split their work into independent tasks (batches of encoding
-targets, worms) and hand them to :func:`run_tasks`; dask collections (RDMs over
-layers, time points, subjects) are computed through :func:`compute`. Both take
+targets, worms) and hand them to [`run_tasks`][]; dask collections (RDMs over
+layers, time points, subjects) are computed through [`compute`][]. Both take
 one ``scheduler`` argument:
 
 - ``None`` (default): in this process, one task after another; dask collections
-  use dask's default (or a :class:`distributed.Client` the user made the default);
+  use dask's default (or a `distributed.Client` the user made the default);
 - ``"synchronous"``, ``"threads"``, ``"processes"``: dask's local schedulers;
-- a :class:`distributed.Client`, a cluster object (``LocalCluster``,
+- a `distributed.Client`, a cluster object (``LocalCluster``,
   ``SLURMCluster`` ...: anything with a ``scheduler_address``) or the address of
   a running scheduler (``"tcp://host:8786"``): the tasks run on its workers.
 

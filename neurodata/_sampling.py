@@ -1,8 +1,8 @@
 """Sample clocks: time units and sampling-period inference, in one place with one tolerance.
 
 Every part of neurodata that needs "the sampling rate of this series" (the schema gates,
-encoding's drift removal, spectra, alignment, exports, summaries) asks :func:`sampling_rate`
-or :func:`sampling_period`, so a series is regular or irregular in the same sense everywhere.
+encoding's drift removal, spectra, alignment, exports, summaries) asks [`sampling_rate`][]
+or [`sampling_period`][], so a series is regular or irregular in the same sense everywhere.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ dask's threaded scheduler re-raises the first task error while sibling tasks are
 still running on its shared thread pool, and a distributed client keeps running
 tasks that were already executing when their result was abandoned. For a write
 into a temporary store, such a straggler recreates chunks after the caller has
-removed the store. :func:`compute_settled` waits for every task to stop before it
+removed the store. [`compute_settled`][] waits for every task to stop before it
 returns or raises:
 
 - dask's default threaded scheduler: the graph runs on a private thread pool that

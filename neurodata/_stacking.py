@@ -1,4 +1,4 @@
-"""Aligning recordings and stacking them along ``subject`` (behind :mod:`neurodata.collections`).
+"""Aligning recordings and stacking them along ``subject`` (behind [`neurodata.collections`][]).
 
 Every function here takes ``items``: a list of ``(subject, path, Dataset)`` for
 recordings opened lazily; nothing computes their data.

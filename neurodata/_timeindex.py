@@ -1,8 +1,8 @@
 """A ``time`` index computed from the sampling rate instead of stored.
 
 The ``time`` coordinate of a regularly sampled recording is ``i / sfreq``
-seconds for sample ``i``. :class:`SampleIndex` is an xarray index (a coordinate
-transform, like :class:`xarray.indexes.RangeIndex`) that computes these labels
+seconds for sample ``i``. [`SampleIndex`][] is an xarray index (a coordinate
+transform, like `xarray.indexes.RangeIndex`) that computes these labels
 when they are asked for: a 2 h recording at 256 Hz keeps no 14 MiB float64
 ``time`` array, nor a pandas index of it, and slicing it (``isel``/``sel``)
 keeps it virtual. Its values are bit for bit ``np.arange(n) / sfreq``, the
@@ -16,7 +16,7 @@ is what a user of xarray expects:
   both ends included; an open end is the recording's start or end);
 - ``sel(time=t)`` needs ``t`` to be a sample time (within a millionth of a
   sample, so that ``0.1 * 3`` finds the sample at 0.3 s); otherwise a
-  :class:`~neurodata.errors.SelectionError` (a ``KeyError``) names the nearest
+  [`SelectionError`][neurodata.errors.SelectionError] (a ``KeyError``) names the nearest
   samples. ``method="nearest"``, ``"pad"``/``"ffill"``, ``"backfill"``/``"bfill"``
   and ``tolerance`` (seconds) work as in pandas;
 - arrays of labels select sample by sample.

@@ -1,7 +1,7 @@
 """Many recordings as one lazy labelled collection along ``subject``.
 
-:func:`open_collection` opens a BIDS root, a list of files, or a store written
-by :func:`write_collection` as one ``(subject, ...)`` view *without reading the
+[`open_collection`][] opens a BIDS root, a list of files, or a store written
+by [`write_collection`][] as one ``(subject, ...)`` view *without reading the
 signals*: every recording is opened through its loader's lazy path (MNE's
 ``get_data`` chunks for EEG, dask-backed zarr for neurodata stores) and the
 per-subject arrays are stacked as dask arrays. Per-subject metadata
@@ -12,14 +12,14 @@ Recordings rarely have exactly the same shape. ``join`` says what to do:
 
 ========  ======================================================================
 "auto"    one Dataset if every recording has the same dims, sizes and labels;
-          otherwise an :class:`xarray.DataTree` with one node per subject
+          otherwise an `xarray.DataTree` with one node per subject
           (default: nothing is padded or cut unless you ask).
-"exact"   one Dataset, or :class:`MismatchError` naming the file that differs.
+"exact"   one Dataset, or `MismatchError` naming the file that differs.
 "inner"   one Dataset cut to what every recording has (shortest duration,
           common channels).
 "outer"   one Dataset padded to the union (longest duration, all channels) with
           NaN, never zeros; ``n_time`` along ``subject`` gives the real length.
-"tree"    always an :class:`xarray.DataTree`, one node per subject.
+"tree"    always an `xarray.DataTree`, one node per subject.
 ========  ======================================================================
 
 Sampling rates are never reconciled: recordings at different rates only go
@@ -27,12 +27,12 @@ into a DataTree. Annotations along ``event`` are ragged by nature: they are
 always padded at the end (NaN onsets/durations, ``""`` labels) and ``n_event``
 gives each subject's count.
 
-:func:`write_collection` writes a collection to one zarr v3 store in which each
+[`write_collection`][] writes a collection to one zarr v3 store in which each
 variable along ``subject`` is sharded so that one shard holds one subject
 (inner chunks along ``time``): written subject by subject through dask, so
-memory stays bounded by a few subjects, atomically (:func:`neurodata.io.save`),
-and readable lazily by any process or dask worker with :func:`neurodata.io.open`
-or :func:`open_collection`.
+memory stays bounded by a few subjects, atomically ([`neurodata.io.save`][]),
+and readable lazily by any process or dask worker with [`neurodata.io.open`][]
+or [`open_collection`][].
 """
 
 from __future__ import annotations
@@ -293,15 +293,15 @@ def open_collection(
     paths_or_bids_root : path or sequence of paths
         A BIDS root (recordings ``sub-*/[ses-*/]<eeg|ieeg|meg>/sub-*_..._<eeg|ieeg|meg>.<ext>``
         and, if present, ``participants.tsv``), a list of recordings in any
-        format :func:`neurodata.load` reads, or a store written by
-        :func:`write_collection` (opened lazily as it is).
+        format [`neurodata.load`][] reads, or a store written by
+        [`write_collection`][] (opened lazily as it is).
     format : str, optional
         Force one format for every recording (default: detected per file).
     join : {"auto", "exact", "inner", "outer", "tree"}
         What to do when recordings differ in duration or labels (channels):
         "auto" (default) stacks them when they agree and returns a DataTree
         with one node per subject when they do not; "exact" raises
-        :class:`MismatchError`; "inner" cuts to the common part; "outer" pads
+        `MismatchError`; "inner" cuts to the common part; "outer" pads
         with NaN (never zeros); "tree" always returns a DataTree.
     subjects : sequence of str, optional
         Keep only these subjects (``"sub-01"`` and ``"01"`` both match), in this order.
@@ -347,7 +347,7 @@ def open_collection(
     CollectionError
         Two recordings for one subject, nothing found, bad metadata.
     NotFoundError, FormatError
-        A recording is missing or cannot be read (from :func:`neurodata.load`).
+        A recording is missing or cannot be read (from [`neurodata.load`][]).
     """
     if join not in JOINS:
         raise ValueError(f"`join` must be one of {list(JOINS)}; got {join!r}")
@@ -462,12 +462,12 @@ def write_collection(
     Parameters
     ----------
     collection : xarray.Dataset
-        From :func:`open_collection` (or any Dataset with a ``subject`` dim):
+        From [`open_collection`][] (or any Dataset with a ``subject`` dim):
         variables ``(subject, ...)``, coordinates along ``subject`` and others.
     path : str or os.PathLike
         Output ``.zarr`` directory.
     overwrite : bool
-        Replace an existing store (default False: :class:`OutputExistsError`).
+        Replace an existing store (default False: [`OutputExistsError`][]).
     time_chunk : int, optional
         Samples per inner chunk along ``time`` (default: about 1 Mi values per chunk).
     dtype : str or numpy.dtype, optional
@@ -480,8 +480,8 @@ def write_collection(
     Returns
     -------
     pathlib.Path
-        The store; read it back lazily with :func:`neurodata.io.open` or
-        :func:`open_collection`.
+        The store; read it back lazily with [`neurodata.io.open`][] or
+        [`open_collection`][].
 
     Raises
     ------

@@ -1,6 +1,6 @@
 """Exceptions raised by neurodata.
 
-Every error neurodata raises on purpose is a :class:`NeurodataError`. The
+Every error neurodata raises on purpose is a [`NeurodataError`][]. The
 subclasses also inherit from the matching builtin (``ValueError``,
 ``ImportError``, ...) so that generic ``except`` clauses keep working.
 

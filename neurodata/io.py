@@ -1,15 +1,15 @@
-"""neurodata's own stores (zarr v3, netCDF) and the format registry behind :func:`load`.
+"""neurodata's own stores (zarr v3, netCDF) and the format registry behind [`load`][].
 
-- :func:`save` writes a Dataset or DataArray to a zarr v3 directory or a netCDF
+- [`save`][] writes a Dataset or DataArray to a zarr v3 directory or a netCDF
   (HDF5) file, atomically (a temporary sibling, then a rename), refusing to
   replace an existing output unless ``overwrite=True``.
-- :func:`open` opens such a store lazily (dask-backed) and gives back exactly
+- [`open`][] opens such a store lazily (dask-backed) and gives back exactly
   what was saved: values, dtypes (including fixed-width strings and booleans),
   coordinates, NaN, and attrs of any JSON-able type.
-- :func:`load` is the one entry point for every format: it dispatches on the
+- [`load`][] is the one entry point for every format: it dispatches on the
   extension and, where that is ambiguous or missing, on the file's content.
-  Readers live in :mod:`neurodata.loaders` and are listed by *name* in
-  :data:`FORMATS`, so nothing is imported before it is needed.
+  Readers live in [`neurodata.loaders`][] and are listed by *name* in
+  [`FORMATS`][], so nothing is imported before it is needed.
 """
 
 from __future__ import annotations
@@ -272,7 +272,7 @@ FORMATS: tuple[FormatSpec, ...] = (
 
 
 def supported_formats(*, writable: bool = False) -> list[FormatSpec]:
-    """The formats :func:`load` can read (or :func:`save` can write)."""
+    """The formats [`load`][] can read (or [`save`][] can write)."""
     return [f for f in FORMATS if (f.writer if writable else f.reader)]
 
 
@@ -340,7 +340,7 @@ def _detect(path: Path) -> FormatSpec:
 
 
 def detect_format(path: PathLike) -> FormatSpec:
-    """The format :func:`load` would use for ``path`` (by extension, then content)."""
+    """The format [`load`][] would use for ``path`` (by extension, then content)."""
     path = Path(path)
     _check_exists(path)
     return _detect(path)
@@ -354,7 +354,7 @@ def load(path: PathLike, *, format: str | None = None, **options: Any) -> xr.Dat
     path : str or os.PathLike
         File or directory (zarr store, BIDS file, ...).
     format : str, optional
-        Force a format by name (see :func:`supported_formats`); by default it is
+        Force a format by name (see `supported_formats`); by default it is
         chosen from the extension and, when needed, the file's content.
     **options
         Passed to the format's reader (e.g. ``labels=`` for a C. elegans worm).
@@ -362,7 +362,7 @@ def load(path: PathLike, *, format: str | None = None, **options: Any) -> xr.Dat
     Returns
     -------
     xarray.Dataset or xarray.DataArray
-        Labelled data following neurodata's conventions (see :mod:`neurodata.schema`).
+        Labelled data following neurodata's conventions (see `neurodata.schema`).
 
     Raises
     ------
@@ -570,7 +570,7 @@ def _sniff_netcdf(path: Path) -> bool:
 
 
 def open(path: PathLike, *, chunks: Any = "store") -> xr.Dataset | xr.DataArray:
-    """Open a zarr v3 store or netCDF file written by :func:`save`, lazily.
+    """Open a zarr v3 store or netCDF file written by [`save`][], lazily.
 
     Parameters
     ----------
@@ -639,7 +639,7 @@ def save(
     place only once complete, so an interrupted or failed write leaves nothing
     behind (and leaves an existing output intact); a lock file beside ``path``
     stops a second process writing the same output (see
-    :func:`neurodata._atomic.atomic_output` and ``docs/guarantees.md``).
+    `neurodata._atomic.atomic_output` and ``docs/guarantees.md``).
 
     Parameters
     ----------
@@ -649,9 +649,9 @@ def save(
         Output path; its extension chooses the format unless ``format`` is given
         (``.zarr`` -> zarr v3 directory, ``.nc`` -> netCDF-4).
     format : str, optional
-        A writable format name (see :func:`supported_formats`).
+        A writable format name (see `supported_formats`).
     overwrite : bool
-        Replace an existing output. Default False: raise :class:`OutputExistsError`.
+        Replace an existing output. Default False: raise [`OutputExistsError`][].
     progress : bool
         Show a progress bar while computing/writing dask-backed data.
     **options

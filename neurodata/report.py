@@ -1,6 +1,6 @@
 """Self-contained HTML reports: text, tables and matplotlib figures embedded as PNG.
 
-A report is a list of :class:`Section` objects rendered by :func:`render_html`
+A report is a list of [`Section`][] objects rendered by [`render_html`][]
 into one HTML file with no external resources (figures are base64 data URIs),
 so it can be mailed, archived, or opened offline.
 """
@@ -121,7 +121,7 @@ def render_html(
 
 
 def write_report(path: str | os.PathLike, text: str, *, overwrite: bool = False) -> Path:
-    """Write an HTML string atomically and locked (see :func:`neurodata._atomic.atomic_output`)."""
+    """Write an HTML string atomically and locked (see `neurodata._atomic.atomic_output`)."""
     from ._atomic import atomic_output
 
     path = Path(path)
@@ -135,7 +135,7 @@ def save_figure(
 ) -> Path:
     """Save a matplotlib figure atomically and locked; the format comes from ``path``'s suffix.
 
-    ``kwargs`` go to :meth:`matplotlib.figure.Figure.savefig` (``dpi``, ``bbox_inches``...).
+    ``kwargs`` go to `matplotlib.figure.Figure.savefig` (``dpi``, ``bbox_inches``...).
     The figure is closed afterwards unless ``close=False``, also when saving fails.
     """
     from ._atomic import atomic_output

@@ -1,11 +1,11 @@
 """neurodata's data model as code: dimension names, coordinates, attrs and units.
 
 Everything that passes between loaders, models and analyses is an
-:class:`xarray.Dataset` or :class:`xarray.DataArray` with named dims drawn from
-:data:`DIMS`. :func:`validate` checks an object against those conventions (and,
-optionally, against one *kind* of data from :data:`KINDS`), and the coercion
-gates (:func:`as_dataarray`, :func:`as_dataset`, :func:`as_timeseries`,
-:func:`as_annotations`) turn paths, arrays with explicit dims and xarray objects
+`xarray.Dataset` or `xarray.DataArray` with named dims drawn from
+`DIMS`. [`validate`][] checks an object against those conventions (and,
+optionally, against one *kind* of data from `KINDS`), and the coercion
+gates ([`as_dataarray`][], [`as_dataset`][], [`as_timeseries`][],
+[`as_annotations`][]) turn paths, arrays with explicit dims and xarray objects
 into validated labelled data. Public functions call one gate first and do not
 re-check shapes afterwards.
 
@@ -423,7 +423,7 @@ def problems(obj: xr.DataArray | xr.Dataset, kind: str | Sequence[str] | None = 
     obj : xarray.DataArray or xarray.Dataset
         Labelled data with any neurodata dims.
     kind : str or sequence of str, optional
-        Also check against these kinds of data (keys of :data:`KINDS`).
+        Also check against these kinds of data (keys of `KINDS`).
 
     Returns
     -------
@@ -451,9 +451,9 @@ def validate(
     Parameters
     ----------
     obj : xarray.DataArray or xarray.Dataset
-        Labelled data; dims must come from :data:`DIMS` (``time``, ``channel``, ...).
+        Labelled data; dims must come from `DIMS` (``time``, ``channel``, ...).
     kind : str or sequence of str, optional
-        Kind(s) of data to check for: one of :data:`KINDS` (``"timeseries"``,
+        Kind(s) of data to check for: one of `KINDS` (``"timeseries"``,
         ``"annotations"``, ``"connectome"``, ``"activations"``, ``"rdm"``, ``"spectrum"``).
     name : str, optional
         How to call ``obj`` in messages (default: the basename of ``attrs["source"]``).
@@ -479,7 +479,7 @@ def validate(
 
 
 def infer_kinds(obj: xr.DataArray | xr.Dataset) -> list[str]:
-    """The kinds of :data:`KINDS` that ``obj`` satisfies (without the generic checks)."""
+    """The kinds of `KINDS` that ``obj`` satisfies (without the generic checks)."""
     return [kind for kind, check in KINDS.items() if not list(check(obj))]
 
 
@@ -502,7 +502,7 @@ def as_dataset(obj: Any, *, name: str | None = None) -> xr.Dataset:
     Parameters
     ----------
     obj : str, os.PathLike, xarray.DataArray or xarray.Dataset
-        A file/store readable by :func:`neurodata.load`, or labelled data.
+        A file/store readable by [`neurodata.load`][], or labelled data.
     name : str, optional
         Name used in error messages.
 
@@ -544,7 +544,7 @@ def as_dataarray(
     coords, attrs : mapping, optional
         Coordinates / attributes for a plain array.
     kind : str, optional
-        Kind of data to validate against (see :data:`KINDS`).
+        Kind of data to validate against (see `KINDS`).
     name : str, optional
         Name used in error messages.
 
@@ -632,7 +632,7 @@ def _in_seconds(obj: xr.DataArray, where: str) -> xr.DataArray:
     return obj
 
 
-#: Dims of a plain array given to :func:`as_timeseries` with ``sfreq`` and no ``dims``: time is
+#: Dims of a plain array given to [`as_timeseries`][] with ``sfreq`` and no ``dims``: time is
 #: the last axis, as in MNE (``Raw.get_data()``, ``Epochs.get_data()``) and ``scipy.signal``.
 DEFAULT_ARRAY_DIMS: Mapping[int, tuple[str, ...]] = {
     1: ("time",),
@@ -682,7 +682,7 @@ def as_timeseries(
     dims : sequence of str, optional
         Dim names of a plain array; must include ``"time"``. Default for a plain array
         given with ``sfreq`` or ``times``: time is the last axis, as in MNE and
-        ``scipy.signal`` (:data:`DEFAULT_ARRAY_DIMS`: ``(time,)``, ``(channel, time)``,
+        ``scipy.signal`` (`DEFAULT_ARRAY_DIMS`: ``(time,)``, ``(channel, time)``,
         ``(trial, channel, time)``).
     sfreq : float, optional
         Sampling rate in Hz; builds ``time`` as ``arange(n) / sfreq`` when the
@@ -701,7 +701,7 @@ def as_timeseries(
     xarray.DataArray
         Dims include ``time`` (float seconds, ``units="s"``). A ``time`` coordinate without
         ``units`` is taken to be seconds; ``units="ms"`` or ``"us"`` (and timedelta64) are
-        converted to seconds; any other unit raises :class:`SchemaError`.
+        converted to seconds; any other unit raises [`SchemaError`][].
     """
     if dims is not None and "time" not in dims:
         raise SchemaError(f"{name or 'array'}: `dims` {tuple(dims)} must include 'time'")

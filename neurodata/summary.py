@@ -77,7 +77,7 @@ def summarize(obj: xr.Dataset | xr.DataArray) -> dict[str, Any]:
     Parameters
     ----------
     obj : xarray.Dataset or xarray.DataArray
-        Any neurodata object (dims from :data:`neurodata.schema.DIMS`).
+        Any neurodata object (dims from `neurodata.schema.DIMS`).
 
     Returns
     -------

@@ -22,7 +22,7 @@ witvliet2021    witvliet_2020_7.xlsx (dataset 7, adult)    number of synapses
 Cells that are not among the 302 neurons (muscles, glia, end organs) are
 dropped; ``attrs["dropped_edges"]`` counts the edges that involved them.
 How each table lists gap junctions, and so how they are made symmetric, is in
-:data:`SOURCES` (``gap_listing``): ``"once"`` (each junction on one row, either
+`SOURCES` (``gap_listing``): ``"once"`` (each junction on one row, either
 direction: ``G + G.T``), ``"both"`` (each junction on two mirrored rows, or a symmetric matrix:
 ``max(G, G.T)``, which also fills the few entries that lack their mirror), or
 ``"symmetric"`` (a symmetric matrix, checked). ``attrs["gap_pairs_unequal"]``
@@ -318,7 +318,7 @@ def load_connectome(source: str, data_dir: str | os.PathLike | None = None) -> x
     Parameters
     ----------
     source : {"white1986", "varshney2011", "cook2019", "witvliet2021"}
-        Which publication's table (see :data:`SOURCES`).
+        Which publication's table (see `SOURCES`).
     data_dir : str or os.PathLike, optional
         Folder holding ``celegans/connectomes/`` (or the tables themselves).
         Default: ``$NEURODATA_DATA``, else ``../shared/data`` beside the working
@@ -360,8 +360,8 @@ def to_networkx(connectome: xr.Dataset | xr.DataArray, synapse_type: str = "chem
     connectome : xarray.Dataset or xarray.DataArray
         ``weight(synapse_type, pre, post)``.
     synapse_type : {"chemical", "electrical"}
-        Chemical -> :class:`networkx.DiGraph` (edge pre -> post); electrical ->
-        :class:`networkx.Graph`. Edge attribute ``weight``; every neuron is a node
+        Chemical -> `networkx.DiGraph` (edge pre -> post); electrical ->
+        `networkx.Graph`. Edge attribute ``weight``; every neuron is a node
         with its class/type attributes.
     """
     import networkx as nx
@@ -437,7 +437,7 @@ def compare_connectomes(
     ----------
     connectomes : mapping of name -> Dataset, or sequence of Datasets
         ``weight(synapse_type, pre, post)`` on the canonical axis (e.g. from
-        :func:`load_connectome`). A sequence is named by ``attrs["connectome"]``.
+        [`load_connectome`][]). A sequence is named by ``attrs["connectome"]``.
     threshold : float
         An edge is present where weight > threshold.
 

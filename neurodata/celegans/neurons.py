@@ -88,7 +88,7 @@ def normalize_name(name: str) -> str:
     Strips whitespace, upper-cases, and drops zero padding of numbered
     neurons (``"vb02"`` -> ``"VB2"``, ``" AVAL "`` -> ``"AVAL"``). A trailing
     ``?`` (uncertain identity) is kept. Names that are not neurons come back
-    normalised the same way; use :func:`is_neuron` to check them.
+    normalised the same way; use [`is_neuron`][] to check them.
     """
     text = str(name).strip().upper()
     uncertain = text.endswith("?")
@@ -100,7 +100,7 @@ def normalize_name(name: str) -> str:
 
 
 def is_neuron(name: str) -> bool:
-    """Whether ``name`` (after :func:`normalize_name`) is one of the 302 neurons."""
+    """Whether ``name`` (after [`normalize_name`][]) is one of the 302 neurons."""
     return normalize_name(name) in _name_set()
 
 
@@ -124,7 +124,7 @@ def neuron_coords(dim: str = "neuron", names: Iterable[str] | None = None) -> di
     -------
     dict
         ``{dim: names}`` plus ``{attr: (dim, values)}`` for each of
-        :data:`NEURON_ATTRS`; attribute coordinates of ``pre``/``post`` axes
+        `NEURON_ATTRS`; attribute coordinates of ``pre``/``post`` axes
         are prefixed (``pre_neuron_class``).
     """
     if names is None:

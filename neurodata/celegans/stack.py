@@ -1,11 +1,11 @@
 """Several worms in one Dataset, and resampling them to a common rate.
 
-A worm Dataset (from :func:`neurodata.load` on a Flavell file, the homogenized
+A worm Dataset (from [`neurodata.load`][] on a Flavell file, the homogenized
 table or an NWB file) has ``activity(worm, time, neuron)`` on the canonical
 axis, ``activity_roi(worm, time, roi)`` and its own clock ``timestamps(worm,
-time)``. :func:`stack` concatenates worms along ``worm`` without touching a
+time)``. `stack` concatenates worms along ``worm`` without touching a
 single value: shorter recordings are padded with NaN (``timestamps`` too), ROI
-numbers are united (NaN where a worm has no such unplaced ROI). :func:`resample`
+numbers are united (NaN where a worm has no such unplaced ROI). [`resample`][]
 is the one explicit step that changes values: linear interpolation of every
 worm onto a common grid.
 """
@@ -50,7 +50,7 @@ def stack(datasets: Iterable[xr.Dataset]) -> xr.Dataset:
     ----------
     datasets : iterable of xarray.Dataset
         Worm Datasets with ``activity(worm, time, neuron)`` and ``timestamps(worm,
-        time)`` (or a shared ``time`` coordinate, e.g. after :func:`resample`).
+        time)`` (or a shared ``time`` coordinate, e.g. after [`resample`][]).
         Worm ids must be unique.
 
     Returns
@@ -140,7 +140,7 @@ def resample(ds: xr.Dataset, rate: float, *, duration: float | None = None) -> x
     Parameters
     ----------
     ds : xarray.Dataset
-        One or several worms (from :func:`stack` or a loader) with per-worm
+        One or several worms (from `stack` or a loader) with per-worm
         clocks ``timestamps(worm, time)`` in seconds, first frame at 0.
     rate : float
         Target sampling rate in Hz (the homogenized dataset used about 3 Hz).

@@ -1,6 +1,6 @@
 """One worm's ROI traces placed on the canonical neuron axis (shared by every worm loader).
 
-:func:`build_worm` is the single place where identities are decided: a ROI goes
+[`build_worm`][] is the single place where identities are decided: a ROI goes
 into a neuron slot only when its label is a canonical name, is unique in that
 worm, and passes the ``uncertain`` and ``min_confidence`` choices; every other
 ROI stays in ``activity_roi`` with its label and the reason (``roi_status``).
@@ -70,7 +70,7 @@ def build_worm(
         When several ROIs of one worm carry the same neuron label: ``"drop"``
         leaves the slot NaN, keeps every such ROI in ``activity_roi``
         (``roi_status="duplicate"``), flags ``neuron_duplicate`` and warns;
-        ``"raise"`` raises :class:`FormatError`. Never resolved silently.
+        ``"raise"`` raises [`FormatError`][]. Never resolved silently.
     long_name : str
         Description of the signal.
     name : str, optional

@@ -30,7 +30,7 @@ def command(path: Path, as_json: bool, fmt: str | None, options: tuple[str, ...]
 
 
 def render(summary: dict[str, Any]) -> str:
-    """Plain-text rendering of :func:`neurodata.summary.summarize` output."""
+    """Plain-text rendering of [`neurodata.summary.summarize`][] output."""
     lines = [f"{summary['path']}  [{summary['format']}, {summary['type']}]"]
     if summary["kinds"]:
         lines.append(f"  kinds: {', '.join(summary['kinds'])}")

@@ -198,7 +198,7 @@ def load_alice(
     ----------
     data_dir : str or os.PathLike, optional
         The release folder, or a folder holding ``language/alice``; default
-        ``$NEURODATA_DATA`` (see :func:`find_alice`).
+        ``$NEURODATA_DATA`` (see [`find_alice`][]).
     subjects : str, int or sequence, optional
         Subject ids (``"s18"`` or ``18``); default all.
     radius : int

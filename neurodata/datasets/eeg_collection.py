@@ -1,6 +1,6 @@
 """A synthetic multi-subject resting EEG collection in a real format and a BIDS-like tree.
 
-:func:`make_eeg_collection` writes, for each subject, a continuous recording
+[`make_eeg_collection`][] writes, for each subject, a continuous recording
 (BrainVision, EDF or FIF through MNE's writers) of a 64-channel BioSemi montage
 with electrode positions, plus ``participants.tsv`` (age, sex) and
 ``dataset_description.json``::
@@ -155,7 +155,7 @@ def make_eeg_collection(
     Returns
     -------
     pathlib.Path
-        ``root``, readable with :func:`neurodata.collections.open_collection`.
+        ``root``, readable with [`neurodata.collections.open_collection`][].
     """
     if format not in EEG_COLLECTION_FORMATS:
         raise ValueError(

@@ -9,7 +9,7 @@ IT RDM again as a square matrix, EVA, HMAX, V1, silhouette, Radon).
 
 Vector order: the square monkey-IT matrix of ``92_modelRDMs.mat``
 squareformed (scipy, row-major upper triangle) equals the mIT vector of the
-supplemental file exactly; :func:`load_kriegeskorte2008` checks this on every
+supplemental file exactly; [`load_kriegeskorte2008`][] checks this on every
 load and refuses files that disagree.
 
 Reference: Kriegeskorte, N., Mur, M., Ruff, D. A., Kiani, R., Bodurka, J.,
@@ -111,7 +111,7 @@ def load_kriegeskorte2008(data_dir: str | os.PathLike | None = None) -> xr.Datas
     ----------
     data_dir : str or os.PathLike, optional
         The data root holding ``vision/kriegeskorte2008`` (as for
-        :func:`~neurodata.datasets.load_alice`); default ``$NEURODATA_DATA``.
+        [`load_alice`][neurodata.datasets.load_alice]); default ``$NEURODATA_DATA``.
 
     Returns
     -------

@@ -129,7 +129,7 @@ def load_localizer(
         with coordinates ``text`` (the 12 words, lower case, space-separated),
         ``condition`` (``"sentence"`` or ``"nonword"``), ``set`` (from the
         file name, e.g. 3 for ``..._stim_set3.csv``) and ``item`` (``stim1``).
-        Feed it to :func:`neurodata.models.extract_activations` to get
+        Feed it to [`neurodata.models.extract_activations`][] to get
         (``layer``, ``stimulus``, ``unit``) activations.
 
     Raises

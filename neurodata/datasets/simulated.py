@@ -1,9 +1,9 @@
 """Simulated naturalistic-language fMRI with a known ground truth.
 
 The demo and the tests need a brain dataset that exists on every machine and
-whose right answer is known. :func:`story` writes a seeded narrative-like text
+whose right answer is known. [`story`][] writes a seeded narrative-like text
 from a small grammar and times its words at a natural speech rate;
-:func:`simulate_bold` turns word-level features (for instance one layer of a
+[`simulate_bold`][] turns word-level features (for instance one layer of a
 language model) into BOLD responses of a few parcels: a random linear readout of
 the features at word onsets, convolved with the canonical (SPM) haemodynamic
 response, sampled at the TR, plus slow drift and AR(1) noise at a chosen
@@ -195,7 +195,7 @@ def simulate_bold(
         Dims ``(word, unit)``: the features that generate the responses (e.g. one
         layer of a language model, pooled per word).
     words : xarray.Dataset
-        Along ``word``: ``onset`` (s); see :func:`story`.
+        Along ``word``: ``onset`` (s); see [`story`][].
     n_times : int, optional
         Number of scans; default covers the last word plus 20 s.
     tr : float

@@ -1,15 +1,15 @@
 """EDF/BDF details MNE does not carry: physical units, typed labels, the writer's padding.
 
-- :func:`header_units`: the physical dimension of each signal, read from the
+- [`header_units`][]: the physical dimension of each signal, read from the
   EDF/BDF header (MNE reports ``"n/a"`` for anything but volts, and marks every
   channel as volts): volts become ``"V"`` (MNE scaled them), others are kept
   (``"%"``, ``"degC"``, ``""`` when the file says nothing).
-- :func:`strip_padding`: EDF stores whole data records; MNE's exporter pads the
+- [`strip_padding`][]: EDF stores whole data records; MNE's exporter pads the
   last one with edge values and marks the padding ``BAD_ACQ_SKIP``. A
   ``BAD_ACQ_SKIP`` annotation that runs exactly to the end of the file is that
   padding: the samples are cropped and the annotation dropped, so a recording
   written to EDF reads back with its own length.
-- :func:`retag`: after MNE writes an EDF, edfio rewrites the labels as
+- [`retag`][]: after MNE writes an EDF, edfio rewrites the labels as
   ``"<TYPE> <name>"`` (the EDF+ convention MNE's ``infer_types=True`` reads
   back) and the physical dimension of non-voltage channels.
 """

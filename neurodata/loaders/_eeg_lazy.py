@@ -1,14 +1,14 @@
 """Reading an MNE Raw lazily: when to, and the dask array that does it.
 
 The rule (``read_eeg(lazy=None)``, so also ``neurodata.load(path)``): a
-recording is read lazily when it lasts longer than :data:`LAZY_SECONDS`
-(5 minutes) and its float64 signal would take more than :data:`LAZY_MIN_BYTES`
-(16 MiB), or when the signal would take more than :data:`LAZY_THRESHOLD`
+recording is read lazily when it lasts longer than [`LAZY_SECONDS`][]
+(5 minutes) and its float64 signal would take more than [`LAZY_MIN_BYTES`][]
+(16 MiB), or when the signal would take more than [`LAZY_THRESHOLD`][]
 (1 GiB) whatever its duration. Short recordings, and long ones with a handful
 of slow channels, are cheaper to hold than to read piecewise. A lazy
 recording's ``signal`` is a dask array read ``chunk_seconds`` at a time with
 ``raw.get_data(start, stop)``, and its ``time`` coordinate is a
-:class:`~neurodata._timeindex.SampleIndex` (computed, not stored).
+`SampleIndex` (computed, not stored).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 An HDF5 dataset declares its shape; with chunked storage and a fill value, a
 file of a few kilobytes can declare terabytes, which a reader then allocates.
-:func:`check_hdf5` walks the file's objects once (hard links only: soft and
+[`check_hdf5`][] walks the file's objects once (hard links only: soft and
 external links are not followed, so there are no cycles), bounded by
 ``max_objects``, and refuses datasets whose declared size is both large and far
 beyond what the file stores for them.

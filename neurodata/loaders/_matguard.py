@@ -2,9 +2,9 @@
 
 scipy's MAT reader trusts the sizes a file declares: a corrupted or hostile
 file can make it allocate without bound or read outside its buffers (a bit
-flip in a sub-element size segfaults it). :func:`check_mat5` walks the element
+flip in a sub-element size segfaults it). [`check_mat5`][] walks the element
 tree first — without building any array — and refuses, with a
-:class:`~neurodata.errors.FormatError`, a file whose
+[`FormatError`][neurodata.errors.FormatError], a file whose
 
 - element sizes run past their parent element or the file,
 - nesting is deeper than ``max_depth`` (cells/structs inside cells/structs),

@@ -1,16 +1,16 @@
 """Calling MNE's readers: every documented option passes through, errors become one line.
 
-:func:`reader_kwargs` checks the options a user gives ``read_eeg`` (or
+[`reader_kwargs`][] checks the options a user gives ``read_eeg`` (or
 ``neurodata ... -o key=value``) against the signature of the MNE reader that owns
 the file's format, so that e.g. ``read_raw_cnt(..., data_format="int16")`` is one
 ``-o data_format=int16`` away; an unknown name is refused with the reader's own
-list of options. :func:`call_reader` runs the reader and turns whatever it raises
-into one :class:`~neurodata.errors.FormatError` line that keeps MNE's advice.
+list of options. [`call_reader`][] runs the reader and turns whatever it raises
+into one [`FormatError`][neurodata.errors.FormatError] line that keeps MNE's advice.
 
 Defaults that differ from MNE's: EDF and BDF are read with ``infer_types=True``
 (channel types from labels such as ``"ECG ECG1"``, ``"EMG chin"``; MNE then
 names the channel without the type prefix), which is also how
-:func:`neurodata.loaders.eeg_export.write_edf` writes them back.
+[`neurodata.loaders.eeg_export.write_edf`][] writes them back.
 """
 
 from __future__ import annotations

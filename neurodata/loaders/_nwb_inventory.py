@@ -1,11 +1,11 @@
 """What an NWB file holds: every ``TimeSeries`` pynwb knows, wherever it sits.
 
-:func:`inventory` walks ``acquisition``, ``stimulus``, ``stimulus_template`` and
+[`inventory`][] walks ``acquisition``, ``stimulus``, ``stimulus_template`` and
 every processing module (and the containers inside them: ``LFP``,
 ``Fluorescence``, ``Position``, ``BehavioralTimeSeries``, ...) and returns each
 series under its NWB path with a *kind*: the pynwb class name, except that
 series inside ``LFP``/``FilteredEphys`` are ``"LFP"`` and ophys responses inside
-``Fluorescence``/``DfOverF`` take the container's name. :func:`holdings`
+``Fluorescence``/``DfOverF`` take the container's name. [`holdings`][]
 describes a file in one line for errors ("nothing readable").
 """
 
@@ -72,7 +72,7 @@ def _numeric(ts: Any) -> bool:
 
 
 def default_series(found: dict[str, tuple[str, Any]], times: Any) -> list[str]:
-    """The series :func:`neurodata.loaders.nwb.read_nwb` reads when none is named.
+    """The series [`neurodata.loaders.nwb.read_nwb`][] reads when none is named.
 
     In order: an ElectricalSeries, LFP, ophys responses, the intracellular
     responses of the most common kind, else the largest group of numeric

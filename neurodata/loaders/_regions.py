@@ -1,6 +1,6 @@
 """Voxel selections of NIfTI images: brain masks and labels atlases (with their name tables).
 
-Private helpers of :mod:`neurodata.loaders.fmri`; nibabel/nilearn are imported lazily.
+Private helpers of [`neurodata.loaders.fmri`][]; nibabel/nilearn are imported lazily.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ def delimiter(path: Path) -> str:
 
 
 def read_table(path: Path, **options: Any) -> pd.DataFrame:
-    """``pandas.read_csv`` with the delimiter from :func:`delimiter`."""
+    """``pandas.read_csv`` with the delimiter from [`delimiter`][]."""
     sep = delimiter(path)
     engine = "python" if sep == r"\s+" else "c"
     return pd.read_csv(path, sep=sep, engine=engine, encoding="utf-8-sig", **options)

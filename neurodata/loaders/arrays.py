@@ -2,7 +2,7 @@
 
 A pickle (and a ``.npy`` object array, which is a pickle inside) can execute
 arbitrary code when it is loaded. These readers refuse them with a
-:class:`~neurodata.errors.FormatError` naming the file and the parameter,
+[`FormatError`][neurodata.errors.FormatError] naming the file and the parameter,
 unless the caller passes ``allow_pickle=True`` explicitly for a file they trust.
 Plain numeric ``.npy``/``.npz`` arrays are read without unpickling, after
 checking that the size the header declares is really in the file.
@@ -96,7 +96,7 @@ def read_npy(
         The file.
     allow_pickle : bool
         Allow Python object arrays (which are unpickled, and can run code).
-        Default False: they are refused with a :class:`FormatError`.
+        Default False: they are refused with a [`FormatError`][].
     dims : sequence of str, optional
         Dim names of a ``.npy`` array (default ``dim_0``, ``dim_1``, ...). For a
         ``.npz``, each array ``key`` gets dims ``key_dim_0``, ... .
@@ -146,7 +146,7 @@ def read_pickle(path: Path, *, allow_pickle: bool = False) -> xr.Dataset | xr.Da
         The pickle.
     allow_pickle : bool
         Must be True: unpickling runs code stored in the file. Default False:
-        the file is refused with a :class:`FormatError` and nothing is unpickled.
+        the file is refused with a [`FormatError`][] and nothing is unpickled.
 
     Returns
     -------

@@ -1,20 +1,20 @@
 """C. elegans whole-brain calcium imaging -> ``activity(worm, time, neuron)``.
 
 Three sources are read onto the canonical neuron axis of
-:mod:`neurodata.celegans.neurons`:
+`neurodata.celegans.neurons`:
 
 - the Flavell lab's HDF5 files (``gcamp/trace_array``, ``timing/timestamp_confocal``,
   ``behavior/*``; Atanas et al. 2023, Dag et al. 2023) with a NeuroPAL label table
-  (CSV: ``roi`` 1-based, ``label``, ``confidence``): :func:`read_flavell`;
+  (CSV: ``roi`` 1-based, ``label``, ``confidence``): [`read_flavell`][];
 - the homogenized-dataset table of Simeon et al. (``worm-graph``; one row per
   worm and neuron with ``calcium_data``, ``time_in_seconds``, ``slot``,
   ``is_labeled_neuron``), as a DataFrame/parquet file or the per-worm record
-  dicts of its pickles: :func:`read_homogenized`, :func:`from_worm_records`;
+  dicts of its pickles: [`read_homogenized`][], [`from_worm_records`][];
 - NWB files with one ``TimeSeries`` per neuron (the Scholz et al. 2018 file of
-  the NWB showcase), read with h5py: :func:`read_nwb_timeseries`.
+  the NWB showcase), read with h5py: [`read_nwb_timeseries`][].
 
 Every source gives one Dataset per worm with the same layout (see
-:func:`read_flavell`), so :func:`neurodata.celegans.stack` combines them.
+[`read_flavell`][]), so `neurodata.celegans.stack` combines them.
 Identities are never guessed: a ROI goes into a neuron slot only when its label
 is a canonical name, is unique in that worm, and passes the ``uncertain`` and
 ``min_confidence`` choices; every other ROI stays in ``activity_roi`` with its
@@ -157,9 +157,9 @@ def read_flavell(
         NeuroPAL label table (``<uid>_neuropal_labels.csv``). Without it every
         ROI stays in ``activity_roi`` and ``activity`` is all NaN.
     signal : str
-        Which trace to read, one of :data:`SIGNALS` (default the z-scored ``trace_array``).
+        Which trace to read, one of `SIGNALS` (default the z-scored ``trace_array``).
     uncertain, min_confidence, duplicates
-        How identities are placed; see :func:`build_worm`.
+        How identities are placed; see [`build_worm`][].
     worm : str, optional
         Worm id; default the file name without ``-data.h5`` (the lab's ``uid``).
         A label table with a ``uid`` column must be for this worm.
@@ -170,7 +170,7 @@ def read_flavell(
     Returns
     -------
     xarray.Dataset
-        See :func:`build_worm`; plus the behaviour variables.
+        See [`build_worm`][]; plus the behaviour variables.
     """
     import h5py
 
@@ -288,12 +288,12 @@ def read_homogenized(
         Column of traces; the matching time column is ``original_time_in_seconds``
         for ``original_*`` signals and ``time_in_seconds`` otherwise.
     uncertain, duplicates
-        See :func:`build_worm`.
+        See [`build_worm`][].
 
     Returns
     -------
     list of xarray.Dataset
-        One per (source_dataset, worm); combine with :func:`neurodata.celegans.stack`.
+        One per (source_dataset, worm); combine with `neurodata.celegans.stack`.
     """
     table = path if isinstance(path, pd.DataFrame) else _read_parquet(path)
     time_col = "original_time_in_seconds" if signal.startswith("original_") else "time_in_seconds"
@@ -337,7 +337,7 @@ def read_homogenized_stacked(
     uncertain: str = "include",
     duplicates: str = "drop",
 ) -> xr.Dataset:
-    """:func:`read_homogenized`, all worms stacked (the reader behind ``neurodata.load``)."""
+    """[`read_homogenized`][], all worms stacked (the reader behind ``neurodata.load``)."""
     worms = read_homogenized(path, signal=signal, uncertain=uncertain, duplicates=duplicates)
     return stack(worms)
 

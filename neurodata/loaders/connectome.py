@@ -1,13 +1,13 @@
 """Connectome edge-list files (``pre, post, type, synapses``) -> ``weight(synapse_type, pre, post)``.
 
 The published connectomes are loaded by name with
-:func:`neurodata.celegans.load_connectome`; this module lets :func:`neurodata.load`
+[`neurodata.celegans.load_connectome`][]; this module lets [`neurodata.load`][]
 read any edge list in the layout of White et al. 1986 / Witvliet et al. 2021 as
 distributed by c302 (tab- or comma-separated, columns ``pre``, ``post``,
 ``type`` in {chemical, electrical}, ``synapses``) or Cook et al.'s edge list
 (``Source, Target, Weight, Type``), e.g. one written by hand or by another tool. Rows naming cells outside the 302 neurons are counted in
 ``attrs["dropped_edges"]``; the direction convention is that of
-:mod:`neurodata.celegans.connectome` (chemical ``pre`` -> ``post``).
+`neurodata.celegans.connectome` (chemical ``pre`` -> ``post``).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def read_edgelist(path: Path, *, gap_listing: str = "auto") -> xr.Dataset:
         (Cook et al.'s ``herm_full_edgelist.csv``).
     gap_listing : {"auto", "once", "both", "symmetric"}
         How the file lists gap junctions: see
-        :func:`neurodata.celegans.connectome.edges_to_connectome`. ``"auto"``
+        `neurodata.celegans.connectome.edges_to_connectome`. ``"auto"``
         (default) detects mirrored listings; pass ``"once"`` or ``"both"`` to be explicit.
 
     Returns

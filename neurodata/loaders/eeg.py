@@ -1,8 +1,8 @@
 """EEG, MEG-free iEEG and other continuous electrophysiology files, read with MNE.
 
-:func:`read_eeg` turns any continuous recording MNE reads (EDF/EDF+, BDF,
+[`read_eeg`][] turns any continuous recording MNE reads (EDF/EDF+, BDF,
 GDF, BrainVision, EEGLAB, FIF, Persyst, Nihon Kohden, Neuroscan CNT, EGI MFF,
-Curry, Nicolet, eXimia) into one :class:`xarray.Dataset`:
+Curry, Nicolet, eXimia) into one `xarray.Dataset`:
 
 - ``signal(time, channel)`` in SI units (volts for EEG/iEEG), float64;
 - channel coordinates ``ch_type`` (``"eeg"``, ``"seeg"``, ``"ecog"``, ``"stim"``,

@@ -1,8 +1,8 @@
 """Write EEG/iEEG Datasets back out to EDF, BrainVision and FIF through MNE's export.
 
-The writers take what :func:`neurodata.loaders.eeg.read_eeg` gives (a Dataset
+The writers take what [`neurodata.loaders.eeg.read_eeg`][] gives (a Dataset
 with ``signal(time, channel)`` in volts, channel coords and annotations along
-``event``), rebuild an :class:`mne.io.RawArray` with :func:`to_raw`, and let MNE
+``event``), rebuild an `mne.io.RawArray` with [`to_raw`][], and let MNE
 write the file (``edfio`` for EDF, ``pybv`` for BrainVision, MNE itself for FIF).
 
 Precision of each format: EDF stores 16-bit integers per channel between the
@@ -81,7 +81,7 @@ def _sfreq(signal: xr.DataArray, ds: xr.Dataset | None) -> float:
 
 
 def to_raw(obj: xr.Dataset | xr.DataArray) -> Any:
-    """Build an :class:`mne.io.RawArray` from neurodata's EEG Dataset.
+    """Build an `mne.io.RawArray` from neurodata's EEG Dataset.
 
     Parameters
     ----------
@@ -210,11 +210,11 @@ def write_edf(
     Parameters
     ----------
     obj : xarray.Dataset or xarray.DataArray
-        ``signal(time, channel)`` in volts with annotations (see :func:`to_raw`).
+        ``signal(time, channel)`` in volts with annotations (see [`to_raw`][]).
     path : pathlib.Path
         Output file.
     physical_range : "channelwise", "auto" or (min, max)
-        Passed to :func:`mne.export.export_raw`; "channelwise" keeps the
+        Passed to `mne.export.export_raw`; "channelwise" keeps the
         quantisation step of each channel as small as its own range allows.
     """
     _export(obj, path, "edf", physical_range=physical_range)

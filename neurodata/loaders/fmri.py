@@ -1,13 +1,13 @@
 """fMRI: 4D NIfTI images through a mask or a labels atlas, and parcellated time-series tables.
 
-- :func:`read_nifti` reads a 4D NIfTI image into ``bold(time, voxel)`` (through a
+- [`read_nifti`][] reads a 4D NIfTI image into ``bold(time, voxel)`` (through a
   brain mask, given or computed) or ``bold(time, parcel)`` (through a labels
   atlas image and a table of region names matched by *value*). The repetition
   time comes from the header, is sanity-checked (the known bug of a TR stored
   in milliseconds with a "sec" unit is detected and corrected, with a warning)
   and can be overridden. Large images stay lazy (dask, one chunk per block of
   volumes).
-- :func:`read_parcellated_table` reads region time series already extracted by
+- [`read_parcellated_table`][] reads region time series already extracted by
   another tool (CSV/TSV/whitespace text, regions-by-time or time-by-regions).
 
 Both attach confound/regressor tables (one column per variable along ``time``).
@@ -261,7 +261,7 @@ def read_nifti(
         A 4D ``.nii`` / ``.nii.gz`` image (x, y, z, time).
     mask : str, os.PathLike, nibabel image, ndarray or None
         Brain mask with the image's shape and affine (a binary image or a boolean
-        array), or the name of a strategy in :data:`MASK_STRATEGIES` to compute
+        array), or the name of a strategy in `MASK_STRATEGIES` to compute
         one with nilearn (``"background"``, ``"epi"``, ``"all"``). Default:
         ``"background"`` without an atlas (as nilearn's ``NiftiMasker``); no
         mask with an atlas (as ``NiftiLabelsMasker``).
@@ -270,13 +270,13 @@ def read_nifti(
         the image's shape and affine; gives ``bold(time, parcel)``.
     labels : path, DataFrame, mapping or list, optional
         Names of the atlas regions, matched by *value* (see
-        :func:`read_labels_table`); row order does not matter. Every region of
+        [`read_labels_table`][]); row order does not matter. Every region of
         the atlas must be named; named regions with no voxel are left out with a
         warning. Without it, parcels are named by their values.
     tr : float, optional
-        Repetition time in seconds; overrides the header's (see :func:`repetition_time`).
+        Repetition time in seconds; overrides the header's (see [`repetition_time`][]).
     strategy : str
-        How voxels are reduced within a parcel: one of :data:`REDUCTIONS`.
+        How voxels are reduced within a parcel: one of `REDUCTIONS`.
     background : int
         Atlas value of "no region".
     confounds : path or DataFrame, optional
@@ -467,7 +467,7 @@ def read_parcellated_table(
     names : list of str, optional
         Region names for a table without them (or replacing them).
     confounds : path or DataFrame, optional
-        Table with one row per time point; see :func:`attach_confounds`.
+        Table with one row per time point; see [`attach_confounds`][].
 
     Returns
     -------

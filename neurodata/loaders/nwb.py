@@ -1,6 +1,6 @@
 """Neurodata Without Borders (NWB 2.x) files, read with pynwb.
 
-:func:`read_nwb` gives one :class:`xarray.Dataset` with at most one ``time``
+[`read_nwb`][] gives one `xarray.Dataset` with at most one ``time``
 axis (an NWB file may hold many series on different clocks; pick one with
 ``series=``), plus the tables that have no time axis of their own:
 
@@ -12,7 +12,7 @@ axis (an NWB file may hold many series on different clocks; pick one with
   ``(time, roi)``; intracellular sweeps (``CurrentClampSeries``,
   ``VoltageClampSeries``, ``IZeroClampSeries`` and their stimuli) as
   ``response(sweep, time)`` and ``stimulus(sweep, time)`` (see
-  :mod:`neurodata.loaders._nwb_icephys`); else the largest group of numeric
+  `neurodata.loaders._nwb_icephys`); else the largest group of numeric
   ``TimeSeries`` of any subtype (in ``acquisition``, ``stimulus`` or
   ``processing``) sharing one clock, a numbered family (``Activity_0000``,
   ``Activity_0001``, ...) stacked into ``(time, roi)`` and the others as
@@ -453,7 +453,7 @@ def _open(path: Path) -> tuple[Any, Any]:
 
 
 def list_series(path: str | Path) -> dict[str, str]:
-    """The series in an NWB file that :func:`read_nwb` can read: NWB path -> kind."""
+    """The series in an NWB file that [`read_nwb`][] can read: NWB path -> kind."""
     io, nwb = _open(Path(path))
     try:
         return {k: kind for k, (kind, _) in inventory(nwb).items()}
@@ -477,7 +477,7 @@ def read_nwb(
     path : str or pathlib.Path
         An NWB 2.x HDF5 file.
     series : str or list of str, optional
-        NWB path(s) of the series to read (see :func:`list_series`), e.g.
+        NWB path(s) of the series to read (see [`list_series`][]), e.g.
         ``"acquisition/ElectricalSeries"``; several paths must share a clock.
         Default: an ElectricalSeries, else LFP, else ophys responses, else the
         largest group of TimeSeries sharing timestamps. ``"none"``: no series.

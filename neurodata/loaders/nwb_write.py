@@ -2,7 +2,7 @@
 the annotations as a ``TimeIntervals`` table.
 
 The file passes ``nwbinspector`` without CRITICAL findings and reads back with
-:func:`neurodata.loaders.nwb.read_nwb` into the same channels, values (float64,
+[`neurodata.loaders.nwb.read_nwb`][] into the same channels, values (float64,
 exact), positions and annotations.
 """
 

@@ -3,10 +3,10 @@
 The MATLAB RSA toolbox (Nili et al. 2014) stores RDMs as struct arrays with
 fields ``name``, ``RDM`` and often ``color``; ``RDM`` is a square matrix
 (n x n) or the upper-triangle vector of n(n-1)/2 dissimilarities (MATLAB's
-``squareform``: the same order as :func:`scipy.spatial.distance.squareform`,
-row-major over the upper triangle). :func:`read_rdms` reads every such struct
+``squareform``: the same order as `scipy.spatial.distance.squareform`,
+row-major over the upper triangle). [`read_rdms`][] reads every such struct
 array of a file (or the one named) into neurodata's RDM form, the dims of
-:func:`neurodata.analyses.rsa.rdm`: (``rdm``, ``stimulus``, ``stimulus_2``).
+[`neurodata.analyses.rsa.rdm`][]: (``rdm``, ``stimulus``, ``stimulus_2``).
 """
 
 from __future__ import annotations

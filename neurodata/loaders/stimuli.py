@@ -9,7 +9,7 @@ Forced aligners mark pauses with intervals such as ``"sp"``, ``"sil"``,
 ``"<sil>"`` or an empty label. These are not words. With ``silence="drop"``
 (default) they are removed; with ``silence="keep"`` they stay, flagged by the
 boolean coordinate ``is_word`` (False for silences). The markers recognised are
-:data:`SILENCE_MARKERS` (compared case-insensitively after stripping
+`SILENCE_MARKERS` (compared case-insensitively after stripping
 whitespace); pass ``silence_markers`` to use others.
 """
 
@@ -80,7 +80,7 @@ def words_dataset(
     silence : {"drop", "keep"}
         Remove silence markers, or keep them flagged by ``is_word``.
     silence_markers : iterable of str, optional
-        Labels counted as silence (default :data:`SILENCE_MARKERS`).
+        Labels counted as silence (default `SILENCE_MARKERS`).
     where : str
         Name used in messages.
 
@@ -292,7 +292,7 @@ def read_textgrid(
     silence : {"drop", "keep"}
         See the module notes on silence markers.
     silence_markers : iterable of str, optional
-        Labels counted as silence (default :data:`SILENCE_MARKERS`).
+        Labels counted as silence (default `SILENCE_MARKERS`).
 
     Returns
     -------
@@ -366,7 +366,7 @@ def read_word_timings(
     silence : {"drop", "keep"}
         See the module notes on silence markers.
     silence_markers : iterable of str, optional
-        Labels counted as silence (default :data:`SILENCE_MARKERS`).
+        Labels counted as silence (default `SILENCE_MARKERS`).
 
     Returns
     -------

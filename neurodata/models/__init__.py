@@ -1,20 +1,20 @@
 """Stimuli and artificial-network activations in neurodata's data model.
 
-- :func:`extract_activations`: hidden states or MLP neurons of every layer of a
+- [`extract_activations`][]: hidden states or MLP neurons of every layer of a
   HuggingFace language model for a word stream (each word in its left context)
   or a stimulus set (each stimulus alone, pooled), offline-first.
-- :func:`pool_words`: token -> word pooling.
-- :func:`extract_image_activations`: every block of an image network
+- [`pool_words`][]: token -> word pooling.
+- [`extract_image_activations`][]: every block of an image network
   (packaged ``efficientnet-lite0``, a torch module, a HuggingFace vision model)
-  for an image set; :func:`as_images` is its coercion gate.
-- :func:`align`, :func:`nuisance_features`: word times -> the brain's sampling
+  for an image set; [`as_images`][] is its coercion gate.
+- [`align`][], [`nuisance_features`][]: word times -> the brain's sampling
   times (Lanczos, binning, FIR delays), and word-rate-style regressors.
-- :func:`as_words`: the coercion gate for word streams.
-- :func:`intervene`: a context manager editing masked units (zero, mean, clamp,
-  scale, patch) on every forward pass; :func:`random_like`: the same architecture
-  with random weights; :func:`load_model`: a loaded model that remembers its tokenizer.
-- :func:`lesion_effect`: a measure of the model intact, lesioned and under random
-  lesions of the same size (the null); :func:`lm_loss` is one such measure.
+- [`as_words`][]: the coercion gate for word streams.
+- [`intervene`][]: a context manager editing masked units (zero, mean, clamp,
+  scale, patch) on every forward pass; [`random_like`][]: the same architecture
+  with random weights; [`load_model`][]: a loaded model that remembers its tokenizer.
+- [`lesion_effect`][]: a measure of the model intact, lesioned and under random
+  lesions of the same size (the null); [`lm_loss`][] is one such measure.
 
 Importing this package does not import torch or transformers.
 """

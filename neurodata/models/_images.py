@@ -1,9 +1,9 @@
 """Image sets as stimuli: the coercion gate and the explicit preprocessing of vision models.
 
 An image set is a DataArray with dims (``stimulus``, ``y``, ``x``, ``color``), of
-``uint8`` (0-255) or float (0-1) values; :func:`as_images` builds one from a
+``uint8`` (0-255) or float (0-1) values; [`as_images`][] builds one from a
 folder or a list of image files (read with Pillow), a numpy array, or a Dataset
-holding such a variable. :class:`Preprocess` turns it into the float32 tensor a
+holding such a variable. [`Preprocess`][] turns it into the float32 tensor a
 network takes: resize (shorter side), centre crop, scale to 0-1, normalise per
 colour channel. Every step is explicit and recorded in the result's attrs.
 """
@@ -36,7 +36,7 @@ IMAGE_DIMS = ("stimulus", "y", "x", "color")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm")
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-#: Pillow resampling filters by name (the ``resample`` of :class:`Preprocess`).
+#: Pillow resampling filters by name (the ``resample`` of [`Preprocess`][]).
 RESAMPLE = ("bilinear", "bicubic", "nearest", "lanczos", "box")
 
 
@@ -130,7 +130,7 @@ def as_images(images: Any, *, size: int | None = None, name: str | None = None) 
         - a DataArray with dims (``stimulus``, ``y``, ``x``[, ``color``]), uint8
           (0-255) or float (0-1);
         - a Dataset holding one such variable (e.g. from
-          :func:`neurodata.datasets.load_kriegeskorte2008`);
+          [`neurodata.datasets.load_kriegeskorte2008`][]);
         - an array (stimulus, y, x, color);
         - a folder of image files (sorted by name; dotfiles ignored) or a list
           of image files, read with Pillow (RGB, or grey-scale as one channel).

@@ -1,4 +1,4 @@
-"""Token pooling: the registry behind ``pool=`` and :func:`pool_words`.
+"""Token pooling: the registry behind ``pool=`` and [`pool_words`][].
 
 Shared by word streams (tokens -> words) and stimulus sets (tokens -> stimuli).
 """
@@ -58,7 +58,7 @@ def pool_words(tokens: xr.Dataset, how: str = "mean") -> xr.Dataset:
     Parameters
     ----------
     tokens : xarray.Dataset
-        From :func:`extract_activations` (dims ``layer``, ``token``, ``unit``),
+        From [`extract_activations`][] (dims ``layer``, ``token``, ``unit``),
         with coordinates ``word_index``, ``text``, ``onset`` and ``offset`` along
         ``token``.
     how : {"mean", "last", "first"}

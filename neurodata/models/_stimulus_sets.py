@@ -7,7 +7,7 @@ collection of independent texts: each is run through the model on its own
 (``[CLS] text [SEP]`` for masked models, ``<bos> text`` for causal ones), so no
 item leaks into another, and its tokens are pooled into one vector.
 
-Which is which (:func:`coerce`):
+Which is which ([`coerce`][]):
 
 ==============================================  ========================================
 input                                           treated as

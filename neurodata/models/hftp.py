@@ -10,11 +10,11 @@ the structure:
   words come from the same phrase (no phrase survives);
 - ``"random"``: all words of all sentences shuffled into one list.
 
-:func:`hftp_stimuli` builds a condition (seeded) as a Dataset along ``word``
+[`hftp_stimuli`][] builds a condition (seeded) as a Dataset along ``word``
 with each word's sentence, phrase, position, onset and sample index;
-:func:`tagged_timeseries` lays word-level activations ``(layer, word, unit)``
+[`tagged_timeseries`][] lays word-level activations ``(layer, word, unit)``
 out in time as ``(layer, unit, time)`` for
-:func:`neurodata.analyses.frequency_tagging.tag_test`.
+[`neurodata.analyses.frequency_tagging.tag_test`][].
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ CONDITIONS = ("structured", "scrambled", "random")
 
 #: A small embedded English corpus of four-word sentences [[adjective noun] [verb noun]]
 #: written for neurodata (so that the probe runs without external files); the
-#: published HFTP corpus (An et al. 2025) can be read with :func:`read_sentences`.
+#: published HFTP corpus (An et al. 2025) can be read with [`read_sentences`][].
 EXAMPLE_SENTENCES: tuple[str, ...] = (
     "old man lost keys",
     "small dog chased cats",

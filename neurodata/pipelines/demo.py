@@ -45,7 +45,7 @@ def simulated_brain_data(
     layer : str, optional
         The generating layer (default: the middle one).
     n_subjects, snr, seed
-        See :func:`neurodata.datasets.simulated.simulate_bold`.
+        See [`neurodata.datasets.simulated.simulate_bold`][].
     """
     from ..datasets.simulated import simulate_bold
 

@@ -1,10 +1,10 @@
 """The hierarchical frequency-tagging probe (HFTP) of a language model, end to end.
 
-Stimuli (:mod:`neurodata.models.hftp`) -> MLP-neuron activations per word
-(:func:`neurodata.models.activations.extract_activations`) -> a tagged time
+Stimuli ([`neurodata.models.hftp`][]) -> MLP-neuron activations per word
+([`neurodata.models.activations.extract_activations`][]) -> a tagged time
 series at the presentation rate -> permutation tests at the sentence and phrase
 rates with multiple-comparison correction
-(:func:`neurodata.analyses.frequency_tagging.tag_test`), for the structured
+([`neurodata.analyses.frequency_tagging.tag_test`][]), for the structured
 condition and its controls.
 """
 
@@ -41,15 +41,15 @@ def run_hftp(
         Language model (default: the packaged offline MiniLM).
     sentences : sequence, optional
         Four-word sentences ``[[w1 w2][w3 w4]]`` (default:
-        :data:`neurodata.models.hftp.EXAMPLE_SENTENCES`).
+        `neurodata.models.hftp.EXAMPLE_SENTENCES`).
     conditions : sequence of str, optional
-        Default: all of :data:`neurodata.models.hftp.CONDITIONS`.
+        Default: all of `neurodata.models.hftp.CONDITIONS`.
     rate : float
         Words per second (sentence rate = rate / 4, phrase rate = rate / 2).
     context : int
         Preceding tokens each word is represented with (causal window).
     n_permutations, correction, precision, seed
-        Passed to :func:`~neurodata.analyses.frequency_tagging.tag_test`. With
+        Passed to [`tag_test`][neurodata.analyses.frequency_tagging.tag_test]. With
         thousands of neurons corrected together, the smallest attainable p-value
         ``1 / (1 + n_permutations)`` must be far below ``0.05 / n_tests`` times
         the number of true effects: 100 permutations can never survive FDR over

@@ -1,4 +1,4 @@
-"""HTML report of a :func:`~neurodata.pipelines.compare.compare` run."""
+"""HTML report of a [`compare`][neurodata.pipelines.compare.compare] run."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ __all__ = ["worm_connectome_section"]
 def worm_connectome_section(
     result: xr.Dataset, *, data_name: str, truth: dict[str, Any] | None = None
 ) -> Section:
-    """Report section for :func:`neurodata.analyses.connectome.dynamic_connectome`.
+    """Report section for [`neurodata.analyses.connectome.dynamic_connectome`][].
 
     Parameters
     ----------

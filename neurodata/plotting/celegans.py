@@ -15,7 +15,7 @@ def plot_worm_activity(ds: xr.Dataset, worm: str | None = None, *, max_neurons: 
     ----------
     ds : xarray.Dataset
         ``activity(worm, time, neuron)`` with ``timestamps(worm, time)`` or a ``time``
-        coordinate (from :func:`neurodata.load` or :func:`neurodata.celegans.stack`).
+        coordinate (from [`neurodata.load`][] or `neurodata.celegans.stack`).
     worm : str, optional
         Which worm (default the first).
     max_neurons : int, optional
@@ -60,7 +60,7 @@ def plot_connectome_agreement(comparison: xr.Dataset, synapse_type: str = "chemi
     Parameters
     ----------
     comparison : xarray.Dataset
-        From :func:`neurodata.celegans.compare_connectomes`:
+        From [`neurodata.celegans.compare_connectomes`][]:
         ``jaccard(synapse_type, model, model_2)`` and ``n_edges(model, synapse_type)``.
     synapse_type : {"chemical", "electrical"}
 

@@ -1,5 +1,5 @@
 """Figures of dynamic functional connectomes (results of
-:func:`neurodata.analyses.connectome.dynamic_connectome`)."""
+[`neurodata.analyses.connectome.dynamic_connectome`][])."""
 
 from __future__ import annotations
 

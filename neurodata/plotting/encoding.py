@@ -53,7 +53,7 @@ def plot_layer_scores(
     ----------
     scores : xarray.DataArray
         Dims (``layer``, ``target``[, ``subject``]), e.g. from
-        :func:`neurodata.analyses.encoding.layer_scores`. With ``subject``, lines
+        [`neurodata.analyses.encoding.layer_scores`][]. With ``subject``, lines
         show the mean over subjects and shading its standard error.
     ceiling : xarray.DataArray, optional
         Noise ceiling per target (optionally per subject, averaged), drawn as a
@@ -111,7 +111,10 @@ def plot_layer_scores(
 def plot_best_layer(
     brain: xr.Dataset, *, target_dim: str = "target", subject_dim: str = "subject", ax: Any = None
 ) -> Any:
-    """Best layer of every target and its score (from :func:`~neurodata.analyses.encoding.brain_score`).
+    """Best layer of every target and its score.
+
+    The input is the result of
+    [`brain_score`][neurodata.analyses.encoding.brain_score].
 
     Parameters
     ----------
@@ -173,7 +176,7 @@ def plot_noise_ceiling(
     Parameters
     ----------
     ceiling : xarray.DataArray
-        From :func:`neurodata.analyses.encoding.noise_ceiling`.
+        From [`neurodata.analyses.encoding.noise_ceiling`][].
     target_dim : str, optional
         The target dim (default: the dim that is not ``subject``).
     subject_dim : str
@@ -216,7 +219,7 @@ def plot_variance_partition(
     Parameters
     ----------
     partition : xarray.Dataset
-        From :func:`neurodata.analyses.encoding.variance_partition`: ``unique``
+        From [`neurodata.analyses.encoding.variance_partition`][]: ``unique``
         (band, target), ``shared`` and ``total`` (target).
     target_dim : str
         The target dim.

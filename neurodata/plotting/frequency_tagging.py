@@ -67,7 +67,7 @@ def plot_snr_bars(result: xr.Dataset, *, by: str | None = "layer", ax: Any = Non
     Parameters
     ----------
     result : xarray.Dataset
-        Output of :func:`neurodata.analyses.frequency_tagging.tag_test`.
+        Output of [`neurodata.analyses.frequency_tagging.tag_test`][].
     """
     plt = _pyplot()
     snr = result["snr"]

@@ -88,7 +88,7 @@ def plot_lu_grid(accuracy: xr.DataArray, *, cmap: str = "magma", title: str | No
     ----------
     accuracy : xarray.DataArray
         Dims (``lower``, ``upper``), as returned by
-        :func:`neurodata.analyses.rsa.model_selection`; NaN cells are blank.
+        [`neurodata.analyses.rsa.model_selection`][]; NaN cells are blank.
 
     Returns
     -------
@@ -135,12 +135,12 @@ def plot_comparison(
     ----------
     scores : xarray.DataArray
         Similarities with dims (`over`, model) -- e.g. from
-        :func:`neurodata.analyses.rsa.compare` -- or (``bootstrap``, model), or
+        [`neurodata.analyses.rsa.compare`][] -- or (``bootstrap``, model), or
         (model,). Bars are means over `over`/``bootstrap``; error bars are the
         SEM over `over`, or the bootstrap standard deviation.
     noise_ceiling : xarray.Dataset, optional
         With ``lower`` and ``upper`` (from
-        :func:`neurodata.analyses.rsa.noise_ceiling`), drawn as a band.
+        [`neurodata.analyses.rsa.noise_ceiling`][]), drawn as a band.
 
     Returns
     -------

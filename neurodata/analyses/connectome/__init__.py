@@ -1,10 +1,10 @@
 """Dynamic functional connectomes: affinities between neuron traces -> NTF -> communities.
 
-- :func:`affinity`: pairwise affinities in sliding windows (``AFFINITIES``), NaN-masked per worm.
-- :func:`ntf`: memory-bounded non-negative tensor factorization (``NTF_METHODS``: HALS, MU).
-- :func:`detect_communities`, :func:`compare_structure`: communities of the factor graph and
+- [`affinity`][]: pairwise affinities in sliding windows (``AFFINITIES``), NaN-masked per worm.
+- [`ntf`][]: memory-bounded non-negative tensor factorization (``NTF_METHODS``: HALS, MU).
+- [`detect_communities`][], [`compare_structure`][]: communities of the factor graph and
   their overlap with the anatomical connectome against a degree-preserving null.
-- :func:`dynamic_connectome`: the whole pipeline.
+- [`dynamic_connectome`][]: the whole pipeline.
 """
 
 from ._affinity import AFFINITIES

@@ -20,7 +20,7 @@ derivative-based affinity in that spirit (same-sign co-changes only), and
 ``"abs_derivative"`` its variant that also counts opposite-sign co-changes (the
 paper's remark above); neither is a reproduction of the paper's formula; the
 name ``"differential"`` is reserved for the paper's formula and rejected with an
-explanation (see :func:`pick_affinity`).
+explanation (see [`pick_affinity`][]).
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ _UNPUBLISHED = {
 
 
 def pick_affinity(method: str) -> tuple[Callable, bool]:
-    """The kernel registered as ``method`` (see :data:`AFFINITIES`).
+    """The kernel registered as ``method`` (see [`AFFINITIES`][]).
 
     Raises
     ------

@@ -1,12 +1,12 @@
 """Communities of weighted neuron graphs, and their comparison with anatomy.
 
-:func:`detect_communities` turns each component's pair loadings into a weighted
+[`detect_communities`][] turns each component's pair loadings into a weighted
 undirected graph on neurons and partitions it by Louvain modularity
-(:func:`networkx.community.louvain_communities`), run at several seeds: the
+(`networkx.community.louvain_communities`), run at several seeds: the
 partition of highest modularity is kept and the agreement between seeds
 (mean pairwise adjusted Rand index) is reported as its stability.
 
-:func:`compare_structure` compares each component with an anatomical connectome
+[`compare_structure`][] compares each component with an anatomical connectome
 ``weight(synapse_type, pre, post)``: overlap of the strongest functional edges with
 anatomical edges, rank correlation of weights, and the fraction of anatomical
 edges of each synapse type that fall within functional communities, each against
@@ -192,7 +192,7 @@ def compare_structure(
     Parameters
     ----------
     result : xarray.Dataset
-        Output of :func:`neurodata.analyses.connectome.dynamic_connectome`: needs
+        Output of [`neurodata.analyses.connectome.dynamic_connectome`][]: needs
         ``pair_loading`` (component, pair) and ``community`` (component, neuron).
     connectome : xarray.Dataset or xarray.DataArray
         ``weight`` with dims (synapse_type, pre, post) (e.g. chemical, electrical);

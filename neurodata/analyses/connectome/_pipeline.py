@@ -3,20 +3,20 @@ and communities (after Dyballa et al., ICLR 2024).
 
 The pipeline, each step a public function:
 
-1. :func:`affinity`: ``activity(worm, time, neuron)`` -> ``affinity(window, worm, pair)``,
+1. [`affinity`][]: ``activity(worm, time, neuron)`` -> ``affinity(window, worm, pair)``,
    a non-negative affinity of every neuron pair in every sliding window of every
    worm, NaN where a pair was not recorded (together, for enough samples) in a worm.
-2. :func:`ntf`: non-negative CP decomposition of that tensor (tensorly's HALS or
+2. [`ntf`][]: non-negative CP decomposition of that tensor (tensorly's HALS or
    multiplicative updates, memory-bounded, NaN entries imputed by EM) -> per
    component a time course (window), worm loadings (worm) and pair loadings (pair);
    the rank is given or chosen from candidates by reconstruction error and factor
    stability across restarts.
-3. :func:`~neurodata.analyses.communities.detect_communities`: Louvain communities
+3. [`detect_communities`][neurodata.analyses.communities.detect_communities]: Louvain communities
    of each component's pair graph, with stability across seeds.
-4. :func:`~neurodata.analyses.communities.compare_structure`: each component against
+4. [`compare_structure`][neurodata.analyses.communities.compare_structure]: each component against
    an anatomical connectome, against a degree-preserving null.
 
-:func:`dynamic_connectome` runs 1-3 in one call.
+[`dynamic_connectome`][] runs 1-3 in one call.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def affinity(
     step : float, optional
         Step between window starts in seconds (default: ``window``, no overlap).
     method : str
-        Affinity (see :data:`AFFINITIES`): ``"derivative"`` (default; our own
+        Affinity (see `AFFINITIES`): ``"derivative"`` (default; our own
         derivative-based affinity, *not* the paper's unpublished formula: mean over
         the window of the rectified product of the standardised time derivatives,
         ``max(z_i z_j, 0)`` with ``z = (dx/dt) / std(dx/dt)`` per worm and neuron:
@@ -296,7 +296,7 @@ def ntf(
     ----------
     affinities : xarray.DataArray
         Dims (window, worm, pair), non-negative, NaN for missing entries (e.g. the
-        output of :func:`affinity`). Used as float32; never copied to float64.
+        output of [`affinity`][]). Used as float32; never copied to float64.
     rank : int or sequence of int
         Number of components, or candidates to choose from: for each candidate,
         ``n_restarts`` fits from different seeds; the chosen rank is the largest
@@ -323,7 +323,7 @@ def ntf(
         Show a progress bar over fits.
     scheduler : None, str, distributed.Client or cluster
         Where the fits (ranks x restarts) run, one task each, the tensor shared
-        (see :func:`affinity`). Results do not depend on it.
+        (see [`affinity`][]). Results do not depend on it.
 
     Returns
     -------
@@ -436,7 +436,7 @@ def ntf(
 
 
 def _ntf_fit(rank: int, seed: int, *, data: np.ndarray, **options: Any) -> Any:
-    """One NTF fit (a task): :func:`fit_ntf` with the tensor passed by keyword."""
+    """One NTF fit (a task): [`fit_ntf`][] with the tensor passed by keyword."""
     return fit_ntf(data, rank, seed=seed, **options)
 
 
@@ -472,7 +472,7 @@ def dynamic_connectome(
         Dims (worm, time, neuron), NaN for unrecorded neurons; per-worm clocks in a
         ``timestamps`` (worm, time) coordinate, or a shared ``time`` coordinate.
     rank : int or sequence of int
-        Components, or candidate ranks (see :func:`ntf`).
+        Components, or candidate ranks (see [`ntf`][]).
     window : float
         Sliding-window length in seconds.
     seed : int
@@ -480,13 +480,13 @@ def dynamic_connectome(
     step : float, optional
         Window step in seconds (default ``window``).
     affinity_method : str
-        See :func:`affinity` (``"derivative"``, ``"correlation"``, ``"abs_correlation"``).
+        See [`affinity`][] (``"derivative"``, ``"correlation"``, ``"abs_correlation"``).
     ntf_method : str
-        ``"hals"`` or ``"mu"`` (see :func:`ntf`).
+        ``"hals"`` or ``"mu"`` (see [`ntf`][]).
     smooth, min_samples, align :
-        See :func:`affinity`.
+        See [`affinity`][].
     n_restarts, n_iter_max, tol, batch, n_threads :
-        See :func:`ntf`.
+        See [`ntf`][].
     resolution : float
         Louvain modularity resolution.
     n_seeds : int
@@ -500,7 +500,7 @@ def dynamic_connectome(
         Progress bars.
     scheduler : None, str, distributed.Client or cluster
         Where the affinities (one task per worm) and the NTF fits run; see
-        :func:`affinity`.
+        [`affinity`][].
 
     Returns
     -------

@@ -5,11 +5,11 @@ network activations laid out in time (``(layer, unit, time)``, e.g. the hierarch
 frequency-tagging probe, HFTP). Every function takes a ``(..., time)`` DataArray with any
 extra dims and returns results labelled along ``frequency`` (coordinate in Hz).
 
-- Spectra: :func:`spectrum`, :func:`snr`, :func:`zscore` (neighbour bins exactly as MNE's
-  SSVEP tutorial), :func:`itpc`.
-- Statistics: :func:`tag_test` (per unit/channel SNR and permutation p-values, FDR or
-  max-statistic across units), :func:`contrast` (structured vs control).
-- Trials: :func:`segment`, :func:`classify` (SSVEP decoding).
+- Spectra: [`spectrum`][], [`snr`][], [`zscore`][] (neighbour bins exactly as MNE's
+  SSVEP tutorial), [`itpc`][].
+- Statistics: [`tag_test`][] (per unit/channel SNR and permutation p-values, FDR or
+  max-statistic across units), [`contrast`][] (structured vs control).
+- Trials: [`segment`][], [`classify`][] (SSVEP decoding).
 
 HFTP's brain-model comparison on spectra is RSA: ``rsa.rdm(spectra.stack(feature=("unit",
 "frequency")), "condition", "correlation")`` and ``rsa.compare(model_rdms, brain_rdms)``.

@@ -6,18 +6,18 @@ e.g. the hierarchical frequency-tagging probe, HFTP). Every function takes a
 ``(..., time)`` DataArray with any extra dims and returns results labelled along
 ``frequency`` (coordinate in Hz).
 
-- :func:`spectrum`: amplitude / power / complex spectra with explicit window and
+- [`spectrum`][]: amplitude / power / complex spectra with explicit window and
   zero-padding, evoked or frequency-domain averaging over trials.
-- :func:`snr`, :func:`zscore`: neighbour-bin statistics exactly as MNE's SSVEP
+- [`snr`][], [`zscore`][]: neighbour-bin statistics exactly as MNE's SSVEP
   tutorial (``n_neighbors`` bins each side, skipping ``n_skip`` bins next to
   the target).
-- :func:`itpc`: inter-trial phase coherence.
-- :func:`tag_test`: per unit/channel SNR and permutation p-values at each tagged
+- [`itpc`][]: inter-trial phase coherence.
+- [`tag_test`][]: per unit/channel SNR and permutation p-values at each tagged
   frequency, corrected (FDR or max-statistic) across units, channels and layers,
   with the fraction of significant units per layer.
-- :func:`contrast`: structured-vs-control permutation contrast of tagged SNR.
-- :func:`classify`: which tagged frequency has the highest SNR (SSVEP decoding).
-- :func:`segment`: cut a series into trials (by onsets or consecutive blocks).
+- [`contrast`][]: structured-vs-control permutation contrast of tagged SNR.
+- [`classify`][]: which tagged frequency has the highest SNR (SSVEP decoding).
+- [`segment`][]: cut a series into trials (by onsets or consecutive blocks).
 """
 
 from __future__ import annotations
@@ -138,12 +138,12 @@ def spectrum(
         The sample dim.
     kind : {"power", "amplitude", "complex"}
         ``"power"``: one-sided power spectral density (units**2/Hz), the scaling
-        of :func:`scipy.signal.periodogram` and MNE's ``psd_array_welch`` (one
+        of `scipy.signal.periodogram` and MNE's ``psd_array_welch`` (one
         segment). ``"amplitude"``: single-sided peak amplitude (a sine of
         amplitude A on an exact bin reads A, for any window). ``"complex"``: the
         Fourier coefficients with the amplitude scaling.
     window : str, tuple or numpy.ndarray
-        Taper (a :func:`scipy.signal.get_window` name, or values). ``"boxcar"``
+        Taper (a `scipy.signal.get_window` name, or values). ``"boxcar"``
         keeps the exact-bin resolution that frequency tagging relies on.
     n_fft : int, optional
         FFT length >= the number of samples; larger values zero-pad (interpolated
@@ -287,7 +287,7 @@ def zscore(
     spectrum: Any, n_neighbors: int = 3, n_skip: int = 1, *, dim: str = "frequency"
 ) -> xr.DataArray:
     """Each bin as a z-score against its neighbours: ``(x - mean) / std`` of the
-    same neighbour bins as :func:`snr` (std with ddof=1). Dims as ``spectrum``."""
+    same neighbour bins as [`snr`][] (std with ddof=1). Dims as ``spectrum``."""
     da = _as_spectrum(spectrum, dim)
     _sp.snr_kernel(n_neighbors, n_skip)
 

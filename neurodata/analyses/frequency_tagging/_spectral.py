@@ -1,4 +1,4 @@
-"""Numpy kernels behind :mod:`neurodata.analyses.frequency_tagging`.
+"""Numpy kernels behind [`neurodata.analyses.frequency_tagging`][].
 
 Everything here works on plain arrays with the time (or frequency) axis last;
 the public module lifts these kernels onto labelled data.
@@ -51,7 +51,7 @@ def amplitude_scale(w: np.ndarray, n_fft: int) -> np.ndarray:
 
 def psd_scale(w: np.ndarray, n_fft: int, sfreq: float) -> np.ndarray:
     """Per-bin factor turning |rfft|**2 into a one-sided power spectral density (V**2/Hz),
-    the scaling of :func:`scipy.signal.periodogram` / MNE's ``psd_array_welch``."""
+    the scaling of `scipy.signal.periodogram` / MNE's ``psd_array_welch``."""
     n_bins = n_fft // 2 + 1
     scale = np.full(n_bins, 2.0 / (sfreq * (w**2).sum()))
     scale[0] /= 2

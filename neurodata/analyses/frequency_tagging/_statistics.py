@@ -1,4 +1,4 @@
-"""Permutation tests of tagged responses: :func:`tag_test`."""
+"""Permutation tests of tagged responses: [`tag_test`][]."""
 
 from __future__ import annotations
 
@@ -143,8 +143,8 @@ def tag_test(
 ) -> xr.Dataset:
     """Is there a tagged response? Per-unit SNR and corrected p-values at each frequency.
 
-    The statistic is the neighbour-bin SNR (:func:`snr`) at each tagged bin of
-    the spectrum (:func:`spectrum` with the same ``kind``, ``window``,
+    The statistic is the neighbour-bin SNR ([`snr`][]) at each tagged bin of
+    the spectrum ([`spectrum`][] with the same ``kind``, ``window``,
     ``n_fft``, ``average``). Its null distribution comes from permutations:
 
     - ``shuffle="samples"``: the samples of each series are shuffled (the same
@@ -152,7 +152,7 @@ def tag_test(
       trial with ``average="frequency"``, one for the evoked series otherwise).
       H0: no periodic structure at all. With ``shuffle_block=k`` runs of k
       samples move together (use ``samples_per_word`` for word-level series
-      upsampled by :func:`neurodata.models.hftp.tagged_timeseries`, whose held
+      upsampled by [`neurodata.models.hftp.tagged_timeseries`][], whose held
       samples must not be separated).
     - ``shuffle="trials"``: the trials' signs are flipped at random (needs
       ``average="evoked"``). H0: no response phase-locked across trials.
@@ -163,7 +163,7 @@ def tag_test(
     error), ``"bonferroni"`` or ``"none"``.
 
     ``dim``, ``trial_dim``, ``sfreq``, ``window``, ``n_fft``, ``kind``,
-    ``n_neighbors`` and ``n_skip`` are those of :func:`spectrum` and :func:`snr`.
+    ``n_neighbors`` and ``n_skip`` are those of [`spectrum`][] and [`snr`][].
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """Frequency tagging beyond one test: contrasts, decoding, segmentation, RDMs.
 
-Public through :mod:`neurodata.analyses.frequency_tagging`.
+Public through [`neurodata.analyses.frequency_tagging`][].
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def contrast(
 ) -> xr.Dataset:
     """Structured-vs-control contrast: is the tagged SNR larger in ``a`` than in ``b``?
 
-    Both inputs hold trials (cut a long series into blocks with :func:`segment`)
+    Both inputs hold trials (cut a long series into blocks with [`segment`][])
     and the same other dims. The null shuffles the trials' condition labels
     (keeping the counts); the statistic is SNR(a) - SNR(b) at each tagged bin.
 

@@ -1,13 +1,13 @@
 """Representational similarity analysis: RDMs, their comparison, inference, tRSA, CKA.
 
-- RDMs: :func:`rdm` (``RDM_METHODS``: euclidean, correlation, mahalanobis, crossnobis, ...),
-  :func:`as_patterns`, :func:`as_rdms`, :func:`noise_precision`.
-- Comparing RDMs: :func:`compare` (``COMPARE_METHODS``: Spearman, Kendall's tau-a, cosine,
-  whitened variants, ...), :func:`compare_vectors`, :func:`rank`.
-- Inference: :func:`noise_ceiling`, :func:`loso`, :func:`bootstrap`, :func:`permutation_test`.
-- Topological RSA (Lin & Kriegeskorte 2024): :func:`geotopological`, :func:`geodesic`,
-  :func:`family`, :func:`lu_grid`, :func:`model_selection`.
-- Representational similarity without RDMs: :func:`linear_cka`, :func:`procrustes`.
+- RDMs: [`rdm`][] (``RDM_METHODS``: euclidean, correlation, mahalanobis, crossnobis, ...),
+  [`as_patterns`][], [`as_rdms`][], [`noise_precision`][].
+- Comparing RDMs: [`compare`][] (``COMPARE_METHODS``: Spearman, Kendall's tau-a, cosine,
+  whitened variants, ...), [`compare_vectors`][], [`rank`][].
+- Inference: [`noise_ceiling`][], [`loso`][], [`bootstrap`][], [`permutation_test`][].
+- Topological RSA (Lin & Kriegeskorte 2024): [`geotopological`][], [`geodesic`][],
+  [`family`][], [`lu_grid`][], [`model_selection`][].
+- Representational similarity without RDMs: [`linear_cka`][], [`procrustes`][].
 """
 
 from ._compare_methods import COMPARE_METHODS, compare_vectors, rank

@@ -1,4 +1,4 @@
-"""Numpy kernels behind :func:`neurodata.analyses.rsa.compare`: ranks and similarity measures.
+"""Numpy kernels behind [`neurodata.analyses.rsa.compare`][]: ranks and similarity measures.
 
 Inputs are RDM vectors (upper triangles, one RDM per row); outputs are
 ``(n_a, n_b)`` similarity matrices. Rank-based measures rank (or sort) each
@@ -41,7 +41,7 @@ def _rank_row(row: np.ndarray, out: np.ndarray) -> None:
 def rank(vectors: np.ndarray, *, n_jobs: int = 1) -> np.ndarray:
     """Average ranks (1-based, ties averaged) of every row; like ``scipy.stats.rankdata``.
 
-    One sort per row (see :func:`._sorting.argsort`) and a scatter; the tie pass runs
+    One sort per row (see `._sorting.argsort`) and a scatter; the tie pass runs
     only for rows that may have ties. ``n_jobs`` threads share the rows (numpy sorts without the GIL).
     """
     v = np.atleast_2d(np.asarray(vectors, dtype=float))
@@ -222,7 +222,7 @@ def compare_vectors(
 ) -> np.ndarray:
     """Similarity of every pair of RDM vectors (rows of ``va`` x rows of ``vb``).
 
-    Vectors are upper triangles (see :func:`to_vectors`). Entries that are NaN in
+    Vectors are upper triangles (see [`to_vectors`][]). Entries that are NaN in
     any vector are left out of every comparison. ``n_jobs`` threads share the
     ranking of the rank-based methods and the rows of ``va`` for the Kendall
     methods (the others are vectorised already).

@@ -1,4 +1,4 @@
-"""Comparing RDMs: :func:`compare`."""
+"""Comparing RDMs: [`compare`][]."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def compare(
         RDMs with dims (..., `dim`, `dim`_2) over the same conditions (same
         order). Extra dims (``subject``, ``layer``, ``model`` ...) are crossed.
     method : str
-        One of :data:`COMPARE_METHODS`: ``'cosine'``, ``'pearson'`` (alias
+        One of `COMPARE_METHODS`: ``'cosine'``, ``'pearson'`` (alias
         ``'corr'``), ``'spearman'``, ``'rho-a'`` (Spearman without tie
         correction, rsatoolbox's definition), ``'tau-a'`` (Kendall's tau-a),
         ``'tau-b'`` (alias ``'kendall'``), ``'cosine_cov'`` and ``'corr_cov'``

@@ -1,6 +1,6 @@
 """Inference for RSA: noise ceilings, bootstrap, leave-one-subject-out and permutation tests.
 
-Every random procedure takes a ``seed`` (an int, a :class:`numpy.random.Generator`
+Every random procedure takes a ``seed`` (an int, a `numpy.random.Generator`
 or ``None``); nothing uses global random state.
 """
 
@@ -69,11 +69,11 @@ def noise_ceiling(
     rdms : xarray.DataArray
         One RDM per subject, dims (`over`, `dim`, `dim`_2).
     method : str
-        Comparison method (see :data:`~neurodata.analyses.rsa.COMPARE_METHODS`).
+        Comparison method (see `COMPARE_METHODS`).
     over : str
         Dim of the subjects.
     n_jobs : int
-        Threads for the comparisons (see :func:`~neurodata.analyses.rsa.compare`).
+        Threads for the comparisons (see [`compare`][neurodata.analyses.rsa.compare]).
 
     Returns
     -------
@@ -129,7 +129,7 @@ def loso(
     models : xarray.DataArray
         Dims (..., `dim`, `dim`_2), e.g. (``model``, ``condition``, ``condition_2``).
     n_jobs : int
-        Threads for the comparisons (see :func:`~neurodata.analyses.rsa.compare`).
+        Threads for the comparisons (see [`compare`][neurodata.analyses.rsa.compare]).
 
     Returns
     -------
@@ -189,7 +189,7 @@ def bootstrap(
     seed : int, numpy.random.Generator or None
         Source of randomness.
     n_jobs : int
-        Threads for the comparisons (see :func:`~neurodata.analyses.rsa.compare`).
+        Threads for the comparisons (see [`compare`][neurodata.analyses.rsa.compare]).
 
     Returns
     -------
@@ -280,7 +280,7 @@ def permutation_test(
     Returns
     -------
     xarray.Dataset
-        ``similarity`` (dims of :func:`~neurodata.analyses.rsa.compare`), ``null``
+        ``similarity`` (dims of [`compare`][neurodata.analyses.rsa.compare]), ``null``
         (``permutation``, ...) and ``p_value`` = (1 + #null >= observed) / (1 + n).
     """
 

@@ -11,7 +11,7 @@ the pair. They are counted on ``b``'s integer ranks read in ``a``'s sorted order
 (``a`` sorted once, ``b`` ranked once):
 
 - engine ``'numba'`` (``pip install 'neurodata[rsa]'``): a two-digit radix count
-  with cache-resident Fenwick trees (:mod:`._kendall_numba`), ~5x faster per pair
+  with cache-resident Fenwick trees (`._kendall_numba`), ~5x faster per pair
   than scipy's counter;
 - engine ``'scipy'``: scipy's Fenwick-tree counter ``_kendall_dis`` (private
   API; if it ever moves, the public ``scipy.stats.kendalltau`` is used).

@@ -1,7 +1,7 @@
 """Compiled (numba) pair counts for Kendall's tau: discordant pairs and joint ties.
 
 Imported only when numba is installed (``pip install 'neurodata[rsa]'``); see
-:mod:`neurodata.analyses._kendall` for the formula and the pure-scipy fallback.
+`neurodata.analyses._kendall` for the formula and the pure-scipy fallback.
 
 For one RDM ``a`` (sorted once: ``order``, and ``ga``, its dense ranks in sorted
 order) and one RDM ``b`` (dense 0-based ranks ``rb``), the discordant pairs are

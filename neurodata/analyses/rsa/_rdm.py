@@ -1,12 +1,12 @@
 """Representational similarity analysis: RDMs from labelled patterns, and RDM comparison.
 
-:func:`rdm` turns patterns ``(condition, feature)`` -- with any extra dims such as
+[`rdm`][] turns patterns ``(condition, feature)`` -- with any extra dims such as
 ``layer``, ``time`` or ``subject``, which broadcast -- into representational
-dissimilarity matrices ``(..., condition, condition_2)``. :func:`compare` compares
+dissimilarity matrices ``(..., condition, condition_2)``. [`compare`][] compares
 two sets of RDMs with a choice of similarity measures, batched: every RDM is
 vectorised (and, for rank-based measures, ranked) exactly once. Inference
 (noise ceilings, bootstrap, permutation tests) lives in
-:mod:`neurodata.analyses.rsa_inference`.
+[`neurodata.analyses.rsa_inference`][].
 
 Definitions follow rsatoolbox 0.3.2 where they agree (see ``docs/rsa.md``):
 distances are divided by the number of features, ``'euclidean'`` is squared.
@@ -39,7 +39,7 @@ __all__ = [
     "to_vectors",
 ]
 
-#: RDM methods: name -> numpy kernel (see :mod:`neurodata.analyses._rdm_methods`).
+#: RDM methods: name -> numpy kernel (see `neurodata.analyses._rdm_methods`).
 RDM_METHODS: Mapping[str, Callable[..., np.ndarray]] = {k: v[0] for k, v in RDM_KERNELS.items()}
 
 #: Dims taken to be the feature axis of patterns when ``feature_dim`` is not given.
@@ -161,7 +161,7 @@ def noise_precision(
         Residuals with dims (..., `feature_dim`): all other dims are stacked as
         observations. Arrays are ``(n_residual, n_feature)``.
     method : str
-        One of :data:`NOISE_METHODS`: ``'shrinkage_diag'`` (Schäfer & Strimmer),
+        One of `NOISE_METHODS`: ``'shrinkage_diag'`` (Schäfer & Strimmer),
         ``'shrinkage_eye'`` (Ledoit & Wolf), ``'diag'``, ``'full'``. Same estimators
         as ``rsatoolbox.data.noise.prec_from_residuals``.
     dof : float, optional
@@ -240,7 +240,7 @@ def rdm(
     dim : str
         Condition dim: the rows and columns of the RDMs.
     method : str
-        One of :data:`RDM_METHODS`:
+        One of `RDM_METHODS`:
 
         - ``'euclidean'``: squared Euclidean distance divided by the number of
           features (rsatoolbox's definition);
@@ -265,7 +265,7 @@ def rdm(
         ``(feature, feature)`` (as rsatoolbox's ``noise``; a DataArray may carry
         extra dims, broadcast like `data`), ``None`` for the identity (never
         materialised), or the name of an estimator in
-        :data:`~neurodata.analyses._rdm_methods.NOISE_METHODS`
+        `NOISE_METHODS`
         (``'shrinkage_diag'`` ...) to estimate it from the residuals around the
         fold means (needs `folds`; dof = n_condition x (n_fold - 1)).
     remove_mean : bool

@@ -1,4 +1,4 @@
-"""Numpy kernels behind :func:`neurodata.analyses.rsa.rdm` and the noise estimators.
+"""Numpy kernels behind [`neurodata.analyses.rsa.rdm`][] and the noise estimators.
 
 Every kernel takes plain arrays whose last axes are the core dims and broadcasts
 over any leading axes:

@@ -111,7 +111,7 @@ def linear_cka(
         Nguyen et al. 2021), which removes the upward bias of CKA when there
         are few conditions relative to features.
     feature_dim_x, feature_dim_y : str, optional
-        Feature dims (default: found as in :func:`~neurodata.analyses.rsa.rdm`).
+        Feature dims (default: found as in [`rdm`][neurodata.analyses.rsa.rdm]).
 
     Returns
     -------

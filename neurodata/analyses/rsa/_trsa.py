@@ -14,7 +14,7 @@ Per RDM (never pooled across RDMs):
    rank-transformed again.
 
 Models are selected by leave-one-subject-out nearest-centroid identification of
-the region (or layer) label over a grid of (lower, upper) (:func:`model_selection`).
+the region (or layer) label over a grid of (lower, upper) ([`model_selection`][]).
 Inputs are never modified. See ``docs/rsa.md`` for how this differs from
 ``rsatoolbox.rdm.transform.geotopological_transform``.
 """
@@ -157,7 +157,7 @@ def geodesic(
     rdm : xarray.DataArray
         RDM(s) with dims (..., `dim`, `dim`_2).
     lower, upper : float
-        Thresholds of :func:`geotopological`.
+        Thresholds of [`geotopological`][].
     zero_edges : bool
         Keep the zero-weight edges (pairs below `lower`, which the transform
         identifies) as zero-length edges. Default False, as in the authors'
@@ -191,7 +191,7 @@ def geodesic(
     return out.rename("rgdm")
 
 
-#: Transforms usable in :func:`model_selection`.
+#: Transforms usable in [`model_selection`][].
 TRANSFORMS: Mapping[str, Callable[..., xr.DataArray]] = {
     "geotopological": geotopological,
     "geodesic": geodesic,
@@ -301,7 +301,7 @@ def model_selection(
     over : str
         Dim of the independent subjects (left out in turn).
     grid : sequence of (float, float), optional
-        (lower, upper) pairs; default :func:`lu_grid` ``(0.05)``.
+        (lower, upper) pairs; default [`lu_grid`][] ``(0.05)``.
     transform : str
         ``'geotopological'`` or ``'geodesic'``.
 

@@ -77,7 +77,7 @@ def as_unit_map(data: Any, *, name: str, var: str = "statistic") -> xr.DataArray
 
 def unit_matrix(activation: xr.DataArray, dim: str) -> tuple[np.ndarray, xr.DataArray]:
     """(``dim``, features) float64 matrix of ``activation`` (``dim`` first) and the template
-    (the other dims, with their coordinates) that :func:`from_features` fills back."""
+    (the other dims, with their coordinates) that [`from_features`][] fills back."""
     template = activation.isel({dim: 0}, drop=True)
     values = np.asarray(activation.values, dtype=np.float64).reshape(activation.sizes[dim], -1)
     return values, template

@@ -83,7 +83,7 @@ def _auc(x: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return u / (n1 * n2), p, np.broadcast_to(bad, u.shape)
 
 
-#: ``method=`` of :func:`contrast`: kernel (stimulus, feature) x (rows, stimulus) ->
+#: ``method=`` of [`contrast`][]: kernel (stimulus, feature) x (rows, stimulus) ->
 #: (statistic, p_value, degenerate), each (rows, feature); and the statistic's null centre.
 CONTRASTS: dict[str, tuple[Callable[..., tuple], float]] = {
     "welch_t": (_welch, 0.0),
@@ -151,7 +151,7 @@ def contrast(
     ----------
     activation : xarray.DataArray or Dataset
         Dims (``dim``, ``layer``, ``unit``) and any others (kept), e.g. the
-        ``activation`` of :func:`neurodata.models.extract_activations` on a
+        ``activation`` of [`neurodata.models.extract_activations`][] on a
         stimulus set.
     condition : str, xarray.DataArray or array
         The condition of each item along ``dim``: a coordinate name (default
@@ -209,12 +209,12 @@ def permutation_test(
     progress: bool | None = None,
     seed: int = 0,
 ) -> xr.Dataset:
-    """:func:`contrast` with a label-permutation null and FDR over units.
+    """[`contrast`][] with a label-permutation null and FDR over units.
 
     Parameters
     ----------
     activation, condition, positive, negative, method, dim
-        As :func:`contrast`.
+        As [`contrast`][].
     n_permutations : int
         Shuffles of the labels among the contrasted items.
     level : float
@@ -230,7 +230,7 @@ def permutation_test(
     -------
     xarray.Dataset
         Over (``layer``, ``unit``, ...): ``statistic``, ``degenerate`` (as
-        :func:`contrast`), ``p_permutation`` (two-sided, ``(1 + #{|null| >=
+        [`contrast`][]), ``p_permutation`` (two-sided, ``(1 + #{|null| >=
         |observed|}) / (1 + n_permutations)``), ``q_value`` (BH-adjusted) and
         ``significant`` (``q_value <= level``).
     """

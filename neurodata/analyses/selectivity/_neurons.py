@@ -103,7 +103,7 @@ def census(
     ----------
     activation : xarray.DataArray or Dataset
         Dims (``dim``, ``layer``, ``unit``), token-level activations (e.g. MLP
-        neurons from :func:`neurodata.models.extract_activations` without
+        neurons from [`neurodata.models.extract_activations`][] without
         pooling).
     dim : str
         The dim of the items.

@@ -40,7 +40,7 @@ def _l1_logistic(x: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
     return np.abs(fit.coef_[0])
 
 
-#: ``method=`` of :func:`sparse_probe`: how units are ranked on the training fold.
+#: ``method=`` of [`sparse_probe`][]: how units are ranked on the training fold.
 PROBE_RANKINGS: dict[str, Callable[[np.ndarray, np.ndarray, int], np.ndarray]] = {
     "mean_difference": _mean_difference,
     "f_statistic": _f_statistic,

@@ -50,7 +50,7 @@ def top_units(
     ----------
     statistic : xarray.DataArray or Dataset
         A map over (``layer``, ``unit``), e.g. the ``statistic`` of
-        :func:`contrast` (a Dataset's ``statistic`` is taken).
+        [`contrast`][] (a Dataset's ``statistic`` is taken).
     fraction, k : float or int
         How many units: a fraction of the units (default 0.01 when neither is
         given) or a number. Over the whole network by default, the
@@ -66,8 +66,8 @@ def top_units(
     -------
     xarray.DataArray
         Boolean, dims (``layer``, ``unit``) with the statistic's coordinates
-        (``layer`` names as :func:`neurodata.models.extract_activations` writes
-        them, so the mask feeds :func:`neurodata.models.intervene`); attrs
+        (``layer`` names as [`neurodata.models.extract_activations`][] writes
+        them, so the mask feeds [`neurodata.models.intervene`][]); attrs
         record the selection.
     """
     stat = as_unit_map(statistic, name="statistic")
@@ -112,9 +112,9 @@ def reliability(a: Any, b: Any, *, fraction: float = 0.01) -> xr.Dataset:
     Parameters
     ----------
     a, b : xarray.DataArray or Dataset
-        Maps over (``layer``, ``unit``) (e.g. :func:`contrast` statistics from
+        Maps over (``layer``, ``unit``) (e.g. [`contrast`][] statistics from
         two disjoint halves of the stimuli) or boolean masks (from
-        :func:`top_units`), aligned by coordinates.
+        [`top_units`][]), aligned by coordinates.
     fraction : float
         For maps: the Dice coefficient compares their top-``fraction`` masks
         (over the whole network).

@@ -28,9 +28,11 @@ import numpy as np
 import xarray as xr
 
 from ._atomic import atomic_output
+from ._hdf5guard import check_hdf5
+from ._inputs import check_regular, check_tree
 from ._progress import dask_progress
 from ._settle import compute_settled
-from .errors import FormatError, NeurodataError, NotFoundError
+from .errors import FormatError, NeurodataError
 
 __all__ = ["FORMATS", "FormatSpec", "detect_format", "load", "open", "save", "supported_formats"]
 
@@ -298,8 +300,7 @@ def _supported_list(writable: bool = False) -> str:
 
 
 def _check_exists(path: Path) -> None:
-    if not path.exists():
-        raise NotFoundError(f"{path}: no such file or directory")
+    check_regular(path)  # missing -> NotFoundError; a FIFO or device -> FormatError
 
 
 def _by_name(name: str, *, writable: bool = False) -> FormatSpec:
@@ -594,9 +595,12 @@ def open(path: PathLike, *, chunks: Any = "store") -> xr.Dataset | xr.DataArray:
                 f"{path}: directory is not a zarr store (no zarr.json); "
                 f"neurodata reads: {_supported_list()}"
             )
+        check_tree(path)  # a FIFO chunk would block the reader forever
         opener = {"engine": "zarr", "consolidated": False}
     elif _sniff_netcdf(path):
         opener = {"engine": "h5netcdf"} if _is_hdf5(path) else {"engine": "scipy"}
+        if _is_hdf5(path):
+            check_hdf5(path)  # external storage, links out of the folder, declared sizes
     else:
         raise FormatError(f"{path}: not a netCDF/HDF5 file (unrecognised header bytes)")
     try:

@@ -38,6 +38,7 @@ import numpy as np
 import xarray as xr
 
 from .._compat import require
+from .._inputs import companion, companions_of
 from .._timeindex import time_coords
 from ..errors import FormatError
 from ..schema import append_history, with_provenance
@@ -122,7 +123,7 @@ def _open_raw(
     kwargs.update(reader_kwargs(func, path, options or {}))
     if channels is not None and func_name in _TAKES_INCLUDE:
         kwargs["include"] = list(channels)
-    if ext == ".vhdr":
+    if ext in (".vhdr", ".ahdr"):
         _check_brainvision(path)
     elif ext == ".set":
         from ._matguard import check_mat5
@@ -133,6 +134,7 @@ def _open_raw(
     with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("always")  # some readers print() (Persyst): keep stdout clean
         raw = call_reader(func, path, kwargs)
+    companions_of(raw, path)  # e.g. EEGLAB's EEG.data: before any sample is read
     _check_size(raw, path, label)
     for caught_warning in caught:  # MNE's own warnings, re-issued with the file's name
         if issubclass(caught_warning.category, RuntimeWarning | UserWarning):
@@ -202,18 +204,12 @@ def _check_brainvision(vhdr: Path) -> None:
             f"{vhdr}: header declares NumberOfChannels={declared.group(1)}; expected a count "
             f"of at most the {listed} channels listed under [Channel Infos]"
         )
-    for key in ("DataFile", "MarkerFile"):
-        match = re.search(rf"^{key}=(.*)$", text, flags=re.MULTILINE)
-        if match is None:
-            if key == "DataFile":
-                raise FormatError(f"{vhdr}: BrainVision header has no DataFile= entry")
-            continue
-        target = vhdr.parent / match.group(1).strip()
-        if not target.is_file():
-            raise FormatError(
-                f"{vhdr}: BrainVision header points to {key} {target.name!r}, which does not "
-                f"exist in {str(vhdr.parent)!r}"
-            )
+    for key in ("DataFile", "MarkerFile"):  # MNE's configparser: any case, '=' or ':'
+        found = re.findall(rf"^\s*{key}\s*[=:](.*)$", text, flags=re.MULTILINE | re.IGNORECASE)
+        if not found and key == "DataFile":
+            raise FormatError(f"{vhdr}: BrainVision header has no DataFile= entry")
+        for name in found:
+            companion(vhdr, name.strip(), key=key)
 
 
 def _check_size(raw: Any, path: Path, label: str) -> None:

@@ -4,9 +4,9 @@ An HDF5 dataset declares its shape; with chunked storage and a fill value, a
 file of a few kilobytes can declare terabytes, which a reader then allocates. And
 a dataset can keep its bytes in *another* file (external raw storage, a virtual
 dataset) or a link can point into another file: an untrusted file could make a
-reader decode any local file as data. :func:`check_hdf5` walks the file's objects
+reader decode any local file as data. ``check_hdf5`` walks the file's objects
 once (hard links only, so there are no cycles), bounded by ``max_objects``, and
-refuses, with a :class:`~neurodata.errors.FormatError` naming the dataset:
+refuses, with a ``neurodata.errors.FormatError`` naming the dataset:
 
 - datasets with external raw storage, and virtual datasets mapping other files;
 - external links whose target file is absolute or has a ``..`` component (links

@@ -6,15 +6,15 @@ EEGLAB ``EEG.data``, HDF5 external links and external storage). Followed blindly
 samples. And a FIFO named like a recording blocks its reader forever. These checks
 run before anything is read:
 
-- :func:`check_regular`: the path is a regular file or a directory (symlinks are
+- ``check_regular``: the path is a regular file or a directory (symlinks are
   followed), not a FIFO, socket or device;
-- :func:`companion`: a file name from inside another file is relative, has no
+- ``companion``: a file name from inside another file is relative, has no
   ``..`` component, and names a regular file in the referring file's folder (or
   below it).
 
 Symlinks *inside* a folder are followed (DataLad and git-annex datasets are trees
 of symlinks into ``.git/annex``): whoever laid out the folder is trusted, whoever
-wrote the header is not. Archives extracted by :mod:`neurodata._archive` never
+wrote the header is not. Archives extracted by ``neurodata._archive`` never
 contain links.
 """
 
@@ -133,9 +133,9 @@ def companions_of(raw: object, header: Path) -> None:
 
 
 def check_tree(root: str | os.PathLike) -> None:
-    """:func:`check_regular` for every entry of the directory ``root`` (e.g. a zarr store).
+    """``check_regular`` for every entry of the directory ``root`` (e.g. a zarr store).
 
-    Entries are listed with :func:`os.scandir` (no ``stat`` call except for symlinks),
+    Entries are listed with ``os.scandir`` (no ``stat`` call except for symlinks),
     and symlinked directories are not descended into.
 
     Raises

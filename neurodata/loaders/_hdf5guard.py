@@ -1,4 +1,4 @@
-"""The HDF5 guard lives in the core (:mod:`neurodata._hdf5guard`): netCDF stores need it too."""
+"""The HDF5 guard lives in the core (``neurodata._hdf5guard``): netCDF stores need it too."""
 
 from .._hdf5guard import check_hdf5
 

@@ -80,9 +80,22 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from . import compare, connectome, convert, demo, formats, info, sys_info, tag, validate
+    from . import (
+        compare,
+        connectome,
+        convert,
+        demo,
+        formats,
+        info,
+        localize,
+        sys_info,
+        tag,
+        validate,
+    )
 
-    for module in (info, convert, validate, formats, compare, demo, tag, connectome, sys_info):
+    for module in (
+        info, convert, validate, formats, compare, demo, tag, connectome, localize, sys_info
+    ):  # fmt: skip
         cli.add_command(module.command)
 
 

@@ -144,7 +144,7 @@ def tokenize_set(
         )
     if limit is not None and lengths.max() + n_special > limit:
         worst = int(np.argmax(lengths))
-        raise ValueError(
+        raise SchemaError(
             f"model {name!r} takes at most {limit} positions; stimulus {worst} has "
             f"{int(lengths[worst])} tokens (+ {n_special} special); shorten it"
         )

@@ -1,0 +1,50 @@
+"""``neurodata localize --stimuli DIR --out DIR``: selective units of a network, with a report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command("localize")
+@click.option("--stimuli", type=click.Path(path_type=Path), required=True,
+              help="Folder (or CSV file) of the language localizer's stimuli.")  # fmt: skip
+@click.option("--model", default=None, help="Model name or folder; default: the packaged MiniLM.")
+@click.option("--fraction", type=float, default=0.01, show_default=True,
+              help="Share of the network's units to select.")  # fmt: skip
+@click.option("--method", type=click.Choice(["welch_t", "cohen_d", "auc"]), default="welch_t",
+              show_default=True)  # fmt: skip
+@click.option("--positive", default="sentence", show_default=True)
+@click.option("--negative", default="nonword", show_default=True)
+@click.option("--no-control", is_flag=True, help="Skip the random-weights control.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the control.")
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+@click.option("--overwrite", is_flag=True, help="Replace an earlier run's outputs.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+def command(stimuli, model, fraction, method, positive, negative, no_control, seed, out,
+            overwrite, quiet) -> None:  # fmt: skip
+    """Localize the units selective for sentences > non-words (the fMRI language localizer)
+    in a language model; write OUT/localizer.zarr (statistics, mask) and OUT/report.html."""
+    from ..pipelines.localize import REPORT, STORE, localize
+
+    result = localize(
+        stimuli,
+        model,
+        fraction=fraction,
+        method=method,
+        positive=positive,
+        negative=negative,
+        control=not no_control,
+        out=out,
+        overwrite=overwrite,
+        progress=not quiet,
+        seed=seed,
+    )
+    a = result.attrs
+    click.echo(
+        f"{a['model']}: {a['n_selected']} units selected; split-half r={a['reliability_r']:.3f}, "
+        f"Dice={a['reliability_dice']:.2f} (chance {a['chance_dice']:.3f})"
+    )
+    click.echo(f"mask and statistics: {out / STORE}")
+    click.echo(f"report: {out / REPORT}")

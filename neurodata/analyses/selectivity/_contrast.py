@@ -18,6 +18,7 @@ from scipy import stats
 from ..._progress import progress as _progress
 from ..._registry import pick as _pick
 from ...errors import SchemaError
+from .._stats import fdr_bh
 from ._common import as_activation, as_labels, from_features, unit_matrix
 
 __all__ = ["CONTRASTS", "contrast", "permutation_test"]
@@ -255,7 +256,7 @@ def permutation_test(
         null, _, _ = kernel(x, rows)
         exceed += (np.abs(null - centre) >= observed - 1e-12).sum(axis=0)
     p_perm = np.where(bad[0], 1.0, (1 + exceed) / (1 + n_permutations))
-    q = stats.false_discovery_control(p_perm, method="bh")
+    q = fdr_bh(p_perm)
     attrs = {"method": method, "n_permutations": int(n_permutations), "level": level, **info}
     return xr.Dataset(
         {

@@ -23,7 +23,7 @@ from typing import Any
 
 from .errors import SchemaError
 
-__all__ = ["config", "get_config", "resolve"]
+__all__ = ["config", "get_config", "resolve", "resolve_n_jobs"]
 
 #: The settings and their defaults. ``None`` means "decide per call" (see each entry).
 DEFAULTS: Mapping[str, Any] = {
@@ -112,3 +112,23 @@ def resolve(name: str, value: Any = None) -> Any:
         _check(name, value)
         return value
     return _STATE.get()[name]
+
+
+def resolve_n_jobs(n_jobs: int | None = None, default: int = 1) -> int:
+    """Worker count for one call: ``n_jobs``, else the setting in force, else ``default``.
+
+    -1 means all cores. The result is always a positive int.
+
+    Raises
+    ------
+    SchemaError
+        For a value that is not a positive integer, -1 or None.
+    """
+    value = resolve("n_jobs", n_jobs)
+    if value is None:
+        return default
+    if value == -1:
+        import os
+
+        return os.cpu_count() or 1
+    return int(value)

@@ -1,19 +1,34 @@
-"""Method registries: choosing a variant by name, with the error listing the choices."""
+"""Method registries and argument checks: one place for the error form of every choice.
+
+Every choice, integer and seed argument of the public API is checked here, so that the
+message reads the same everywhere::
+
+    SchemaError: `method` must be one of ['correlation', 'euclidean']; got 'pearson'
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from typing import Any
 
-__all__ = ["pick"]
+from .errors import SchemaError
+
+__all__ = ["check_int", "check_level", "check_seed", "pick", "rng"]
 
 
-def pick(registry: Mapping[str, Any] | Collection[str], name: Any, param: str) -> Any:
+def _listed(registry: Collection[Any]) -> list[Any]:
+    try:
+        return sorted(registry)
+    except TypeError:  # mixed kinds (e.g. None among strings): keep the given order
+        return list(registry)
+
+
+def pick(registry: Mapping[str, Any] | Collection[Any], name: Any, param: str) -> Any:
     """``registry[name]`` (or ``name`` itself for a collection of names).
 
     Raises
     ------
-    ValueError
+    SchemaError
         "`param` must be one of [...]; got 'name'" when ``name`` is not registered.
     """
     try:
@@ -21,5 +36,71 @@ def pick(registry: Mapping[str, Any] | Collection[str], name: Any, param: str) -
     except TypeError:  # unhashable name
         found = False
     if not found:
-        raise ValueError(f"`{param}` must be one of {sorted(registry)}; got {name!r}")
+        raise SchemaError(f"`{param}` must be one of {_listed(registry)}; got {name!r}")
     return registry[name] if isinstance(registry, Mapping) else name
+
+
+def check_int(value: Any, param: str, *, minimum: int | None = None) -> int:
+    """``value`` as an int; bools, non-integral numbers and values below ``minimum`` raise.
+
+    Raises
+    ------
+    SchemaError
+        "`param` must be an integer >= minimum; got value".
+    """
+    bound = "" if minimum is None else f" >= {minimum}"
+    try:
+        ok = not isinstance(value, bool) and int(value) == value
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok or (minimum is not None and int(value) < minimum):
+        raise SchemaError(f"`{param}` must be an integer{bound}; got {value!r}")
+    return int(value)
+
+
+def check_level(level: Any, param: str = "level") -> float:
+    """A significance level strictly between 0 and 1.
+
+    Raises
+    ------
+    SchemaError
+        "`level` must be in (0, 1); got 1.5".
+    """
+    try:
+        ok = not isinstance(level, bool) and 0 < float(level) < 1
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise SchemaError(f"`{param}` must be in (0, 1); got {level!r}")
+    return float(level)
+
+
+def check_seed(seed: Any, param: str = "seed") -> Any:
+    """A seed: a non-negative int (or a ``numpy.random.Generator``, passed through).
+
+    ``None`` is refused: results must be reproducible, and every ``seed`` defaults to 0.
+
+    Raises
+    ------
+    SchemaError
+        "`seed` must be a non-negative integer or a numpy.random.Generator; got None".
+    """
+    if type(seed).__name__ == "Generator" and hasattr(seed, "bit_generator"):
+        return seed
+    try:
+        ok = not isinstance(seed, bool) and int(seed) == seed and int(seed) >= 0
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise SchemaError(
+            f"`{param}` must be a non-negative integer or a numpy.random.Generator; got {seed!r}"
+        )
+    return int(seed)
+
+
+def rng(seed: Any, param: str = "seed") -> Any:
+    """A ``numpy.random.Generator`` from a checked seed (a Generator is passed through)."""
+    import numpy as np
+
+    seed = check_seed(seed, param)
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)

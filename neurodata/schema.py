@@ -44,6 +44,7 @@ __all__ = [
     "DIMS",
     "KINDS",
     "LABEL_DIMS",
+    "UNIT_DIMS",
     "append_history",
     "as_annotations",
     "as_dataarray",
@@ -51,6 +52,7 @@ __all__ = [
     "as_timeseries",
     "infer_kinds",
     "problems",
+    "unit_dims",
     "validate",
     "with_provenance",
 ]
@@ -115,6 +117,21 @@ DIMS: Mapping[str, str] = {
 LABEL_DIMS: frozenset[str] = frozenset(
     {"channel", "neuron", "layer", "pre", "post", "synapse_type"}
 )
+
+#: Unit-like dims: the parallel measurements of one recording or network (RSA's pattern
+#: features, encoding targets, the units of a tagging test), in order of preference.
+#: ``region`` counts only where no finer unit dim is present (else it groups units).
+UNIT_DIMS: tuple[str, ...] = (
+    "feature", "unit", "channel", "neuron", "voxel", "parcel", "roi", "region",
+)  # fmt: skip
+
+
+def unit_dims(dims: Iterable[Hashable]) -> tuple[str, ...]:
+    """The unit-like dims among ``dims`` (see [`UNIT_DIMS`][]), in that order."""
+    dims = set(dims)
+    found = tuple(d for d in UNIT_DIMS if d in dims)
+    return found if found == ("region",) else tuple(d for d in found if d != "region")
+
 
 #: Placeholder strings that are not units (use ``long_name`` instead).
 _NOT_UNITS = frozenset({"a.u.", "au", "a.u", "arb", "arbitrary", "arbitrary units", "df/f", "dff"})

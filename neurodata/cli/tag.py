@@ -45,13 +45,14 @@ def _event_freqs(pairs: tuple[str, ...]) -> dict[str, float]:
 @click.option("--n-permutations", type=int, default=1000, show_default=True)
 @click.option("--correction", type=click.Choice(["fdr", "maxstat", "bonferroni", "none"]),
               default="fdr", show_default=True)  # fmt: skip
-@click.option("--alpha", type=float, default=0.05, show_default=True)
+@click.option("--level", type=float, default=0.05, show_default=True,
+              help="Significance level of the corrected p-values.")  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
 @format_option
 @reader_option
 def command(recording, event_freqs, duration, model, sentences, rate, out, tmin, var,
-            n_permutations, correction, alpha, seed, as_json, fmt, options):  # fmt: skip
+            n_permutations, correction, level, seed, as_json, fmt, options):  # fmt: skip
     """Frequency tagging of RECORDING's trials (--event-freq, --duration), or of a language
     model's MLP neurons with the hierarchical frequency-tagging probe (--model).
 
@@ -86,7 +87,7 @@ def command(recording, event_freqs, duration, model, sentences, rate, out, tmin,
             )
         epochs = ft.segment(signal, duration, onsets=onsets[chosen])
         res = ft.tag_test(epochs, targets, n_permutations=n_permutations, correction=correction,
-                          alpha=alpha, seed=seed)  # fmt: skip
+                          level=level, seed=seed)  # fmt: skip
         pred = ft.classify(epochs, targets)
         report["conditions"][label] = {
             "frequency_hz": freq,
@@ -99,7 +100,7 @@ def command(recording, event_freqs, duration, model, sentences, rate, out, tmin,
         click.echo(json.dumps(report, indent=2))
         return
     click.echo(f"{recording}: tagged frequencies {', '.join(f'{f:g}' for f in targets)} Hz "
-               f"({correction}, alpha {alpha:g}, {n_permutations} permutations)")  # fmt: skip
+               f"({correction}, level {level:g}, {n_permutations} permutations)")  # fmt: skip
     for label, info in report["conditions"].items():
         sig = ", ".join(f"{f:g} Hz: {n}" for f, n in zip(targets, info["significant_channels"]))
         click.echo(f"  event {label} ({info['frequency_hz']:g} Hz, {info['n_trials']} trials): "

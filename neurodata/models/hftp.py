@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from .._registry import check_int, pick
+from .._registry import rng as _rng
 from ..errors import NotFoundError, SchemaError
 from ..schema import as_dataarray
 
@@ -181,7 +183,7 @@ def hftp_stimuli(
     rate: float = 4.0,
     samples_per_word: int = 1,
     n_sentences: int | None = None,
-    seed: int | np.random.Generator | None = None,
+    seed: int | np.random.Generator = 0,
     sep: str = " ",
 ) -> xr.Dataset:
     """One HFTP condition: a seeded sequence of words along ``word``.
@@ -203,8 +205,8 @@ def hftp_stimuli(
         ``rate * samples_per_word``).
     n_sentences : int, optional
         Use only this many sentences (drawn at random). Default: all.
-    seed : int or numpy.random.Generator, optional
-        Seed of every random choice.
+    seed : int or numpy.random.Generator
+        Seed of every random choice (default 0: reproducible).
     sep : str
         Separator of words in the ``text`` attr (``""`` for Chinese).
 
@@ -218,12 +220,11 @@ def hftp_stimuli(
         ``char_stop`` (span in the ``text`` attr, the running text to feed a
         model). Attrs: ``condition``, ``rate`` (Hz), ``sfreq``, ``seed``, ``text``.
     """
-    if condition not in CONDITIONS:
-        raise ValueError(f"`condition` must be one of {list(CONDITIONS)}; got {condition!r}")
+    pick(CONDITIONS, condition, "condition")
     if not rate > 0:
-        raise ValueError(f"`rate` must be positive (words per second); got {rate!r}")
-    if int(samples_per_word) != samples_per_word or samples_per_word < 1:
-        raise ValueError(f"`samples_per_word` must be an integer >= 1; got {samples_per_word!r}")
+        raise SchemaError(f"`rate` must be positive (words per second); got {rate!r}")
+    check_int(samples_per_word, "samples_per_word", minimum=1)
+    rng = _rng(seed)
     words_of = [_split(s, "auto") if isinstance(s, str) else list(s) for s in sentences]
     n_words = sum(structure)
     wrong = [i for i, w in enumerate(words_of) if len(w) != n_words]
@@ -234,7 +235,6 @@ def hftp_stimuli(
         )
     if not words_of:
         raise ValueError("`sentences` is empty")
-    rng = np.random.default_rng(seed)
     order = rng.permutation(len(words_of))
     if n_sentences is not None:
         if not 0 < n_sentences <= len(words_of):

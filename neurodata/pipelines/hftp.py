@@ -29,9 +29,9 @@ def run_hftp(
     context: int = 32,
     n_permutations: int = 1000,
     correction: str = "fdr",
-    precision: str = "float32",
+    dtype: str = "float32",
     seed: int = 0,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> dict[str, xr.Dataset]:
     """Tag tests of a model's MLP neurons for each HFTP condition.
 
@@ -48,14 +48,14 @@ def run_hftp(
         Words per second (sentence rate = rate / 4, phrase rate = rate / 2).
     context : int
         Preceding tokens each word is represented with (causal window).
-    n_permutations, correction, precision, seed
+    n_permutations, correction, dtype, seed
         Passed to [`tag_test`][neurodata.analyses.frequency_tagging.tag_test]. With
         thousands of neurons corrected together, the smallest attainable p-value
         ``1 / (1 + n_permutations)`` must be far below ``0.05 / n_tests`` times
         the number of true effects: 100 permutations can never survive FDR over
         the ~18,000 tests of a small model; 1000 can.
-    progress : bool
-        Progress bars.
+    progress : bool or None
+        Progress bars (None: ``nd.config``).
 
     Returns
     -------
@@ -84,7 +84,7 @@ def run_hftp(
             shuffle_block=2,
             n_permutations=n_permutations,
             correction=correction,
-            precision=precision,
+            dtype=dtype,
             seed=seed,
             progress=progress,
         )

@@ -87,7 +87,9 @@ def test_any_language_and_structure():
 def test_stimuli_errors():
     with pytest.raises(SchemaError, match="sentence 1 has 3"):
         hftp.hftp_stimuli([["a", "b", "c", "d"], ["a", "b", "c"]])
-    with pytest.raises(ValueError, match=r"`condition` must be one of \['structured'"):
+    with pytest.raises(
+        ValueError, match=r"`condition` must be one of \['random', 'scrambled', 'structured'\]"
+    ):
         hftp.hftp_stimuli(SENTENCES, "jabberwocky")
     with pytest.raises(ValueError, match="`rate` must be positive"):
         hftp.hftp_stimuli(SENTENCES, rate=0)

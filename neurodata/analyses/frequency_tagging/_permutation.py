@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..._progress import progress
+from ..._progress import progress as _bar
 from .._stats import fdr_bh
 
 #: Budget for one batch of permuted coefficients (complex128 entries).
@@ -88,7 +88,7 @@ def null_snr_batches(
     shuffle: str,
     n_permutations: int,
     rng: np.random.Generator,
-    show_progress: bool,
+    progress: bool,
     block: int = 1,
     dtype: type = np.float64,
 ):
@@ -114,7 +114,7 @@ def null_snr_batches(
         coef = real_matmul(x, np.ascontiguousarray(basis.T))
     elif average == "evoked" or n_trials == 1:
         evoked = x.mean(axis=1)
-    for start in progress(starts, desc="permutations", enabled=show_progress, unit="batch"):
+    for start in _bar(starts, desc="permutations", enabled=progress, unit="batch"):
         size = min(batch, n_permutations - start)
         if shuffle == "trials":
             signs = rng.choice(np.array([-1.0, 1.0]), size=(size, n_trials))

@@ -28,6 +28,9 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ..._registry import pick
+from ..._sampling import is_regular, sampling_rate
+from ...errors import SchemaError
 from ...schema import append_history, as_dataarray, as_timeseries
 from . import _spectral as _sp
 
@@ -39,14 +42,6 @@ KINDS = ("power", "amplitude", "complex")
 AVERAGES = (None, "evoked", "frequency")
 #: What the permutation test shuffles.
 SHUFFLES = ("samples", "trials")
-#: Dims treated as "units" (the denominator of the fraction of significant units).
-UNIT_DIMS = ("unit", "channel", "neuron", "voxel", "parcel", "roi", "region")
-
-
-def _choice(value: Any, choices: Sequence[Any], param: str) -> Any:
-    if value not in choices:
-        raise ValueError(f"`{param}` must be one of {list(choices)}; got {value!r}")
-    return value
 
 
 # --------------------------------------------------------------------------------------
@@ -61,27 +56,19 @@ def _series(data: Any, dim: str, sfreq: float | None) -> tuple[xr.DataArray, flo
     else:
         da = as_dataarray(data, name="data")
         if dim not in da.dims:
-            raise ValueError(f"data: `dim` {dim!r} is not a dim of the data; found {da.dims}")
+            raise SchemaError(f"data: `dim` {dim!r} is not a dim of the data; found {da.dims}")
     if sfreq is None:
-        sfreq = da.attrs.get("sfreq")
-    if sfreq is None:
-        if dim not in da.coords or da.sizes[dim] < 2:
-            raise ValueError(
+        if dim not in da.coords and "sfreq" not in da.attrs:
+            raise SchemaError(
                 f"data: cannot tell the sampling rate along {dim!r}; pass `sfreq` (Hz) or "
                 f"give {dim!r} a coordinate in seconds"
             )
-        steps = np.diff(np.asarray(da[dim].values, dtype=float))
-        if np.ptp(steps) > 1e-6 * abs(steps.mean()):
-            raise ValueError(
-                f"data: {dim!r} is irregularly sampled (steps {steps.min():g}..{steps.max():g} s); "
-                "spectra need a regular series: resample it first"
-            )
-        sfreq = 1.0 / steps.mean()
+        sfreq = sampling_rate(da, dim=dim, what="data")
     sfreq = float(sfreq)
     if not (np.isfinite(sfreq) and sfreq > 0):
-        raise ValueError(f"`sfreq` must be a positive number (Hz); got {sfreq!r}")
+        raise SchemaError(f"`sfreq` must be a positive number (Hz); got {sfreq!r}")
     if da.sizes[dim] < 2:
-        raise ValueError(f"data: {dim!r} has {da.sizes[dim]} sample(s); a spectrum needs >= 2")
+        raise SchemaError(f"data: {dim!r} has {da.sizes[dim]} sample(s); a spectrum needs >= 2")
     return da, sfreq
 
 
@@ -89,7 +76,7 @@ def _n_fft(n_fft: int | None, n_times: int) -> int:
     if n_fft is None:
         return n_times
     if int(n_fft) != n_fft or n_fft < n_times:
-        raise ValueError(
+        raise SchemaError(
             f"`n_fft` must be an integer >= the number of samples ({n_times}) "
             f"(zero-padding only); got {n_fft!r}"
         )
@@ -170,16 +157,16 @@ def spectrum(
         averaged); coordinate ``frequency`` in Hz; attrs record the parameters.
     """
     da, sfreq = _series(data, dim, sfreq)
-    _choice(kind, KINDS, "kind")
-    _choice(average, AVERAGES, "average")
-    _choice(detrend, ("constant", None), "detrend")
+    pick(KINDS, kind, "kind")
+    pick(AVERAGES, average, "average")
+    pick(("constant", None), detrend, "detrend")
     n = da.sizes[dim]
     n_fft = _n_fft(n_fft, n)
     if frequencies is not None:
         _sp.exact_bins(frequencies, sfreq, n_fft)
     w = _sp.window_values(window, n)
     if average is not None and trial_dim not in da.dims:
-        raise ValueError(
+        raise SchemaError(
             f"data: `average={average!r}` averages over {trial_dim!r}, which is not a dim "
             f"of the data {da.dims}; pass `trial_dim` or average=None"
         )
@@ -229,17 +216,15 @@ def spectrum(
 def _as_spectrum(spec: Any, dim: str) -> xr.DataArray:
     da = as_dataarray(spec, name="spectrum")
     if dim not in da.dims:
-        raise ValueError(
+        raise SchemaError(
             f"spectrum: needs a {dim!r} dim; found dims {da.dims} (compute it with spectrum())"
         )
     if np.iscomplexobj(da):
-        raise ValueError(
+        raise SchemaError(
             "spectrum: holds complex coefficients; SNR needs kind='power' or 'amplitude'"
         )
-    if dim in da.coords and da.sizes[dim] > 2:
-        steps = np.diff(np.asarray(da[dim].values, dtype=float))
-        if np.ptp(steps) > 1e-6 * abs(steps.mean()):
-            raise ValueError(f"spectrum: {dim!r} bins are not evenly spaced")
+    if dim in da.coords and da.sizes[dim] > 2 and not is_regular(da[dim].values):
+        raise SchemaError(f"spectrum: {dim!r} bins are not evenly spaced")
     return da
 
 
@@ -328,7 +313,9 @@ def itpc(
     """
     da, _ = _series(data, dim, sfreq)
     if trial_dim not in da.dims or da.sizes[trial_dim] < 2:
-        raise ValueError(f"data: ITPC needs >= 2 trials along {trial_dim!r}; found dims {da.sizes}")
+        raise SchemaError(
+            f"data: ITPC needs >= 2 trials along {trial_dim!r}; found dims {da.sizes}"
+        )
     coef = spectrum(da, dim, kind="complex", window=window, n_fft=n_fft, sfreq=sfreq)
     with np.errstate(divide="ignore", invalid="ignore"):
         unit = coef / np.abs(coef)

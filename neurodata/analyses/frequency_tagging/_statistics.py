@@ -8,9 +8,14 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ..._config import resolve
+from ..._registry import check_int, check_level, pick
+from ..._registry import rng as _rng
+from ...errors import SchemaError
+from ...schema import unit_dims
 from . import _permutation as _perm
 from . import _spectral as _sp
-from ._spectra import SHUFFLES, UNIT_DIMS, _choice, _n_fft, _series, _value_units
+from ._spectra import SHUFFLES, _n_fft, _series, _value_units
 
 __all__ = ["tag_test"]
 
@@ -21,12 +26,14 @@ def _targets(frequencies: Sequence[float] | Mapping[str, float]) -> tuple[np.nda
     else:
         names, values = None, frequencies
     if isinstance(values, str) or np.ndim(values) > 1:
-        raise ValueError(f"`frequencies` must be a list of Hz (or name -> Hz); got {frequencies!r}")
+        raise SchemaError(
+            f"`frequencies` must be a list of Hz (or name -> Hz); got {frequencies!r}"
+        )
     targets = np.atleast_1d(np.asarray(values, dtype=float))
     if targets.size == 0:
-        raise ValueError("`frequencies` is empty; give the tagged frequencies in Hz")
+        raise SchemaError("`frequencies` is empty; give the tagged frequencies in Hz")
     if np.unique(targets).size != targets.size:
-        raise ValueError(f"`frequencies` has duplicates: {targets.tolist()}")
+        raise SchemaError(f"`frequencies` has duplicates: {targets.tolist()}")
     return targets, names
 
 
@@ -36,7 +43,7 @@ class _Prepared:
     def __init__(self, data, frequencies, *, dim, trial_dim, sfreq, window, n_fft, kind,
                  n_neighbors, n_skip):  # fmt: skip
         da, sfreq = _series(data, dim, sfreq)
-        _choice(kind, ("power", "amplitude"), "kind")
+        pick(("power", "amplitude"), kind, "kind")
         self.targets, self.names = _targets(frequencies)
         n = da.sizes[dim]
         n_fft = _n_fft(n_fft, n)
@@ -47,7 +54,7 @@ class _Prepared:
         bad = (need.min(axis=1) < 0) | (need.max(axis=1) > last)
         if bad.any():
             f = self.targets[bad][0]
-            raise ValueError(
+            raise SchemaError(
                 f"tagged frequency {f:g} Hz: its noise bins ({n_neighbors} each side after "
                 f"skipping {n_skip}, resolution {sfreq / n_fft:g} Hz) run outside 0..{sfreq / 2:g}"
                 " Hz; use longer series (finer bins) or fewer `n_neighbors`"
@@ -99,7 +106,7 @@ def _family_axes(prep: _Prepared, family: Sequence[str] | None) -> tuple[int, ..
         return tuple(range(len(dims)))
     unknown = [d for d in family if d not in dims]
     if unknown:
-        raise ValueError(
+        raise SchemaError(
             f"`family` names dims {unknown} that the result lacks; choose among {dims}"
         )
     return tuple(dims.index(d) for d in family)
@@ -108,13 +115,13 @@ def _family_axes(prep: _Prepared, family: Sequence[str] | None) -> tuple[int, ..
 def _unit_dim(prep: _Prepared, unit_dim: str | None) -> str | None:
     if unit_dim is not None:
         if unit_dim not in prep.unit_dims:
-            raise ValueError(f"`unit_dim` {unit_dim!r} is not a dim of the data {prep.unit_dims}")
+            raise SchemaError(f"`unit_dim` {unit_dim!r} is not a dim of the data {prep.unit_dims}")
         return unit_dim
-    return next((d for d in UNIT_DIMS if d in prep.unit_dims), None)
+    return next(iter(unit_dims(prep.unit_dims)), None)
 
 
-#: Precision of the permutation engine's products.
-_PRECISIONS = {"float64": np.float64, "float32": np.float32}
+#: dtypes of the permutation engine's products.
+_DTYPES = {"float64": np.float64, "float32": np.float32}
 
 
 def tag_test(
@@ -134,12 +141,12 @@ def tag_test(
     n_permutations: int = 1000,
     correction: str = "fdr",
     family: Sequence[str] | None = None,
-    alpha: float = 0.05,
+    level: float = 0.05,
     unit_dim: str | None = None,
-    seed: int | np.random.Generator | None = None,
+    seed: int | np.random.Generator = 0,
     sfreq: float | None = None,
-    precision: str = "float64",
-    progress: bool = False,
+    dtype: str = "float64",
+    progress: bool | None = None,
 ) -> xr.Dataset:
     """Is there a tagged response? Per-unit SNR and corrected p-values at each frequency.
 
@@ -178,20 +185,20 @@ def tag_test(
         Dims of the result over which to correct; default all of them (every
         unit, channel, layer and tagged frequency is one family). E.g.
         ``("layer", "unit")`` corrects separately at each frequency.
-    alpha : float
-        Level of the ``significant`` flags and ``fraction_significant``.
+    level : float
+        Significance level of the ``significant`` flags and ``fraction_significant``.
     unit_dim : str, optional
         Dim over which ``fraction_significant`` is taken (default: the first of
         ``unit``, ``channel``, ``neuron``, ... present).
-    seed : int or numpy.random.Generator, optional
-        Seed of the permutations (results are reproducible given it).
-    precision : {"float64", "float32"}
+    seed : int or numpy.random.Generator
+        Seed of the permutations (default 0: results are reproducible).
+    dtype : {"float64", "float32"}
         Precision of the permuted spectra. ``"float32"`` is about 3x faster for
         thousands of units (e.g. every MLP neuron of a language model); only null
         statistics within ~1e-6 (relative) of an observed one can be counted
         differently.
-    progress : bool
-        Show a progress bar over permutation batches.
+    progress : bool or None
+        Show a progress bar over permutation batches (None: ``nd.config``).
 
     Notes
     -----
@@ -208,30 +215,28 @@ def tag_test(
         remaining dims (e.g. ``(layer, frequency)``) when there is a unit dim.
         Attrs record every parameter.
     """
-    _choice(average, ("frequency", "evoked"), "average")
-    _choice(shuffle, SHUFFLES, "shuffle")
-    _choice(correction, _perm.CORRECTIONS, "correction")
-    _choice(precision, tuple(_PRECISIONS), "precision")
-    if int(n_permutations) != n_permutations or n_permutations < 1:
-        raise ValueError(f"`n_permutations` must be a positive integer; got {n_permutations!r}")
-    if not 0 < alpha < 1:
-        raise ValueError(f"`alpha` must be in (0, 1); got {alpha!r}")
+    pick(("frequency", "evoked"), average, "average")
+    pick(SHUFFLES, shuffle, "shuffle")
+    pick(_perm.CORRECTIONS, correction, "correction")
+    pick(_DTYPES, dtype, "dtype")
+    check_int(n_permutations, "n_permutations", minimum=1)
+    check_level(level)
+    rng = _rng(seed)
     prep = _Prepared(data, frequencies, dim=dim, trial_dim=trial_dim, sfreq=sfreq, window=window,
                      n_fft=n_fft, kind=kind, n_neighbors=n_neighbors, n_skip=n_skip)  # fmt: skip
     if shuffle == "trials" and (average != "evoked" or prep.n_trials < 2):
-        raise ValueError(
+        raise SchemaError(
             "`shuffle='trials'` flips trial signs to test phase-locking; it needs "
             f"average='evoked' and >= 2 trials along {trial_dim!r} (got average={average!r}, "
             f"{prep.n_trials} trial(s))"
         )
     n_times = prep.x.shape[-1]
     if int(shuffle_block) != shuffle_block or shuffle_block < 1 or n_times % shuffle_block:
-        raise ValueError(
+        raise SchemaError(
             f"`shuffle_block` must be a positive integer dividing the {n_times} samples; "
             f"got {shuffle_block!r}"
         )
     udim = _unit_dim(prep, unit_dim)
-    rng = np.random.default_rng(seed)
     vals = _perm.values(prep.coef, prep.design, average)
     observed = _perm.snr_at_targets(vals, prep.design)
     acc = _perm.NullAccumulator(
@@ -240,9 +245,9 @@ def tag_test(
     )  # fmt: skip
     for null in _perm.null_snr_batches(prep.x, prep.basis, prep.design, average=average,
                                        shuffle=shuffle, n_permutations=int(n_permutations),
-                                       rng=rng, show_progress=progress,
+                                       rng=rng, progress=resolve("progress", progress),
                                        block=int(shuffle_block),
-                                       dtype=_PRECISIONS[precision]):  # fmt: skip
+                                       dtype=_DTYPES[dtype]):  # fmt: skip
         acc.add(null)
     noise_vals = vals[..., prep.design.noise]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -259,7 +264,7 @@ def tag_test(
             "p_corrected": prep.wrap(p_corr, long_name=f"p-value corrected ({correction})"),
         }
     )
-    out["significant"] = (out["p_corrected"] < alpha) & out["p_corrected"].notnull()
+    out["significant"] = (out["p_corrected"] < level) & out["p_corrected"].notnull()
     if prep.n_trials > 1:
         with np.errstate(divide="ignore", invalid="ignore"):
             phases = prep.coef[..., prep.design.target] / np.abs(prep.coef[..., prep.design.target])
@@ -275,7 +280,7 @@ def tag_test(
         "window": str(window) if not isinstance(window, np.ndarray) else "custom",
         "n_fft": prep.n_fft, "sfreq": prep.sfreq, "n_neighbors": n_neighbors, "n_skip": n_skip,
         "shuffle": shuffle, "shuffle_block": int(shuffle_block), "n_permutations": int(n_permutations), "correction": correction,
-        "family": ", ".join(family) if family is not None else "all", "alpha": alpha,
-        "n_trials": prep.n_trials, "precision": precision, "seed": str(seed) if not isinstance(seed, np.random.Generator) else "generator",
+        "family": ", ".join(family) if family is not None else "all", "level": level,
+        "n_trials": prep.n_trials, "dtype": dtype, "seed": str(seed) if not isinstance(seed, np.random.Generator) else "generator",
     }  # fmt: skip
     return out

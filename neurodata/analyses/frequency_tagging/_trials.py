@@ -11,6 +11,9 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ..._registry import check_int, check_level, pick
+from ..._registry import rng as _rng
+from ...errors import SchemaError
 from ...schema import as_timeseries
 from . import _permutation as _perm
 
@@ -55,7 +58,7 @@ def segment(
     da, sfreq = _series(da, dim, None)
     n = round(duration * sfreq)
     if n < 2:
-        raise ValueError(f"`duration` must span >= 2 samples at {sfreq:g} Hz; got {duration!r} s")
+        raise SchemaError(f"`duration` must span >= 2 samples at {sfreq:g} Hz; got {duration!r} s")
     t0 = float(da[dim].values[0])
     if onsets is None:
         starts = np.arange(da.sizes[dim] // n) * n
@@ -68,7 +71,7 @@ def segment(
             if starts.size == 0
             else f"trials {np.flatnonzero(bad)[:5].tolist()} run outside it"
         )
-        raise ValueError(
+        raise SchemaError(
             f"data: {da.sizes[dim] / sfreq:g} s long; {what} (duration {duration:g} s)"
         )
     pieces = [da.isel({dim: slice(s, s + n)}).drop_vars(dim) for s in starts]
@@ -77,7 +80,7 @@ def segment(
     out = out.assign_coords(onset=xr.Variable(trial_dim, t0 + starts / sfreq, {"units": "s"}))
     if labels is not None:
         if len(labels) != starts.size:
-            raise ValueError(f"`labels` has {len(labels)} entries for {starts.size} trials")
+            raise SchemaError(f"`labels` has {len(labels)} entries for {starts.size} trials")
         out = out.assign_coords(label=(trial_dim, list(labels)))
     out.attrs = dict(da.attrs)
     return out.transpose(..., trial_dim, dim)
@@ -140,8 +143,8 @@ def contrast(
     tail: str = "greater",
     n_permutations: int = 1000,
     correction: str = "fdr",
-    alpha: float = 0.05,
-    seed: int | np.random.Generator | None = None,
+    level: float = 0.05,
+    seed: int | np.random.Generator = 0,
 ) -> xr.Dataset:
     """Structured-vs-control contrast: is the tagged SNR larger in ``a`` than in ``b``?
 
@@ -155,6 +158,10 @@ def contrast(
         Dims (..., ``trial_dim``, ``dim``), e.g. ``(layer, unit, trial, time)``.
     tail : {"greater", "less", "two-sided"}
         Alternative hypothesis for the difference a - b.
+    level : float
+        Significance level of the ``significant`` flags.
+    seed : int or numpy.random.Generator
+        Seed of the label shuffles (default 0: reproducible).
 
     Returns
     -------
@@ -162,22 +169,24 @@ def contrast(
         Along (units..., ``frequency``): ``snr_a``, ``snr_b``, ``difference``,
         ``p``, ``p_corrected`` (over all tests), ``significant``.
     """
-    from ._spectra import _choice
     from ._statistics import _Prepared
 
-    _choice(tail, ("greater", "less", "two-sided"), "tail")
-    _choice(average, ("frequency", "evoked"), "average")
-    _choice(correction, _perm.CORRECTIONS, "correction")
+    pick(("greater", "less", "two-sided"), tail, "tail")
+    pick(("frequency", "evoked"), average, "average")
+    pick(_perm.CORRECTIONS, correction, "correction")
+    check_int(n_permutations, "n_permutations", minimum=1)
+    check_level(level)
+    rng = _rng(seed)
     opts = dict(dim=dim, trial_dim=trial_dim, sfreq=None, window=window, n_fft=None, kind=kind,
                 n_neighbors=n_neighbors, n_skip=n_skip)  # fmt: skip
     pa, pb = _Prepared(a, frequencies, **opts), _Prepared(b, frequencies, **opts)
     if not (pa.has_trials and pb.has_trials):
-        raise ValueError(
+        raise SchemaError(
             f"contrast: both conditions need a {trial_dim!r} dim (cut long series into blocks "
             "with segment())"
         )
     if pa.unit_shape != pb.unit_shape or pa.x.shape[-1] != pb.x.shape[-1] or pa.sfreq != pb.sfreq:
-        raise ValueError(
+        raise SchemaError(
             f"contrast: conditions differ in shape or rate: a has {dict(pa.da.sizes)} at "
             f"{pa.sfreq:g} Hz, b has {dict(pb.da.sizes)} at {pb.sfreq:g} Hz"
         )
@@ -191,7 +200,6 @@ def contrast(
         return sa, sb, sa - sb
 
     snr_a, snr_b, observed = stat(pa.coef, pb.coef)
-    rng = np.random.default_rng(seed)
     acc = _perm.NullAccumulator(observed, np.zeros(observed.shape, dtype=int), tail=tail)
     for _ in range(int(n_permutations)):
         order = rng.permutation(pooled.shape[1])
@@ -205,8 +213,8 @@ def contrast(
             "p_corrected": pa.wrap(acc.corrected(correction), long_name=f"p ({correction})"),
         }
     )
-    out["significant"] = (out["p_corrected"] < alpha) & out["p_corrected"].notnull()
+    out["significant"] = (out["p_corrected"] < level) & out["p_corrected"].notnull()
     out.attrs = {"analysis": "frequency tagging contrast", "tail": tail, "average": average,
                  "kind": kind, "n_permutations": int(n_permutations), "correction": correction,
-                 "alpha": alpha, "n_trials_a": pa.n_trials, "n_trials_b": pb.n_trials}  # fmt: skip
+                 "level": level, "n_trials_a": pa.n_trials, "n_trials_b": pb.n_trials}  # fmt: skip
     return out

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from ..._config import resolve_n_jobs
 from ..._registry import pick as _pick
 from ._kendall import kendall
 from ._sorting import argsort
@@ -38,12 +39,14 @@ def _rank_row(row: np.ndarray, out: np.ndarray) -> None:
     out[order] = (0.5 * (starts + ends + 1))[dense]
 
 
-def rank(vectors: np.ndarray, *, n_jobs: int = 1) -> np.ndarray:
+def rank(vectors: np.ndarray, *, n_jobs: int | None = None) -> np.ndarray:
     """Average ranks (1-based, ties averaged) of every row; like ``scipy.stats.rankdata``.
 
-    One sort per row (see `._sorting.argsort`) and a scatter; the tie pass runs
-    only for rows that may have ties. ``n_jobs`` threads share the rows (numpy sorts without the GIL).
+    One sort per row (see `_sorting.argsort`) and a scatter; the tie pass runs
+    only for rows that may have ties. ``n_jobs`` threads share the rows (numpy sorts without
+    the GIL; None: ``nd.config``'s ``n_jobs``, else 1).
     """
+    n_jobs = resolve_n_jobs(n_jobs)
     v = np.atleast_2d(np.asarray(vectors, dtype=float))
     out = np.empty(v.shape, dtype=float)
     if n_jobs == 1 or len(v) == 1:
@@ -139,19 +142,6 @@ def _whitened(vectors: np.ndarray, n: int, sigma_k: np.ndarray | None = None) ->
     return out
 
 
-def _n_jobs(n_jobs: int | None) -> int:
-    """Threads to use: ``None`` or 1 -> 1, -1 -> all CPUs, k -> k."""
-    import os
-
-    if n_jobs is None:
-        return 1
-    if n_jobs == -1:
-        return os.cpu_count() or 1
-    if not isinstance(n_jobs, int) or n_jobs < 1:
-        raise ValueError(f"`n_jobs` must be a positive int, -1 or None; got {n_jobs!r}")
-    return n_jobs
-
-
 def _n_from_pairs(n_pair: int) -> int:
     return round((1 + np.sqrt(1 + 8 * n_pair)) / 2)
 
@@ -217,14 +207,14 @@ def compare_vectors(
     vb: np.ndarray,
     method: str = "spearman",
     *,
-    n_jobs: int | None = 1,
+    n_jobs: int | None = None,
     sigma_k: np.ndarray | None = None,
 ) -> np.ndarray:
     """Similarity of every pair of RDM vectors (rows of ``va`` x rows of ``vb``).
 
     Vectors are upper triangles (see [`to_vectors`][]). Entries that are NaN in
-    any vector are left out of every comparison. ``n_jobs`` threads share the
-    ranking of the rank-based methods and the rows of ``va`` for the Kendall
+    any vector are left out of every comparison. ``n_jobs`` threads (None:
+    ``nd.config``'s ``n_jobs``, else 1) share the ranking of the rank-based methods and the rows of ``va`` for the Kendall
     methods (the others are vectorised already).
     ``sigma_k`` (``(n,)`` variances or an ``(n, n)`` covariance of the condition
     patterns) whitens ``'cosine_cov'``/``'corr_cov'``.
@@ -244,13 +234,13 @@ def compare_vectors(
         if method in _COV_METHODS:
             raise ValueError(f"method {method!r} does not support NaN dissimilarities")
         va, vb = va[:, keep], vb[:, keep]
-    jobs = _n_jobs(n_jobs)
+    jobs = resolve_n_jobs(n_jobs)
     with _blas_threads(jobs):
         return func(va, vb, n=n, n_jobs=jobs, sigma_k=sigma_k)
 
 
-def _blas_threads(n_threads: int) -> contextlib.AbstractContextManager:
-    """BLAS limited to ``n_threads`` (``n_jobs``) for the products of RDM vectors.
+def _blas_threads(n_jobs: int) -> contextlib.AbstractContextManager:
+    """BLAS limited to ``n_jobs`` threads for the products of RDM vectors.
 
     The products have a tiny output and a long inner dimension: on a busy
     machine a multi-threaded BLAS spins on them (measured: 2.8 s instead of
@@ -260,4 +250,4 @@ def _blas_threads(n_threads: int) -> contextlib.AbstractContextManager:
         from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
     except ImportError:  # pragma: no cover
         return contextlib.nullcontext()
-    return threadpool_limits(limits=n_threads, user_api="blas")
+    return threadpool_limits(limits=n_jobs, user_api="blas")

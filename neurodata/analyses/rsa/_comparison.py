@@ -21,7 +21,7 @@ def compare(
     method: str = "spearman",
     *,
     dim: str | None = None,
-    n_jobs: int | None = 1,
+    n_jobs: int | None = None,
     sigma_k: Any = None,
 ) -> xr.DataArray:
     """Similarity between every RDM of `rdms_a` and every RDM of `rdms_b`.
@@ -43,7 +43,7 @@ def compare(
     dim : str, optional
         Condition dim (default: found from the ``<dim>``/``<dim>_2`` pair).
     n_jobs : int or None
-        Threads (``-1``: all CPUs; default 1) sharing the ranking of the
+        Threads (``-1``: all CPUs; None: ``nd.config``'s ``n_jobs``, else 1) sharing the ranking of the
         rank-based methods and the pair counts of the Kendall methods. The
         Kendall counts are compiled with numba when it is installed
         (``pip install 'neurodata[rsa]'``), 1.5-2x faster than without.

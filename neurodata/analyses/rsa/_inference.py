@@ -6,12 +6,12 @@ or ``None``); nothing uses global random state.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import xarray as xr
 
-from ..._progress import progress
+from ..._config import resolve
+from ..._progress import progress as _bar
+from ..._registry import rng as _rng
 from ...errors import SchemaError
 from ._comparison import compare
 from ._rdm import COMPARE_METHODS, _pick, as_rdms, compare_vectors, rank, to_vectors
@@ -60,7 +60,7 @@ def noise_ceiling(
     *,
     dim: str | None = None,
     over: str = "subject",
-    n_jobs: int = 1,
+    n_jobs: int | None = None,
 ) -> xr.Dataset:
     """Lower and upper bounds of the noise ceiling (rsatoolbox's ``boot_noise_ceiling``).
 
@@ -72,7 +72,7 @@ def noise_ceiling(
         Comparison method (see `COMPARE_METHODS`).
     over : str
         Dim of the subjects.
-    n_jobs : int
+    n_jobs : int or None
         Threads for the comparisons (see [`compare`][neurodata.analyses.rsa.compare]).
 
     Returns
@@ -115,7 +115,7 @@ def loso(
     *,
     dim: str | None = None,
     over: str = "subject",
-    n_jobs: int = 1,
+    n_jobs: int | None = None,
 ) -> xr.Dataset:
     """Leave-one-subject-out evaluation of fixed model RDMs with its noise ceiling.
 
@@ -128,7 +128,7 @@ def loso(
         Dims (`over`, `dim`, `dim`_2).
     models : xarray.DataArray
         Dims (..., `dim`, `dim`_2), e.g. (``model``, ``condition``, ``condition_2``).
-    n_jobs : int
+    n_jobs : int or None
         Threads for the comparisons (see [`compare`][neurodata.analyses.rsa.compare]).
 
     Returns
@@ -153,10 +153,6 @@ def loso(
     )
 
 
-def _rng(seed: Any) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-
-
 def bootstrap(
     rdms: xr.DataArray,
     models: xr.DataArray,
@@ -166,9 +162,9 @@ def bootstrap(
     over: str = "subject",
     resample: tuple[str, ...] = ("subject", "condition"),
     n_bootstrap: int = 1000,
-    seed: Any = None,
-    show_progress: bool = False,
-    n_jobs: int = 1,
+    seed: int | np.random.Generator = 0,
+    progress: bool | None = None,
+    n_jobs: int | None = None,
 ) -> xr.DataArray:
     """Bootstrap distribution of the mean (over subjects) model evaluation.
 
@@ -186,9 +182,11 @@ def bootstrap(
         What to resample with replacement: ``'subject'`` and/or ``'condition'``.
     n_bootstrap : int
         Number of bootstrap samples.
-    seed : int, numpy.random.Generator or None
-        Source of randomness.
-    n_jobs : int
+    seed : int or numpy.random.Generator
+        Source of randomness (default 0: reproducible).
+    progress : bool or None
+        A progress bar over the bootstrap samples (None: ``nd.config``).
+    n_jobs : int or None
         Threads for the comparisons (see [`compare`][neurodata.analyses.rsa.compare]).
 
     Returns
@@ -213,7 +211,7 @@ def bootstrap(
     rng = _rng(seed)
     iu0, iu1 = np.triu_indices(n, k=1)
     out = np.empty((n_bootstrap, mod.shape[0]))
-    for b in progress(range(n_bootstrap), desc="bootstrap", enabled=show_progress):
+    for b in _bar(range(n_bootstrap), desc="bootstrap", enabled=resolve("progress", progress)):
         subj = rng.integers(0, n_sub, n_sub) if "subject" in resample else np.arange(n_sub)
         cond = np.sort(rng.integers(0, n, n)) if "condition" in resample else np.arange(n)
         i, j = cond[iu0], cond[iu1]
@@ -266,9 +264,9 @@ def permutation_test(
     *,
     dim: str | None = None,
     n_permutations: int = 1000,
-    seed: Any = None,
-    show_progress: bool = False,
-    n_jobs: int = 1,
+    seed: int | np.random.Generator = 0,
+    progress: bool | None = None,
+    n_jobs: int | None = None,
 ) -> xr.Dataset:
     """Condition-label permutation test of RDM similarity (one-sided, greater).
 
@@ -276,6 +274,9 @@ def permutation_test(
     cosine, Pearson, Spearman and rho-a every RDM is ranked/centred once and a
     permutation only re-indexes the prepared vectors. ``n_jobs`` threads run the
     other methods' comparisons (e.g. Kendall's tau-a).
+
+    ``seed`` (int or Generator, default 0) draws the permutations; ``progress`` (None:
+    ``nd.config``) shows a bar over them.
 
     Returns
     -------
@@ -296,7 +297,9 @@ def permutation_test(
     pa, pb = _prepared(va, method), _prepared(vb, method)
     rng = _rng(seed)
     null = np.empty((n_permutations, va.shape[0], vb.shape[0]))
-    for k in progress(range(n_permutations), desc="permutations", enabled=show_progress):
+    for k in _bar(
+        range(n_permutations), desc="permutations", enabled=resolve("progress", progress)
+    ):
         perm = rng.permutation(n)
         pidx = idx[perm[iu0], perm[iu1]]
         if pa is not None:

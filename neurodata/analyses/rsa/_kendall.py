@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._progress import progress
+from ..._progress import progress as _bar
 from ..._registry import pick as _pick
 from ...errors import DependencyError
 from ._sorting import argsort
@@ -117,7 +117,7 @@ def kendall(
     *,
     n_jobs: int = 1,
     engine: str = "auto",
-    show_progress: bool = False,
+    progress: bool = False,
 ) -> np.ndarray:
     """Kendall tau-a or tau-b of every row of ``va`` with every row of ``vb``.
 
@@ -130,7 +130,7 @@ def kendall(
         Threads sharing the rows of ``va``.
     engine : {'auto', 'numba', 'scipy'}
         Pair counter (see the module docstring).
-    show_progress : bool
+    progress : bool
         A progress bar over the rows of ``va``.
 
     Returns
@@ -173,7 +173,7 @@ def kendall(
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(denom > 0, con_minus_dis / denom, np.nan)
 
-    rows_a = progress(va, desc=f"Kendall {variant}", enabled=show_progress, unit="RDM")
+    rows_a = _bar(va, desc=f"Kendall {variant}", enabled=progress, unit="RDM")
     if n_jobs == 1 or len(va) == 1:
         rows = [one_row(row) for row in rows_a]
     else:

@@ -23,7 +23,7 @@ import xarray as xr
 from ..._distributed import chunk_extra_dims, compute
 from ..._registry import pick as _pick
 from ...errors import SchemaError
-from ...schema import validate
+from ...schema import unit_dims, validate
 from ._compare_methods import COMPARE_METHODS, compare_vectors, rank
 from ._rdm_methods import NOISE_METHODS, RDM_KERNELS, noise_covariance
 
@@ -41,10 +41,6 @@ __all__ = [
 
 #: RDM methods: name -> numpy kernel (see `neurodata.analyses._rdm_methods`).
 RDM_METHODS: Mapping[str, Callable[..., np.ndarray]] = {k: v[0] for k, v in RDM_KERNELS.items()}
-
-#: Dims taken to be the feature axis of patterns when ``feature_dim`` is not given.
-FEATURE_DIMS = ("feature", "unit", "voxel", "channel", "neuron", "parcel", "roi")
-
 
 # --------------------------------------------------------------------------------------
 # coercion gates
@@ -88,7 +84,7 @@ def as_patterns(
     if dim not in data.dims:
         raise SchemaError(f"{where}: has dims {data.dims}; expected a {dim!r} dim")
     if feature_dim is None:
-        found = [d for d in FEATURE_DIMS if d in data.dims]
+        found = unit_dims(data.dims)
         if len(found) != 1:
             raise SchemaError(
                 f"{where}: cannot tell the feature dim among {data.dims}; pass `feature_dim` "
@@ -174,7 +170,7 @@ def noise_precision(
     """
     _pick(NOISE_METHODS, method, "method")
     if isinstance(residuals, xr.DataArray):
-        fdim = feature_dim or next((d for d in FEATURE_DIMS if d in residuals.dims), None)
+        fdim = feature_dim or next(iter(unit_dims(residuals.dims)), None)
         if fdim is None:
             raise SchemaError(f"residuals: pass `feature_dim` (one of {residuals.dims})")
         others = [d for d in residuals.dims if d != fdim]

@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ..._progress import progress
+from ..._config import resolve
+from ..._progress import progress as _bar
 from ...errors import SchemaError
 from ._rdm import _pick, as_rdms, rank
 
@@ -287,7 +288,7 @@ def model_selection(
     dim: str | None = None,
     grid: Any = None,
     transform: str = "geotopological",
-    show_progress: bool = False,
+    progress: bool | None = None,
 ) -> xr.DataArray:
     """Identification accuracy of each (lower, upper) by LOSO nearest centroid.
 
@@ -304,6 +305,8 @@ def model_selection(
         (lower, upper) pairs; default [`lu_grid`][] ``(0.05)``.
     transform : str
         ``'geotopological'`` or ``'geodesic'``.
+    progress : bool or None
+        A progress bar over the grid (None: ``nd.config``).
 
     Returns
     -------
@@ -326,7 +329,7 @@ def model_selection(
     acc = np.full((len(lowers), len(uppers)), np.nan)
     n = rdms.sizes[dim]
     iu0, iu1 = np.triu_indices(n, k=1)
-    for lo, up in progress(pairs, desc="(lower, upper) grid", enabled=show_progress):
+    for lo, up in _bar(pairs, desc="(lower, upper) grid", enabled=resolve("progress", progress)):
         t = func(rdms, lo, up, dim=dim).values.reshape(-1, n, n)[:, iu0, iu1]
         acc[lowers.index(lo), uppers.index(up)] = nearest_centroid_accuracy(t, subjects, labels)
     out = xr.DataArray(

@@ -96,7 +96,7 @@ def test_bin_warnings_and_errors():
     with pytest.raises(ValueError, match="`n_fft` must be an integer >= the number of samples"):
         ft.spectrum(da, n_fft=50)
     with pytest.raises(
-        ValueError, match=r"`kind` must be one of \['power', 'amplitude', 'complex'\]"
+        ValueError, match=r"`kind` must be one of \['amplitude', 'complex', 'power'\]"
     ):
         ft.spectrum(da, kind="psd")
     with pytest.raises(ValueError, match="averages over 'trial', which is not a dim"):
@@ -186,7 +186,7 @@ def test_false_positive_rate_of_pure_noise_is_nominal(correction):
         rng = np.random.default_rng(1000 + seed)
         da = _series(rng.standard_normal((20, 160)), 16.0, ("unit", "time"))
         res = ft.tag_test(da, [1.0, 2.0, 3.0, 4.0], n_permutations=99, correction=correction,
-                          alpha=alpha, seed=seed)  # fmt: skip
+                          level=alpha, seed=seed)  # fmt: skip
         hits += bool(res.significant.any())
     # binomial(60, 0.1): P(X > 12) < 0.01
     assert hits <= 12, f"{hits} of {n_seeds} noise runs had a false positive"
@@ -237,7 +237,9 @@ def test_family_corrects_separately(planted):
 def test_tag_test_errors(planted):
     with pytest.raises(ValueError, match="`shuffle='trials'` flips trial signs"):
         ft.tag_test(planted, [1.0], shuffle="trials")
-    with pytest.raises(ValueError, match=r"`correction` must be one of \['fdr', 'maxstat'"):
+    with pytest.raises(
+        ValueError, match=r"`correction` must be one of \['bonferroni', 'fdr', 'maxstat'"
+    ):
         ft.tag_test(planted, [1.0], correction="holm")
     with pytest.raises(ValueError, match="`family` names dims \\['trial'\\]"):
         ft.tag_test(planted, [1.0], family=("trial",))
@@ -371,11 +373,11 @@ def test_float32_precision_matches_float64(planted):
     """The float32 permutation engine counts the same null exceedances up to rounding ties."""
     kw = dict(n_permutations=200, seed=5, correction="none")
     a = ft.tag_test(planted, [1.0, 2.0, 4.0], **kw)
-    b = ft.tag_test(planted, [1.0, 2.0, 4.0], precision="float32", **kw)
+    b = ft.tag_test(planted, [1.0, 2.0, 4.0], dtype="float32", **kw)
     xr.testing.assert_identical(a.snr, b.snr)  # the observed statistic is always float64
     step = 1 / 201
     assert np.abs(a.p.values - b.p.values).max() <= step + 1e-12
     assert (a.p.values == b.p.values).mean() > 0.95
-    assert b.attrs["precision"] == "float32"
-    with pytest.raises(ValueError, match=r"`precision` must be one of \['float64', 'float32'\]"):
-        ft.tag_test(planted, [1.0], precision="float16")
+    assert b.attrs["dtype"] == "float32"
+    with pytest.raises(ValueError, match=r"`dtype` must be one of \['float32', 'float64'\]"):
+        ft.tag_test(planted, [1.0], dtype="float16")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -70,3 +73,21 @@ def use_scheduler(scheduler: str | None) -> Any:
     from .._distributed import connect
 
     return click.get_current_context().with_resource(connect(scheduler))
+
+
+@contextlib.contextmanager
+def one_line_warnings() -> Iterator[None]:
+    """Show the warnings raised inside (what a reader or writer could not keep) as one
+    line each on stderr: ``neurodata: warning: <message>``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            seen = set()
+            for item in caught:
+                text = " ".join(str(item.message).split())
+                if issubclass(item.category, DeprecationWarning) or text in seen:
+                    continue
+                seen.add(text)
+                click.echo(f"neurodata: warning: {text}", err=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..io import load, save
-from ._options import format_option, parse_options, reader_option
+from ._options import format_option, one_line_warnings, parse_options, reader_option
 
 
 @click.command("convert")
@@ -28,7 +28,8 @@ def command(
     options: tuple[str, ...],
 ) -> None:
     """Convert SOURCE to TARGET (written atomically; never overwrites without --overwrite)."""
-    obj = load(source, format=fmt, **parse_options(options))
-    written = save(obj, target, format=to, overwrite=overwrite, progress=not quiet)
+    with one_line_warnings():  # what the reader or writer could not keep, one line each
+        obj = load(source, format=fmt, **parse_options(options))
+        written = save(obj, target, format=to, overwrite=overwrite, progress=not quiet)
     if not quiet:
         click.echo(f"wrote {written}")

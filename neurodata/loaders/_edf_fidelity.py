@@ -9,6 +9,8 @@
   ``BAD_ACQ_SKIP`` annotation that runs exactly to the end of the file is that
   padding: the samples are cropped and the annotation dropped, so a recording
   written to EDF reads back with its own length.
+- [`apply_edf_header`][]: those units on the Dataset, and the placeholder
+  start date 1985-01-01 00:00:00 (what writers put when there is none) dropped.
 - [`retag`][]: after MNE writes an EDF, edfio rewrites the labels as
   ``"<TYPE> <name>"`` (the EDF+ convention MNE's ``infer_types=True`` reads
   back) and the physical dimension of non-voltage channels.
@@ -101,31 +103,60 @@ def strip_padding(raw: Any) -> str | None:
     )
 
 
-def retag(path: Path, types: list[str], units: list[str], values: Any) -> list[str]:
-    """Rewrite ``path`` (an EDF MNE just wrote) with typed labels and non-volt units.
+def _exact_codes(values: np.ndarray) -> tuple[tuple[float, float], tuple[int, int]] | None:
+    """Physical and digital ranges that store integer codes with gain 1 (exactly)."""
+    if not (values.size and np.all(values == np.round(values))):
+        return None
+    low, high = float(values.min()), float(values.max())
+    if high - low > 65534:
+        return None
+    high = max(high, low + 1)
+    shift = int(low) + 32767
+    return (low, high), (int(low) - shift, int(high) - shift)
 
-    ``values(i)`` gives channel ``i``'s samples as the source holds them: a channel
-    whose unit is not volts is rewritten from them in its own unit (MNE writes
-    every channel of a voltage type as microvolts). Returns the channel types that
-    could not be written (label too long, or a type EDF+ has no prefix for).
+
+def retag(path: Path, types: list[str], units: list[str], values: Any) -> list[str]:
+    """Rewrite ``path`` (an EDF MNE just wrote) with typed labels, non-volt units and
+    exact trigger codes.
+
+    ``values(i)`` gives channel ``i``'s samples as the source holds them. A channel
+    whose unit is not volts is rewritten from them in its own unit (MNE writes every
+    channel of a voltage type as microvolts); a ``stim`` channel of integer codes is
+    written with gain 1, so the codes survive exactly (MNE's reader truncates stim
+    values to integers, so a 16-bit rounding of 41853 to 41852.99 would read 41852).
+    Returns the channel types that could not be written (label too long, or a type
+    EDF+ has no prefix for).
     """
     import edfio
 
     edf = edfio.read_edf(path, lazy_load_data=False)
-    lost = []
+    lost, signals = [], []
     for i, (signal, ch_type, unit) in enumerate(zip(edf.signals, types, units)):
         prefix = EDF_TYPE_PREFIX.get(ch_type)
         label = f"{prefix} {signal.label}" if prefix else signal.label
         if prefix is None or len(label) > 16:
             lost.append(f"{signal.label} ({ch_type})")
-        else:
-            signal.label = label
-        if unit not in ("V", ""):
+            label = signal.label
+        ranges = None
+        if unit not in ("V", "") or ch_type == "stim":
             data = np.asarray(values(i), dtype=float)
-            padded = np.pad(data, (0, len(signal.data) - data.size), mode="edge")
-            signal.update_data(padded)
-            signal.physical_dimension = unit
-    edf.write(path)
+            data = np.pad(data, (0, len(signal.data) - data.size), mode="edge")
+            ranges = _exact_codes(data) if ch_type == "stim" else None
+            if ranges is None and unit in ("V", ""):
+                signal.label = label
+                signals.append(signal)
+                continue
+            kwargs = {"physical_range": ranges[0], "digital_range": ranges[1]} if ranges else {}
+            signal = edfio.EdfSignal(
+                data, signal.sampling_frequency, label=label, prefiltering=signal.prefiltering,
+                physical_dimension=unit, **kwargs,
+            )  # fmt: skip
+        signal.label = label
+        signals.append(signal)
+    edfio.Edf(
+        signals, patient=edf.patient, recording=edf.recording, starttime=edf.starttime,
+        data_record_duration=edf.data_record_duration, annotations=edf.annotations,
+    ).write(path)  # fmt: skip
     return lost
 
 
@@ -136,8 +167,15 @@ def signal_unit_attrs(units: list[str]) -> dict[str, str]:
     return {"long_name": "signal in SI units; per-channel units in coordinate ch_unit"}
 
 
-def apply_header_units(ds: Any, path: Path) -> Any:
-    """``ds`` with ``ch_unit`` (and the signal's units attrs) from the EDF/BDF header."""
+#: The start date EDF writers put in when the recording has none (EDF's years begin in 1985).
+ANONYMOUS_EDF_START = "1985-01-01T00:00:00+00:00"
+
+
+def apply_edf_header(ds: Any, path: Path) -> Any:
+    """``ds`` with ``ch_unit`` (and the signal's units attrs) from the EDF/BDF header;
+    the placeholder start 1985-01-01 00:00:00 is dropped (an anonymised date)."""
+    if ds.attrs.get("start_time") == ANONYMOUS_EDF_START:
+        ds.attrs.pop("start_time")
     found = header_units(path, [str(c) for c in ds["channel"].values])
     units = [str(old) if new is None else new for new, old in zip(found, ds["ch_unit"].values)]
     if units == [str(u) for u in ds["ch_unit"].values]:

@@ -42,7 +42,7 @@ from .._inputs import companion, companions_of
 from .._timeindex import time_coords
 from ..errors import FormatError
 from ..schema import append_history, with_provenance
-from ._edf_fidelity import apply_header_units, signal_unit_attrs, strip_padding
+from ._edf_fidelity import apply_edf_header, signal_unit_attrs, strip_padding
 from ._eeg_lazy import LAZY_THRESHOLD, _RawArray, is_long, lazy_signal  # noqa: F401 (re-exported)
 from ._mne_read import call_reader, reader_kwargs
 
@@ -578,7 +578,7 @@ def read_eeg(
         copy=False,  # the Raw was opened here and is dropped: its buffer becomes ours
     )
     if label in ("EDF", "BDF"):
-        ds = apply_header_units(ds, path)  # MNE calls every EDF channel volts
+        ds = apply_edf_header(ds, path)  # MNE calls every EDF channel volts
     for line in (padding, history):
         ds = append_history(ds, line) if line else ds
     if events_path is not None:

@@ -140,6 +140,42 @@ def to_raw(obj: xr.Dataset | xr.DataArray) -> Any:
     return raw
 
 
+def _losses(kind: str, obj: Any, raw: Any) -> list[str]:
+    """What writing ``obj`` as ``kind`` cannot keep (the round-trip table of the docs)."""
+    signal, ds = _signal(obj)
+    attrs = {**(ds.attrs if ds is not None else {}), **signal.attrs}
+    found = []
+    has_positions = all(a in signal.coords for a in "xyz") and bool(
+        np.isfinite(np.stack([np.asarray(signal[a].values, dtype=float) for a in "xyz"])).any()
+    )
+    bads = "bad" in signal.coords and bool(np.asarray(signal["bad"].values).any())
+    untyped = sorted({t for t in raw.get_channel_types() if t != "eeg"})
+    odd_units = sorted({u for u in _coord(signal, "ch_unit", "V") if u not in ("V", "")})
+    labels = [str(x) for x in ds["label"].values] if ds is not None and "label" in ds else []
+    if kind in ("edf", "brainvision") and has_positions:
+        found.append("electrode positions")
+    if kind == "edf" and bads:
+        found.append("bad-channel flags")
+    if kind in ("edf", "brainvision") and "line_freq" in attrs:
+        found.append("line_freq")
+    if kind == "brainvision":
+        found += ["highpass/lowpass filters"] if {"highpass", "lowpass"} & set(attrs) else []
+        found += [f"channel types {untyped} (read back as 'eeg')"] if untyped else []
+        found += [f"units {odd_units}"] if odd_units else []
+        if ds is not None and "onset" in ds and _off_samples(ds, float(raw.info["sfreq"])):
+            found.append("annotation times between samples (markers sit on whole samples)")
+        if any("/" not in label for label in labels):
+            found.append("annotation labels without a 'Type/' prefix (read back as 'Comment/...')")
+    if kind == "fif" and odd_units:
+        found.append(f"units {odd_units} (FIF has no code for them; read back as volts)")
+    return found
+
+
+def _off_samples(ds: xr.Dataset, sfreq: float) -> bool:
+    times = np.concatenate([ds["onset"].values, ds["duration"].values]).astype(float) * sfreq
+    return bool(np.any(np.abs(times - np.round(times)) > 1e-6))
+
+
 def _coord(signal: xr.DataArray, name: str, default: str) -> list[str]:
     if name in signal.coords:
         return [str(v) for v in signal[name].values]
@@ -169,6 +205,10 @@ def _export(obj: Any, path: Path, kind: str, **options: Any) -> None:
             f"{raw.info['sfreq']:g} Hz would change the sample times. Write FIF or "
             "BrainVision, or resample to an integer rate first"
         )
+    if kind == "brainvision" and any("," in d for d in raw.annotations.description):
+        ann = raw.annotations  # a comma would split the marker line: BrainVision codes it \1
+        escaped = [d.replace(",", r"\1") for d in ann.description]
+        raw.set_annotations(mne.Annotations(ann.onset, ann.duration, escaped, ann.orig_time))
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".neurodata-export-") as tmp:
         target = Path(tmp) / final
         try:
@@ -200,6 +240,14 @@ def _export(obj: Any, path: Path, kind: str, **options: Any) -> None:
             for ext in (".eeg", ".vmrk"):  # the header names them; they sit beside it
                 (Path(tmp) / f"{stem}{ext}").replace(path.parent / f"{stem}{ext}")
         shutil.move(target, path)
+    lost = _losses(kind, obj, raw)
+    if lost:
+        warnings.warn(
+            f"{final}: {kind} cannot keep {'; '.join(lost)} (see the round-trip table in "
+            "docs/loaders-eeg-nwb.md)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 def write_edf(

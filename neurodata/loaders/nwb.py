@@ -63,6 +63,9 @@ _SI_UNITS = {
     "meters/second": "m/s", "m/s": "m/s", "newtons": "N", "n": "N",
 }  # fmt: skip
 
+#: "highpass=0.1 Hz; lowpass=40 Hz" in an ElectricalSeries' ``filtering`` (as write_nwb writes it).
+_FILTERS = re.compile(r"\b(highpass|lowpass|line_freq)=([-+0-9.eE]+) Hz")
+
 _FAMILY = re.compile(r"^(?P<prefix>.*?)[_\-]?(?P<number>\d+)$")
 
 
@@ -177,6 +180,11 @@ def _positions(table: pd.DataFrame, history: list[str]) -> dict[str, Any]:
     return out
 
 
+def _no_positions(n: int) -> dict[str, Any]:
+    """x/y/z of NaN (metres) for electrodes tables without positions, as read_eeg gives."""
+    return {axis: ("channel", np.full(n, np.nan), {"units": "m"}) for axis in "xyz"}
+
+
 def _electrode_coords(es: Any, history: list[str]) -> dict[str, Any]:
     region = es.electrodes
     table = region.table
@@ -190,7 +198,7 @@ def _electrode_coords(es: Any, history: list[str]) -> dict[str, Any]:
     else:
         coords["channel"] = ("channel", _str_array(frame["id"]))
     coords["electrode"] = ("channel", frame["id"].to_numpy(dtype=int))
-    coords.update(_positions(frame, history))
+    coords.update(_positions(frame, history) or _no_positions(len(frame)))
     for column in frame.columns:
         if column in ("id", "x", "y", "z", "label", "channel_name", "name"):
             continue
@@ -238,12 +246,17 @@ def _series_dataset(
     times, rate = _times(first)
     data_vars: dict[str, Any] = {}
     coords: dict[str, Any] = {}
+    file_attrs: dict[str, Any] = {}
     if kind in ("ElectricalSeries", "LFP"):
         data = _scaled(path, first, lazy)
         data = data[:, None] if data.ndim == 1 else data
         coords.update(_electrode_coords(first, history))
         attrs = _value_attrs(first)
+        if "ch_unit" in coords and set(coords["ch_unit"][1]) != {"V"}:  # mixed units
+            attrs = {"long_name": "signal in SI units; per-channel units in coordinate ch_unit"}
         data_vars["signal"] = (("time", "channel"), data, attrs)
+        filtering = _FILTERS.findall(_decode(getattr(first, "filtering", None)) or "")
+        file_attrs.update({key: float(value) for key, value in filtering})
     elif kind in ("Fluorescence", "DfOverF", "RoiResponseSeries"):
         data = _scaled(path, first, lazy)
         data = data[:, None] if data.ndim == 1 else data
@@ -289,7 +302,7 @@ def _series_dataset(
         data_vars = {k: (dims, np.asarray(v)[order], a) for k, (dims, v, a) in data_vars.items()}
         times = times[order]
     coords["time"] = ("time", times, {"units": "s"})
-    ds = xr.Dataset(data_vars, coords=coords)
+    ds = xr.Dataset(data_vars, coords=coords, attrs=file_attrs)
     if rate is not None:
         ds.attrs["sfreq"] = rate
         for var in ds.data_vars.values():

@@ -41,6 +41,12 @@ def _column(signal: xr.DataArray, name: str, default: Any) -> np.ndarray:
     return np.full(signal.sizes["channel"], default)
 
 
+def _filtering(attrs: dict) -> str:
+    """``"highpass=0.1 Hz; lowpass=40.0 Hz"``: the filters, in the form read_nwb parses back."""
+    keys = ("highpass", "lowpass", "line_freq")
+    return "; ".join(f"{k}={float(attrs[k])!r} Hz" for k in keys if k in attrs)
+
+
 def write_nwb(
     obj: xr.Dataset | xr.DataArray,
     path: Path,
@@ -111,12 +117,23 @@ def write_nwb(
     nwb.add_electrode_column(name="label", description="channel name in the source file")
     nwb.add_electrode_column(name="ch_type", description="channel type (MNE convention)")
     nwb.add_electrode_column(name="bad", description="channel marked bad in the source")
+    units = [str(u) for u in _column(signal, "ch_unit", "V")]
+    if set(units) != {"V"}:
+        others = sorted({u for u in units if u != "V"})
+        warnings.warn(
+            f"{path.name}: NWB's ElectricalSeries is in volts; the channels in {others} keep "
+            "their unit only in the electrodes table's ch_unit column (read back by neurodata)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    nwb.add_electrode_column(name="ch_unit", description="unit of the channel's values (SI)")
     has_xyz = bool(np.isfinite(np.stack(xyz)).any())
     for i, name in enumerate(names):
         position = {a: float(v[i]) for a, v in zip("xyz", xyz)} if has_xyz else {}
         nwb.add_electrode(
-            location="unknown", group=group, label=name, ch_type=types[i], bad=bads[i], **position
-        )
+            location="unknown", group=group, label=name, ch_type=types[i], bad=bads[i],
+            ch_unit=units[i], **position,
+        )  # fmt: skip
     region = nwb.create_electrode_table_region(list(range(len(names))), "all channels")
     times = np.asarray(signal["time"].values, dtype=float)
     sfreq = signal.attrs.get("sfreq", ds.attrs.get("sfreq"))
@@ -132,6 +149,7 @@ def write_nwb(
             electrodes=region,
             description=f"signal of {Path(str(source)).name}",
             conversion=1.0,
+            filtering=_filtering({**ds.attrs, **signal.attrs}),
             **timing,
         )
     )

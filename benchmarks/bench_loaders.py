@@ -2,11 +2,17 @@
 
 - full loads of EDF, BDF and BrainVision files: ``neurodata.load(path)`` with
   the values in memory vs ``mne.io.read_raw(path, preload=True).get_data()``;
-  real files from ../shared/data when present, plus generated 64-channel
-  recordings (10 min at 512 Hz; 1 min with ``quick``);
-- a 1-minute window of a long generated EDF (2 h x 32 channels at 256 Hz;
-  10 min with ``quick``) read lazily, with peak traced memory, vs MNE's
+  real files from ../shared/data when present (with ``build_ms``, the time
+  :func:`~neurodata.loaders.eeg.dataset_from_raw` takes on the preloaded Raw:
+  the fixed cost of building the Dataset), plus generated 64-channel
+  recordings (10 min at 512 Hz, read lazily by default; 1 min with ``quick``);
+- a 1-minute window of a long generated EDF (2 h x 64 channels at 256 Hz;
+  10 min with ``quick``) read through ``load`` + ``sel`` (the default call) and
+  ``load(lazy=True)`` + ``isel``, with peak traced memory, vs MNE's
   ``read_raw_edf(preload=False).get_data(start, stop)``.
+
+Every row carries ``load_avg``, the machine's 1-minute load average
+(``os.getloadavg()``, as ``uptime`` prints it) when the row was measured.
 """
 
 from __future__ import annotations
@@ -89,7 +95,7 @@ def _generated(tmp: Path, quick: bool) -> dict[str, Path]:
     return out
 
 
-def _full_load_rows(label: str, path: Path, size: str, repeat: int) -> dict[str, Any]:
+def _full_load_rows(label: str, path: Path, size: str, repeat: int, **extra: Any) -> dict[str, Any]:
     import mne
 
     import neurodata as nd
@@ -101,7 +107,24 @@ def _full_load_rows(label: str, path: Path, size: str, repeat: int) -> dict[str,
         return mne.io.read_raw(path, preload=True, verbose="ERROR").get_data()
 
     np.testing.assert_array_equal(ours(), peer().T)
-    return row(f"full load {label} ({size})", *_alternating(ours, peer, repeat), "mne.io.read_raw")
+    measured = _alternating(ours, peer, repeat)
+    return row(f"full load {label} ({size})", *measured, "mne.io.read_raw", **extra, **_load())
+
+
+def _load() -> dict[str, float]:
+    return {"load_avg": round(os.getloadavg()[0], 2)}
+
+
+def _build_ms(path: Path, repeat: int) -> float:
+    """Best time (ms) of building the Dataset from an already preloaded Raw."""
+    import mne
+
+    from neurodata.loaders.eeg import dataset_from_raw
+
+    raw = mne.io.read_raw(path, preload=True, verbose="ERROR")
+    return round(
+        measure(lambda: dataset_from_raw(raw, source=path), repeat=repeat)["seconds"] * 1e3, 3
+    )
 
 
 def _alternating(ours, peer, repeat: int, memory: bool = False) -> tuple[dict, dict]:
@@ -122,41 +145,63 @@ def _alternating(ours, peer, repeat: int, memory: bool = False) -> tuple[dict, d
 def run(quick: bool = False) -> list[dict[str, Any]]:
     import mne
 
-    import neurodata as nd
-
     mne.set_log_level("ERROR")
     rows = []
     repeat = 5 if quick else 9
     for label, path in REAL.items():
         if path.exists():
             # small files (tens of ms): more runs so that a busy machine does not decide
-            rows.append(_full_load_rows(label, path, f"real {path.name}", 5 * repeat))
+            build = _build_ms(path, 20 * repeat)
+            rows.append(
+                _full_load_rows(label, path, f"real {path.name}", 5 * repeat, build_ms=build)
+            )
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for label, path in _generated(tmp, quick).items():
             data_file = path.with_suffix(".eeg") if path.suffix == ".vhdr" else path
             mib = data_file.stat().st_size / 2**20
-            rows.append(_full_load_rows(label, path, f"generated {mib:.0f} MiB", repeat))
+            lazily = " (read lazily by default)" if not quick else ""
+            rows.append(_full_load_rows(label, path, f"generated {mib:.0f} MiB{lazily}", repeat))
         hours = 10 / 60 if quick else 2.0
-        long_edf = _write_edf(tmp / "long.edf", 32, 256, int(hours * 3600))
-        start, stop = 3600 * hours / 2, 3600 * hours / 2 + 60
+        rows.extend(_window_rows(tmp, hours, repeat))
+    return rows
 
-        def ours_window():
-            ds = nd.load(long_edf, lazy=True)
-            return ds["signal"].sel(time=slice(start, stop - 1 / 256)).values
 
-        def peer_window():
-            raw = mne.io.read_raw_edf(long_edf, preload=False, verbose="ERROR")
-            return raw.get_data(start=int(start * 256), stop=int(stop * 256))
+def _window_rows(tmp: Path, hours: float, repeat: int) -> list[dict[str, Any]]:
+    """One minute from the middle of a long EDF: the default call and lazy=True vs MNE."""
+    import mne
 
-        np.testing.assert_array_equal(ours_window(), peer_window().T)
-        full_mib = 32 * 256 * 3600 * hours * 8 / 2**20
+    import neurodata as nd
+
+    sfreq, n_channels = 256, 64
+    long_edf = _write_edf(tmp / "long.edf", n_channels, sfreq, int(hours * 3600))
+    first = int(3600 * hours / 2) * sfreq
+    last = first + 60 * sfreq  # exclusive
+
+    def peer_window():
+        raw = mne.io.read_raw_edf(long_edf, preload=False, verbose="ERROR")
+        return raw.get_data(start=first, stop=last)
+
+    def default_window():  # seconds, both ends included: the last sample is at last - 1
+        ds = nd.load(long_edf)
+        return ds["signal"].sel(time=slice(first / sfreq, (last - 1) / sfreq)).values
+
+    def lazy_window():
+        ds = nd.load(long_edf, lazy=True)
+        return ds["signal"].isel(time=slice(first, last)).values
+
+    expected = peer_window().T
+    rows = []
+    full_mib = n_channels * sfreq * 3600 * hours * 8 / 2**20
+    for call, ours in (("default call + sel", default_window), ("lazy=True + isel", lazy_window)):
+        np.testing.assert_array_equal(ours(), expected)
         rows.append(
             row(
-                f"lazy 1-min window of a {hours:g} h EDF (32 ch, 256 Hz)",
-                *_alternating(ours_window, peer_window, repeat, memory=True),
+                f"1-min window of a {hours:g} h EDF ({n_channels} ch, {sfreq} Hz), {call}",
+                *_alternating(ours, peer_window, repeat, memory=True),
                 "mne read_raw_edf(preload=False).get_data(start, stop)",
                 full_signal_mib=round(full_mib, 1),
+                **_load(),
             )
         )
     return rows

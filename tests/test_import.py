@@ -50,3 +50,9 @@ def test_public_api_is_curated():
     for name in neurodata.__all__:
         assert hasattr(neurodata, name), name
     assert neurodata.__version__
+
+
+def test_import_neurodata_does_not_import_dask():
+    # dask's collections (dask.array imports in ~0.5 s) load when a lazy read needs them
+    loaded = _modules_after("import neurodata")
+    assert not [m for m in ("dask", "dask.array", "dask.dataframe", "distributed") if m in loaded]

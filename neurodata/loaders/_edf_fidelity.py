@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from ._dataset import variable
+
 __all__ = ["EDF_TYPE_PREFIX", "header_units", "retag", "strip_padding"]
 
 #: Channel type -> label prefix understood by MNE's EDF reader (infer_types=True).
@@ -180,7 +182,7 @@ def apply_edf_header(ds: Any, path: Path) -> Any:
     units = [str(old) if new is None else new for new, old in zip(found, ds["ch_unit"].values)]
     if units == [str(u) for u in ds["ch_unit"].values]:
         return ds
-    ds = ds.assign_coords(ch_unit=("channel", np.array(units, dtype=object)))
+    ds = ds.assign_coords(ch_unit=variable("channel", np.array(units, dtype=object)))
     attrs = {k: v for k, v in ds["signal"].attrs.items() if k not in ("units", "long_name")}
     ds["signal"].attrs = {**attrs, **signal_unit_attrs(units)}
     return ds

@@ -42,6 +42,7 @@ from .._inputs import companion, companions_of
 from .._timeindex import time_coords
 from ..errors import FormatError
 from ..schema import append_history, with_provenance
+from ._dataset import build_dataset, variable
 from ._edf_fidelity import apply_edf_header, signal_unit_attrs, strip_padding
 from ._eeg_lazy import LAZY_THRESHOLD, _RawArray, is_long, lazy_signal  # noqa: F401 (re-exported)
 from ._mne_read import call_reader, reader_kwargs
@@ -337,14 +338,14 @@ def _annotations(raw: Any) -> dict[str, xr.Variable]:
     if ann.orig_time is not None:
         onset = onset - raw.first_time  # MNE counts from meas_date; neurodata from sample 0
     out = {
-        "onset": xr.Variable("event", onset, {"units": "s"}),
-        "duration": xr.Variable("event", np.asarray(ann.duration, dtype=float), {"units": "s"}),
-        "label": xr.Variable("event", np.array([_text(d) for d in ann.description], dtype=object)),
+        "onset": variable("event", onset, {"units": "s"}),
+        "duration": variable("event", np.asarray(ann.duration, dtype=float), {"units": "s"}),
+        "label": variable("event", np.array([_text(d) for d in ann.description], dtype=object)),
     }
     ch_names = getattr(ann, "ch_names", None)
     if ch_names is not None and any(len(c) for c in ch_names):
         joined = np.array([",".join(c) for c in ch_names], dtype=object)
-        out["event_channels"] = xr.Variable("event", joined)
+        out["event_channels"] = variable("event", joined)
     return out
 
 
@@ -398,16 +399,24 @@ def dataset_from_raw(
     chs = raw.info["chs"]
     units = [_unit_name(ch) for ch in chs]
     locs, position_note = _positions(raw)
-    coords: dict[str, Any] = {
-        "channel": ("channel", np.array(raw.ch_names, dtype=object)),
-        "ch_type": ("channel", np.array(raw.get_channel_types(), dtype=object)),
-        "ch_unit": ("channel", np.array(units, dtype=object)),
-        "bad": ("channel", np.array([c in raw.info["bads"] for c in raw.ch_names], dtype=bool)),
+    if lazy:  # a long recording's time is computed from sfreq, not stored (neurodata._timeindex)
+        time = time_coords(raw.n_times, sfreq)
+        coords, indexes = dict(time.variables), dict(time.xindexes)
+    else:
+        coords = {"time": variable("time", np.arange(raw.n_times) / sfreq, {"units": "s"})}
+        indexes = {}
+    bad = np.array([c in raw.info["bads"] for c in raw.ch_names], dtype=bool)
+    coords |= {
+        "channel": variable("channel", np.array(raw.ch_names, dtype=object)),
+        "ch_type": variable("channel", np.array(raw.get_channel_types(), dtype=object)),
+        "ch_unit": variable("channel", np.array(units, dtype=object)),
+        "bad": variable("channel", bad),
+        **{
+            axis: variable("channel", values, {"units": "m"}) for axis, values in zip("xyz", locs.T)
+        },
     }
-    for axis, values in zip("xyz", locs.T):
-        coords[axis] = ("channel", values, {"units": "m"})
     signal_attrs: dict[str, Any] = {"sfreq": sfreq, **signal_unit_attrs(units)}
-    signal = xr.Variable(("time", "channel"), _signal(raw, lazy, chunk_seconds, copy), signal_attrs)
+    signal = variable(("time", "channel"), _signal(raw, lazy, chunk_seconds, copy), signal_attrs)
     attrs: dict[str, Any] = {"sfreq": sfreq}
     start = _start_time(raw)
     if start is not None:
@@ -424,11 +433,7 @@ def dataset_from_raw(
         warnings.warn(f"{Path(str(source or 'raw')).name}: {position_note}", stacklevel=3)
         history = attrs.get("history")
         attrs["history"] = f"{history}\n{position_note}" if history else position_note
-    if not lazy:
-        coords["time"] = ("time", np.arange(raw.n_times, dtype=float) / sfreq, {"units": "s"})
-    ds = xr.Dataset({"signal": signal, **_annotations(raw)}, coords=coords, attrs=attrs)
-    # a lazy (long) recording's time is computed from sfreq, not stored (neurodata._timeindex)
-    return ds.assign_coords(time_coords(raw.n_times, sfreq)) if lazy else ds
+    return build_dataset({"signal": signal, **_annotations(raw)}, coords, attrs, indexes=indexes)
 
 
 # --------------------------------------------------------------------------------------

@@ -357,11 +357,25 @@ def extract_image_activations(
             found = _cached(store, key)
             if found is not None:
                 return found
-    values = _run(net, images, names, pool, steps, int(batch_size), show)
-    out = _assemble(values, names, images, pool, attrs)
+    data, widths = _run(net, images, names, pool, steps, int(batch_size), show)
+    out = _assemble(data, widths, names, images, pool, attrs)
     if store is not None and key is not None:
         _store_cache(out, store, key)
     return out
+
+
+def _allocate(values: list[Any], names: list[str], n: int, pool: str | None) -> np.ndarray:
+    """The result array, allocated once from the first batch's outputs (before the others run)."""
+    shapes = [tuple(v.shape[1:]) for v in values]
+    if pool is None:
+        if len(set(shapes)) > 1:
+            listed = ", ".join(f"{name}: {shape}" for name, shape in list(zip(names, shapes))[:4])
+            raise SchemaError(
+                f"`pool`=None keeps each layer's maps, but the hooked layers differ in shape "
+                f"({listed} ...); pass `layers=` of one shape, or pool='mean'|'max'"
+            )
+        return np.empty((len(values), n, *shapes[0]), dtype=np.float32)
+    return np.full((len(values), n, max(s[0] for s in shapes)), np.nan, dtype=np.float32)
 
 
 def _run(
@@ -372,7 +386,8 @@ def _run(
     steps: Preprocess,
     batch_size: int,
     show: bool,
-) -> list[np.ndarray]:
+) -> tuple[np.ndarray, list[int]]:
+    """(layer, stimulus, ...) float32 outputs (NaN-padded when pooled) and each layer's width."""
     torch = require("torch", "models")
     modules = dict(net.module.named_modules())
     capture = _Pooling([modules[n] for n in names], pool)
@@ -381,7 +396,8 @@ def _run(
     net.module.eval()
     raw = images.values
     n = raw.shape[0]
-    out: list[np.ndarray] | None = None
+    out: np.ndarray | None = None
+    widths: list[int] = []
     try:
         with torch.no_grad():
             starts = range(0, n, batch_size)
@@ -390,20 +406,24 @@ def _run(
             ):
                 batch = steps(raw[start : start + batch_size], net.channels or raw.shape[-1])
                 x = torch.from_numpy(batch).to(device=param.device, dtype=param.dtype)
+                del batch
                 net.call(x)
                 if out is None:
-                    out = [np.empty((n, *v.shape[1:]), dtype=np.float32) for v in capture.values]
-                for acc, v in zip(out, capture.values):
-                    acc[start : start + len(v)] = v
+                    out = _allocate(capture.values, names, n, pool)
+                    widths = [int(v.shape[1]) for v in capture.values]
+                for i, v in enumerate(capture.values):
+                    out[i, start : start + len(v), : v.shape[1]] = v
+                capture.values = [None] * len(names)  # free this batch's maps
     finally:
         capture.remove()
         net.module.train(was_training)
     assert out is not None
-    return out
+    return out, widths
 
 
 def _assemble(
-    values: list[np.ndarray],
+    data: np.ndarray,
+    widths: list[int],
     names: list[str],
     images: xr.DataArray,
     pool: str | None,
@@ -418,32 +438,15 @@ def _assemble(
         "stimulus": images["stimulus"].values,
         **stim_coords,
     }
-    if pool is None:
-        shapes = {v.shape[1:] for v in values}
-        if len(shapes) > 1:
-            listed = ", ".join(f"{n}: {v.shape[1:]}" for n, v in list(zip(names, values))[:4])
-            raise SchemaError(
-                f"`pool`=None keeps each layer's maps, but the hooked layers differ in shape "
-                f"({listed} ...); pass `layers=` of one shape, or pool='mean'|'max'"
-            )
-        data = np.stack(values)
-        dims = (
-            ("layer", "stimulus", "unit", "y", "x")
-            if data.ndim == 5
-            else ("layer", "stimulus", "token", "unit")
-            if data.ndim == 4
-            else ("layer", "stimulus", "unit")
-        )
-        for d in dims[2:]:
-            coords[d] = np.arange(data.shape[dims.index(d)])
+    if data.ndim == 5:
+        dims: tuple[str, ...] = ("layer", "stimulus", "unit", "y", "x")
+    elif data.ndim == 4:
+        dims = ("layer", "stimulus", "token", "unit")
     else:
-        widths = [v.shape[1] for v in values]
-        data = np.full((len(values), images.sizes["stimulus"], max(widths)), np.nan, np.float32)
-        for i, v in enumerate(values):
-            data[i, :, : v.shape[1]] = v
         dims = ("layer", "stimulus", "unit")
-        coords["unit"] = np.arange(max(widths))
         coords["n_units"] = ("layer", np.array(widths))
+    for d in dims[2:]:
+        coords[d] = np.arange(data.shape[dims.index(d)])
     ds = xr.Dataset({"activation": (dims, data)}, coords=coords, attrs=attrs)
     ds["activation"].attrs["long_name"] = "layer output" + (f" ({pool} over space)" if pool else "")
     return ds

@@ -17,6 +17,7 @@ from .errors import SchemaError
 __all__ = [
     "REGULAR_RTOL",
     "TIME_UNITS",
+    "attr_sfreq",
     "is_regular",
     "sampling_period",
     "sampling_rate",
@@ -75,11 +76,26 @@ def is_regular(times: np.ndarray, *, rtol: float = REGULAR_RTOL) -> bool:
 
 
 def _attr_sfreq(obj: Any) -> float | None:
-    for attrs in (getattr(obj, "attrs", {}),):
-        sfreq = attrs.get("sfreq")
-        if sfreq is not None:
-            return float(sfreq)
-    return None
+    sfreq = getattr(obj, "attrs", {}).get("sfreq")
+    return None if sfreq is None else float(sfreq)
+
+
+def attr_sfreq(obj: Any, dim: str = "time") -> float | None:
+    """The ``sfreq`` (Hz) a Dataset or DataArray declares, else None (nothing is inferred).
+
+    Looks in ``obj.attrs``, then (Dataset) in the attrs of its variables along ``dim``.
+    """
+    sfreq = _attr_sfreq(obj)
+    if sfreq is None and hasattr(obj, "data_vars"):
+        sfreq = next(
+            (
+                _attr_sfreq(v)
+                for v in obj.data_vars.values()
+                if dim in v.dims and "sfreq" in v.attrs
+            ),
+            None,
+        )
+    return sfreq
 
 
 def sampling_period(

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ._sampling import attr_sfreq
 from .errors import NeurodataError
 
 __all__ = [
@@ -42,15 +43,6 @@ class MismatchError(CollectionError):
 # --------------------------------------------------------------------------------------
 
 
-def _sfreq(ds: xr.Dataset) -> float | None:
-    if "sfreq" in ds.attrs:
-        return float(ds.attrs["sfreq"])
-    for var in ds.data_vars.values():
-        if "time" in var.dims and "sfreq" in var.attrs:
-            return float(var.attrs["sfreq"])
-    return None
-
-
 def _structure(ds: xr.Dataset) -> tuple:
     return tuple(sorted((str(n), tuple(map(str, v.dims))) for n, v in ds.data_vars.items()))
 
@@ -58,15 +50,15 @@ def _structure(ds: xr.Dataset) -> tuple:
 def mismatch(items: list[tuple[str, Path, xr.Dataset]]) -> str | None:
     """Why these recordings cannot be stacked as they are (None when they can)."""
     _, first_path, first = items[0]
-    rate = _sfreq(first)
+    rate = attr_sfreq(first)
     for _, path, ds in items[1:]:
         if _structure(ds) != _structure(first):
             return (
                 f"{path}: variables {dict(_structure(ds))} differ from {first_path.name}'s "
                 f"{dict(_structure(first))}"
             )
-        if _sfreq(ds) != rate:
-            return f"{path}: sampling rate {_sfreq(ds)} Hz; {first_path.name} has {rate} Hz"
+        if attr_sfreq(ds) != rate:
+            return f"{path}: sampling rate {attr_sfreq(ds)} Hz; {first_path.name} has {rate} Hz"
         for dim in first.dims:
             if dim in RAGGED_DIMS:
                 continue
@@ -95,9 +87,9 @@ def hard_mismatch(items: list[tuple[str, Path, xr.Dataset]]) -> str | None:
                 f"{path}: variables {dict(_structure(ds))} differ from {first_path.name}'s "
                 f"{dict(_structure(first))}"
             )
-        if _sfreq(ds) != _sfreq(first):
+        if attr_sfreq(ds) != attr_sfreq(first):
             return (
-                f"{path}: sampling rate {_sfreq(ds)} Hz; {first_path.name} has {_sfreq(first)} Hz "
+                f"{path}: sampling rate {attr_sfreq(ds)} Hz; {first_path.name} has {attr_sfreq(first)} Hz "
                 "(neurodata does not resample silently: resample first, or use join='tree')"
             )
         for dim in first.dims:
@@ -138,7 +130,7 @@ def _time_target(items: list[tuple[str, Path, xr.Dataset]], join: str) -> np.nda
     if join == "exact" and len(set(lengths)) > 1:
         raise MismatchError(mismatch(items) or "durations differ")
     longest = times[int(np.argmax(lengths))] if join == "outer" else times[int(np.argmin(lengths))]
-    rate = _sfreq(items[0][2])
+    rate = attr_sfreq(items[0][2])
     tol = 0.5 / rate if rate else 0.0
     for (_, path, _), t in zip(items, times):
         n = min(t.size, longest.size)
@@ -161,7 +153,7 @@ def share_time(ds: xr.Dataset, cache: dict[tuple, xr.Coordinates]) -> xr.Dataset
     """Give a regular ``time`` axis the one coordinate object shared by every
     recording of the same length, rate and start (``cache``), so that opening
     thousands of recordings holds one time axis per distinct length, not one each."""
-    rate = _sfreq(ds)
+    rate = attr_sfreq(ds)
     if rate is None or "time" not in ds.indexes or ds.sizes["time"] == 0:
         return ds
     values = ds["time"].values
@@ -254,7 +246,7 @@ def stack(items: list[tuple[str, Path, xr.Dataset]], join: str) -> xr.Dataset:
     for dim in first.dims:
         if dim in RAGGED_DIMS:
             continue
-        if dim == "time" and _sfreq(first) is not None:
+        if dim == "time" and attr_sfreq(first) is not None:
             times = _time_target(items, join)
             targets["time"] = _time_coords(times, first["time"].attrs)
         elif dim in first.indexes:

@@ -8,9 +8,13 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .schema import infer_kinds
+from ._sampling import attr_sfreq, is_regular
+from .schema import UNIT_DIMS, infer_kinds
 
-__all__ = ["summarize"]
+__all__ = ["SUMMARY_DIMS", "summarize"]
+
+#: Label dims a summary reports (count and first labels), in this order.
+SUMMARY_DIMS = (*UNIT_DIMS, "layer", "worm", "subject")
 
 _MAX_LABELS = 8
 
@@ -19,9 +23,7 @@ def _time_info(obj: xr.Dataset | xr.DataArray) -> dict[str, Any]:
     if "time" not in obj.dims:
         return {}
     info: dict[str, Any] = {"n_times": int(obj.sizes["time"])}
-    sfreq = obj.attrs.get("sfreq")
-    if sfreq is None and isinstance(obj, xr.Dataset):
-        sfreq = next((v.attrs["sfreq"] for v in obj.data_vars.values() if "sfreq" in v.attrs), None)
+    sfreq = attr_sfreq(obj)
     times = None
     if "time" in obj.coords and obj.coords["time"].dtype.kind == "f":
         times = np.asarray(obj.coords["time"].values, dtype=float)
@@ -34,8 +36,7 @@ def _time_info(obj: xr.Dataset | xr.DataArray) -> dict[str, Any]:
             info["sfreq_estimated"] = round(1.0 / step, 6)
         span = np.nanmax(times, axis=-1) - np.nanmin(times, axis=-1)
         info["duration_s"] = float(np.nanmax(span)) + (1.0 / sfreq if sfreq else step)
-        regular = bool(np.nanmax(np.abs(steps - step)) <= 1e-6 * max(step, 1e-12))
-        info["regular"] = regular
+        info["regular"] = is_regular(times)
     if sfreq is not None:
         info["sfreq"] = float(sfreq)
     return info
@@ -110,7 +111,7 @@ def summarize(obj: xr.Dataset | xr.DataArray) -> dict[str, Any]:
     time = _time_info(obj)
     if time:
         summary["time"] = time
-    for dim in ("channel", "neuron", "roi", "parcel", "voxel", "layer", "worm", "subject"):
+    for dim in SUMMARY_DIMS:
         info = _labels(obj, dim)
         if info:
             summary[dim] = info

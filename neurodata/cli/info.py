@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from ..io import detect_format, load
-from ..summary import summarize
+from ..summary import SUMMARY_DIMS, summarize
 from ._options import format_option, parse_options, reader_option
 
 
@@ -46,7 +46,7 @@ def render(summary: dict[str, Any]) -> str:
         if time.get("regular") is False:
             parts.append("irregular")
         lines.append("  time: " + ", ".join(parts))
-    for dim in ("channel", "neuron", "roi", "parcel", "voxel", "layer", "worm", "subject"):
+    for dim in SUMMARY_DIMS:
         info = summary.get(dim)
         if not info:
             continue

@@ -87,7 +87,7 @@ def command(recording, event_freqs, duration, model, sentences, rate, out, tmin,
             )
         epochs = ft.segment(signal, duration, onsets=onsets[chosen])
         res = ft.tag_test(epochs, targets, n_permutations=n_permutations, correction=correction,
-                          level=level, seed=seed)  # fmt: skip
+                          level=level, seed=seed, progress=not as_json)  # fmt: skip
         pred = ft.classify(epochs, targets)
         report["conditions"][label] = {
             "frequency_hz": freq,

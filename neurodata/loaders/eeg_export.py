@@ -33,6 +33,7 @@ import numpy as np
 import xarray as xr
 
 from .._compat import require
+from .._sampling import attr_sfreq, sampling_rate
 from ..errors import FormatError, SchemaError
 from ..schema import as_dataset
 from ._edf_fidelity import retag
@@ -67,17 +68,10 @@ def _signal(obj: xr.Dataset | xr.DataArray) -> tuple[xr.DataArray, xr.Dataset | 
 
 
 def _sfreq(signal: xr.DataArray, ds: xr.Dataset | None) -> float:
-    for attrs in (signal.attrs, ds.attrs if ds is not None else {}):
-        if attrs.get("sfreq"):
-            return float(attrs["sfreq"])
-    times = np.asarray(signal["time"].values, dtype=float)
-    steps = np.diff(times)
-    if steps.size and np.allclose(steps, steps[0], rtol=1e-6):
-        return float(1.0 / steps[0])
-    raise SchemaError(
-        "signal: writing EEG formats needs a regular sampling rate; coordinate 'time' is "
-        "irregular and no attrs['sfreq'] is set"
-    )
+    declared = attr_sfreq(signal) or (attr_sfreq(ds) if ds is not None else None)
+    if declared:
+        return declared
+    return sampling_rate(signal, what="signal (writing EEG formats needs a regular rate)")
 
 
 def to_raw(obj: xr.Dataset | xr.DataArray) -> Any:

@@ -27,6 +27,7 @@ import numpy as np
 import xarray as xr
 
 from .._registry import pick as _pick
+from .._sampling import is_regular, sampling_period, sampling_rate
 from ..errors import SchemaError
 from ..schema import append_history
 
@@ -46,9 +47,7 @@ __all__ = [
 
 
 def _period(times: np.ndarray) -> float:
-    if times.size < 2:
-        raise SchemaError("sample times: need at least 2 samples to know the sampling period")
-    return float(np.median(np.diff(times)))
+    return sampling_period(times, regular=False, what="sample times")
 
 
 def lanczos_weights(
@@ -164,9 +163,8 @@ def sample_times(
 
 
 def _time_coord(times: np.ndarray) -> tuple[xr.Variable, float | None]:
-    steps = np.diff(times)
-    regular = bool(np.allclose(steps, steps[0], rtol=1e-6, atol=1e-9))
-    return xr.Variable("time", times, attrs={"units": "s"}), (1 / steps[0] if regular else None)
+    sfreq = sampling_rate(times, what="sample times") if is_regular(times) else None
+    return xr.Variable("time", times, attrs={"units": "s"}), sfreq
 
 
 # --------------------------------------------------------------------------------------

@@ -531,18 +531,21 @@ def _regular_chunks(ds: xr.Dataset) -> xr.Dataset:
 
 
 def _decode(ds: xr.Dataset) -> xr.Dataset | xr.DataArray:
-    for name in list(ds.variables):
-        var = ds.variables[name]
+    """Undo :func:`_encode`, building the Dataset once (linear in the number of variables)."""
+    decoded = {}
+    for name, var in ds.variables.items():
         dtype = var.attrs.get(_DTYPE_ATTR)
         attrs = _decode_attrs(var.attrs)
         if dtype is not None and var.dtype != np.dtype(dtype):
-            converted = var.astype(np.dtype(dtype))
-            converted.attrs = attrs
-            if name in ds.dims:
-                ds = ds.assign_coords({name: converted})
-            else:
-                ds[name] = converted
-        ds[name].attrs = attrs
+            var = var.astype(np.dtype(dtype))
+        var = var.copy(deep=False)
+        var.attrs = attrs
+        decoded[name] = var
+    ds = xr.Dataset(
+        {name: decoded[name] for name in ds.data_vars},
+        coords={name: decoded[name] for name in ds.coords},
+        attrs=ds.attrs,
+    )
     marker = ds.attrs.get(_DATAARRAY_ATTR)
     if marker is not None:
         da = ds[marker]
@@ -604,12 +607,11 @@ def open(path: PathLike, *, chunks: Any = "store") -> xr.Dataset | xr.DataArray:
     else:
         raise FormatError(f"{path}: not a netCDF/HDF5 file (unrecognised header bytes)")
     try:
-        ds = xr.open_dataset(path, chunks=dask_chunks, **opener)
+        return _decode(xr.open_dataset(path, chunks=dask_chunks, **opener))
     except NeurodataError:
         raise
-    except Exception as exc:
+    except (Exception, RecursionError) as exc:  # attrs too: JSON, dtypes, nesting
         raise FormatError(f"{path}: could not open store: {type(exc).__name__}: {exc}") from exc
-    return _decode(ds)
 
 
 def _is_hdf5(path: Path) -> bool:

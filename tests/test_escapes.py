@@ -228,3 +228,67 @@ def test_a_symlink_to_a_device_is_refused(tmp_path):
 def test_a_name_too_long_is_a_not_found_error(tmp_path):
     with pytest.raises(NotFoundError, match=r"cannot be opened \(File name too long\)"):
         nd.load(tmp_path / ("x" * 300 + ".edf"))
+
+
+# --- lying rates and calibrations -----------------------------------------------------------
+
+
+def _edf_field(path: Path, offset: int, value: str) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset : offset + 8] = value.ljust(8).encode("ascii")
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("duration", "-1", r"sampling rate of -256\.0 Hz; expected a positive, finite"),
+        ("physical_min", "nan", r"channel 'Fp1' has physical min nan in the header"),
+        ("physical_max", "inf", r"channel 'Fp1' has physical max inf in the header"),
+    ],
+)
+def test_edf_lying_rates_and_calibrations_are_refused_at_load(tmp_path, field, value, message):
+    pytest.importorskip("mne")
+    from tests.loaders.conftest import export
+
+    raw = _raw()
+    raw.set_annotations(None)  # (annotations past a negative duration fail in MNE already)
+    path = export(raw, tmp_path / "rec.edf")
+    n_signals = int(path.read_bytes()[252:256])
+    offset = {"duration": 244, "physical_min": 256 + 104 * n_signals,
+              "physical_max": 256 + 112 * n_signals}[field]  # fmt: skip
+    _edf_field(path, offset, value)
+    with pytest.raises(FormatError, match=message):
+        nd.load(path)
+
+
+def test_brainvision_absurd_sampling_interval_is_refused_at_load(tmp_path):
+    pytest.importorskip("mne")
+    vhdr = _export(tmp_path / "rec.vhdr")
+    _edit_header(vhdr, "SamplingInterval", "1e-308")
+    with pytest.raises(FormatError, match=r"rec\.vhdr: header gives a sampling rate of inf Hz"):
+        nd.load(vhdr)
+
+
+# --- hostile attributes in neurodata's own stores -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        'neurodata-json:{"__ndarray__": [1], "dtype": "zz"}',  # TypeError
+        "neurodata-json:{not json",  # JSONDecodeError
+        "neurodata-json:" + "[" * 100_000 + "]" * 100_000,  # RecursionError
+        'neurodata-json:{"__npscalar__": 1e400, "dtype": "<i8"}',  # OverflowError
+    ],
+    ids=["dtype", "json", "nesting", "overflow"],
+)
+def test_hostile_attrs_in_a_store_are_a_format_error(tmp_path, value):
+    import zarr
+
+    store = nd.save(
+        xr.Dataset({"x": ("a", np.arange(3.0))}, attrs={"a": [1, 2]}), tmp_path / "s.zarr"
+    )
+    zarr.open_group(store, mode="r+").attrs["a"] = value
+    with pytest.raises(FormatError, match=r"s\.zarr: could not open store: \w+Error"):
+        nd.open(store)

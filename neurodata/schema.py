@@ -21,7 +21,8 @@ Conventions checked (see ``DESIGN.md``):
 - ``channel`` and ``neuron`` labels are unique strings; ``bad`` is boolean;
   electrode positions ``x``, ``y``, ``z`` are in metres;
 - ``units`` attrs are physical units, never "a.u."-style placeholders (use
-  ``long_name`` to say a quantity is dimensionless);
+  ``long_name`` to say a quantity is dimensionless); in what a loader returns
+  (``attrs["source_format"]`` set) every numeric data variable has one or the other;
 - ``start_time`` is an ISO-8601 string.
 """
 
@@ -182,6 +183,22 @@ def _units_problems(obj: xr.DataArray | xr.Dataset) -> Iterator[str]:
             )
 
 
+def _unitless_problems(obj: xr.DataArray | xr.Dataset) -> Iterator[str]:
+    """What a loader returns (``attrs["source_format"]`` set) says the unit of every numeric
+    data variable, or in ``long_name`` what the number is (e.g. dimensionless)."""
+    if "source_format" not in obj.attrs:
+        return
+    arrays = [obj] if isinstance(obj, xr.DataArray) else list(obj.data_vars.values())
+    for da in arrays:
+        if da.dtype.kind in "iufc" and not da.attrs.get("units") and not da.attrs.get("long_name"):
+            name = da.name if da.name is not None else "data"
+            yield (
+                f"variable {name!r} (read from {obj.attrs['source_format']}) has neither `units` "
+                "nor a `long_name`; expected its physical unit, or a long_name saying what the "
+                "number is (e.g. 'dF/F, dimensionless')"
+            )
+
+
 def _attr_problems(obj: xr.DataArray | xr.Dataset) -> Iterator[str]:
     start = obj.attrs.get("start_time")
     if start is not None:
@@ -297,6 +314,7 @@ def _is_str_dtype(dtype: np.dtype) -> bool:
 _CONVENTION_CHECKS: tuple[Callable[[Any], Iterable[str]], ...] = (
     _dim_problems,
     _units_problems,
+    _unitless_problems,
     _attr_problems,
     _time_problems,
     _frequency_problems,

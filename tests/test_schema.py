@@ -318,3 +318,15 @@ def test_provenance_helpers_do_not_mutate(eeg_like):
     assert again.attrs["history"].splitlines() == ["read x.edf (edf)", "filtered 1-40 Hz"]
     assert stamped.attrs["history"] == "read x.edf (edf)"
     assert eeg_like.attrs["source"] == "synthetic"
+
+
+def test_loader_output_needs_units_or_long_name():
+    from neurodata.schema import problems
+
+    ds = xr.Dataset({"x": ("time", np.zeros(3))}, attrs={"source_format": "EDF"})
+    ds = ds.assign_coords(time=("time", np.arange(3.0), {"units": "s"}))
+    assert any("neither `units` nor a `long_name`" in p for p in problems(ds))
+    ds["x"].attrs["long_name"] = "count, dimensionless"
+    assert problems(ds) == []
+    unlabelled = xr.Dataset({"x": ("time", np.zeros(3))}).assign_coords(ds.coords)
+    assert problems(unlabelled) == []

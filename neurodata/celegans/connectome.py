@@ -299,7 +299,16 @@ def edges_to_connectome(
         raise FormatError(f"{name}: gap-junction matrix said to be symmetric is not")
     coords = {**neuron_coords("pre"), **neuron_coords("post"), "synapse_type": list(SYNAPSE_TYPES)}
     ds = xr.Dataset(
-        {"weight": (("synapse_type", "pre", "post"), weight)},
+        {
+            "weight": (
+                ("synapse_type", "pre", "post"),
+                weight,
+                {
+                    "long_name": "connection strength as the table gives it (synapse or EM-section "
+                    "counts), dimensionless"
+                },
+            )
+        },
         coords=coords,
         attrs={
             "dropped_edges": int((~known).sum()),

@@ -177,6 +177,6 @@ def load_kriegeskorte2008(data_dir: str | os.PathLike | None = None) -> xr.Datas
                 f"(max |difference| {np.abs(monkey - mit).max():.3g}): vector order mismatch?"
             )
         ds = ds.assign_coords(model=models["model"].values)
-        ds["model_rdm"] = (models.dims, models.values)
+        ds["model_rdm"] = (models.dims, models.values, {"long_name": "model dissimilarity"})
     validate(ds, name="kriegeskorte2008")
     return ds

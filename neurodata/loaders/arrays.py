@@ -82,7 +82,8 @@ def _dataarray(values: np.ndarray, dims: Sequence[str] | None, name: str, where:
         raise FormatError(
             f"{where}: `dims` names {len(dims)} dims ({list(dims)}); the array has {values.ndim}"
         )
-    return xr.DataArray(values, dims=list(dims), name=name)
+    attrs = {"long_name": f"{name} (a bare array: {Path(where).name} states no unit)"}
+    return xr.DataArray(values, dims=list(dims), name=name, attrs=attrs)
 
 
 def read_npy(

@@ -424,7 +424,12 @@ def attach_confounds(ds: xr.Dataset, confounds: Any, *, where: str = "dataset") 
             raise FormatError(
                 f"{where}: confound column {key!r} of {name} is not numeric"
             ) from None
-        out[key] = xr.Variable("time", values, attrs={"role": "confound", "source": name})
+        attrs = {
+            "role": "confound",
+            "source": name,
+            "long_name": f"confound {key!r} of {name} (unit as the table gives it)",
+        }
+        out[key] = xr.Variable("time", values, attrs=attrs)
     return out
 
 

@@ -356,7 +356,7 @@ def _units(units: Any, bin_size: float | None, history: list[str]) -> xr.Dataset
         {
             "spike_time": ("spike", flat, {"units": "s"}),
             "spike_neuron": ("spike", owner),
-            "n_spikes": ("neuron", counts),
+            "n_spikes": ("neuron", counts, {"long_name": "number of spikes of each unit"}),
         },
         coords=coords,
     )
@@ -405,7 +405,10 @@ def _intervals(nwb: Any) -> xr.Dataset | None:
     for column in frame.columns:
         values = frame[column]
         name = column if column not in data else f"interval_{column}"
-        if values.dtype.kind in "iufb":
+        if values.dtype.kind in "iuf":
+            note = f"column {column!r} of the interval table(s) (no unit stated in the file)"
+            data[name] = ("event", values.to_numpy(), {"long_name": note})
+        elif values.dtype.kind == "b":
             data[name] = ("event", values.to_numpy())
         else:
             data[name] = (

@@ -154,7 +154,11 @@ def read_rdms(
             dim: np.arange(n),
             f"{dim}_2": np.arange(n),
         },
-        attrs={"source": os.fspath(path), "source_format": "rsatoolbox-mat"},
+        attrs={
+            "source": os.fspath(path),
+            "source_format": "rsatoolbox-mat",
+            "long_name": "dissimilarity as the file gives it (dimensionless)",
+        },
     )
     if not np.isnan(colors).all():
         hexes = [

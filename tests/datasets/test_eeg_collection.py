@@ -41,7 +41,9 @@ def test_collection_files_are_real_recordings(tmp_path, fmt):
     assert table["participant_id"].tolist() == ["sub-001", "sub-002"]
     assert {"age", "sex"} <= set(table.columns)
     ext = {"brainvision": ".vhdr", "edf": ".edf", "fif": ".fif"}[fmt]
-    raw = mne.io.read_raw(root / "sub-002" / "eeg" / f"sub-002_task-rest_eeg{ext}", verbose="ERROR")
+    typed = {"infer_types": True} if fmt == "edf" else {}  # EDF+ labels say "EEG Fp1"
+    path = root / "sub-002" / "eeg" / f"sub-002_task-rest_eeg{ext}"
+    raw = mne.io.read_raw(path, verbose="ERROR", **typed)
     assert raw.ch_names == ["Fp1", "AF7", "AF3", "F1"]
     assert raw.info["sfreq"] == 250.0 and raw.n_times == 1000
     assert (root / "dataset_description.json").is_file()

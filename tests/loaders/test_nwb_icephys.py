@@ -215,3 +215,12 @@ def test_empty_file_says_so(tmp_path):
     path = _write(_nwbfile(), tmp_path / "empty.nwb")
     with pytest.raises(FormatError, match=r"nothing readable.*holds no data objects"):
         nd.load(path)
+
+
+def test_any_reader_returning_nothing_is_refused(tmp_path):
+    path = tmp_path / "empty.npz"
+    np.savez(path)  # a real, empty NumPy archive
+    with pytest.raises(FormatError, match="numpy reader found nothing to read"):
+        nd.load(path)
+    result = CliRunner().invoke(cli, ["info", str(path)])
+    assert result.exit_code == 1 and "found nothing" in result.stderr

@@ -9,7 +9,7 @@
     r, per ROI) of the ``compare`` job.
 
 Each is measured intact, with the localized units zeroed, and with ``--n-random`` random
-masks of the same per-layer counts; writes ``<part>.nc`` and ``<part>.png`` to ``--out``.
+masks of the same per-layer counts; writes ``<part>.zarr`` and ``<part>.png`` to ``--out``.
 """
 
 from __future__ import annotations
@@ -69,10 +69,16 @@ def main() -> None:
         measure = hftp_measure(args.n_permutations, args.seed)
     else:
         measure = alice_measure(args.seed)
-    res = lesion_effect(measure, model, mask, n_random=args.n_random, seed=args.seed,
+
+    def logged(m):  # print every measurement as it comes (runs are long)
+        value = measure(m)
+        print(f"measured: {np.round(np.asarray(value.values), 4).tolist()}", flush=True)
+        return value
+
+    res = lesion_effect(logged, model, mask, n_random=args.n_random, seed=args.seed,
                         progress=True)  # fmt: skip
     args.out.mkdir(exist_ok=True)
-    res.to_netcdf(args.out / f"{args.part}.nc")
+    nd.save(res, args.out / f"{args.part}.zarr", overwrite=True)
     save_figure(plot_lesion_effect(res, title=f"{args.part}: lesion of {int(mask.sum())} "
                                    f"localized units vs {args.n_random} random lesions"),
                 args.out / f"{args.part}.png", overwrite=True)  # fmt: skip

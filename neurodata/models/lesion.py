@@ -136,7 +136,7 @@ def lesion_effect(
         "mode": mode,
         "n_units": int(np.asarray(units.values).sum()),
         "n_random": int(n_random),
-        "disjoint": bool(disjoint),
+        "random_masks": "disjoint from the mask" if disjoint else "anywhere",
         "seed": int(seed),
         "history": f"lesion_effect(mode={mode!r}, n_random={n_random}, seed={seed})",
     }

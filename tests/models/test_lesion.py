@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+import neurodata as nd
 from neurodata.errors import SchemaError
 from neurodata.models import (
     extract_activations,
@@ -42,7 +43,7 @@ def test_random_masks_keep_per_layer_counts_and_avoid_the_mask(tiny_gpt2):
         random_masks(xr.ones_like(mask), 1)
 
 
-def test_lesion_of_the_measured_units_is_extreme_among_random_lesions(tiny_gpt2):
+def test_lesion_of_the_measured_units_is_extreme_among_random_lesions(tiny_gpt2, tmp_path):
     model = load_model(tiny_gpt2)
     acts = extract_activations(SENTENCES, model, progress=False)["activation"]
     units = [
@@ -61,6 +62,8 @@ def test_lesion_of_the_measured_units_is_extreme_among_random_lesions(tiny_gpt2)
     np.testing.assert_array_equal(res["random_effect"].values, 0.0)  # disjoint lesions: no change
     assert float(res["percentile"]) == 0.0 and float(res["p_value"]) == pytest.approx(1 / 6)
     assert res.attrs["n_units"] == 2 and res.attrs["n_random"] == 5
+    for name in ("r.nc", "r.zarr"):  # the result saves as it is
+        xr.testing.assert_allclose(nd.open(nd.save(res, tmp_path / name)).load(), res)
 
 
 def test_lm_loss_and_array_measures(tiny_llama):

@@ -44,22 +44,26 @@ def _bpe_tokenizer(bos: bool):
     )
 
 
-@pytest.fixture(scope="session")
-def tiny_gpt2(tmp_path_factory) -> Path:
-    """A 2-block GPT-2 (32 units) with random weights and a BPE tokenizer, saved to a folder."""
+def save_tiny_gpt2(path: Path, *, n_positions: int = 64) -> Path:
+    """A 2-block GPT-2 (32 units) with random weights and a BPE tokenizer, saved to ``path``."""
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel
 
     tok = _bpe_tokenizer(bos=False)
     config = GPT2Config(
-        vocab_size=len(tok), n_positions=64, n_embd=32, n_layer=2, n_head=2, n_inner=None
+        vocab_size=len(tok), n_positions=n_positions, n_embd=32, n_layer=2, n_head=2, n_inner=None
     )
     torch.manual_seed(0)
     model = GPT2LMHeadModel(config).eval()
-    path = tmp_path_factory.mktemp("tiny-gpt2")
     model.save_pretrained(path)
     tok.save_pretrained(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2(tmp_path_factory) -> Path:
+    """``save_tiny_gpt2`` in a session folder."""
+    return save_tiny_gpt2(tmp_path_factory.mktemp("tiny-gpt2"))
 
 
 @pytest.fixture(scope="session")

@@ -168,7 +168,7 @@ def model_recovery(
         Layers that play the brain (names along ``candidate``, e.g.
         ``"_blocks.12"`` or ``"model/layer"``); default every candidate in turn.
     metric : str or sequence of str
-        Among [`RECOVERY_METRICS`][]: ``"rsa"`` (`rsa_method` between
+        Among `RECOVERY_METRICS`: ``"rsa"`` (`rsa_method` between
         `rdm_method` RDMs), ``"cka"`` (linear CKA), ``"encoding"`` (mean
         held-out Pearson r over the brain's units of a ridge regression from the
         candidate, one penalty from `alphas` chosen by efficient leave-one-out

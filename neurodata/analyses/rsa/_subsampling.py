@@ -78,7 +78,7 @@ def subsampling_curve(
     n_draws : int
         Random subsets per size (without replacement).
     method : str
-        RDM comparison (see [`COMPARE_METHODS`][neurodata.analyses.rsa.COMPARE_METHODS]).
+        RDM comparison (see `COMPARE_METHODS`).
     rdm_method : str
         Dissimilarity of the RDMs (default ``"correlation"``).
     dim : str

@@ -176,6 +176,20 @@ def _frequency_tagging(work: Path) -> dict[str, Any]:
             "brain_rdms": rsa.rdm(brain, "condition", "correlation", feature_dim="feature")}  # fmt: skip
 
 
+def _selectivity(work: Path) -> dict[str, Any]:
+    from neurodata.datasets import load_localizer
+    from neurodata.models import extract_activations, load_model
+
+    stimuli = load_localizer(shared_path("localizer"))
+    texts = stimuli.sel(stimulus=stimuli.condition == "sentence").isel(stimulus=slice(1))
+
+    def measure(model):  # a score of the model: its mean final hidden state on a sentence
+        acts = extract_activations(texts, model, progress=False)["activation"]
+        return float(acts.isel(layer=-1).mean())
+
+    return {"model": load_model(), "measure": measure}
+
+
 def _patterns(dims: dict[str, int], seed: int = 0) -> xr.DataArray:
     """Gaussian patterns with the named dims (the RSA page's inputs are abstract)."""
     rng = np.random.default_rng(seed)
@@ -193,6 +207,7 @@ def _rsa(work: Path) -> dict[str, Any]:
 
 
 SETUPS = {
+    "selectivity.md": _selectivity,
     "models.md": _models,
     "frequency-tagging.md": _frequency_tagging,
     "rsa.md": _rsa,

@@ -33,12 +33,18 @@ def python_blocks(page: Path) -> list[tuple[int, str]]:
     return [(text.count("\n", 0, m.start(1)) + 1, m.group(1)) for m in _FENCE.finditer(text)]
 
 
-PAGES = [page.name for page in sorted(DOCS.glob("*.md")) if python_blocks(page)]
+#: Pages that run a language model on hundreds of stimuli or parse large tables (minutes
+#: on a busy machine): marked slow, so that ``-m "not slow"`` leaves them out.
+SLOW = {"celegans.md", "frequency-tagging.md", "models.md", "selectivity.md"}
+PAGES = [
+    pytest.param(page.name, marks=[pytest.mark.slow] if page.name in SLOW else [])
+    for page in sorted(DOCS.glob("*.md"))
+    if python_blocks(page)
+]
 #: Pages whose examples do not run yet, and why (reported as skips by ``pytest -ra``).
 PENDING = {
     "encoding.md": "waits for the encoding rewrite (RidgeSettings) to land: inputs made then",
     "distributed.md": "needs a dask.distributed cluster and inputs for four analyses",
-    "selectivity.md": "the lesion example needs a measure(model) and a loaded model in its setup",
 }
 
 

@@ -292,3 +292,44 @@ def test_hostile_attrs_in_a_store_are_a_format_error(tmp_path, value):
     zarr.open_group(store, mode="r+").attrs["a"] = value
     with pytest.raises(FormatError, match=r"s\.zarr: could not open store: \w+Error"):
         nd.open(store)
+
+
+# --- EDF+ annotations that MNE's pattern would parse in quadratic time ----------------------
+
+
+def _edf_with_annotations(path: Path, n: int) -> Path:
+    edfio = pytest.importorskip("edfio")
+    signal = edfio.EdfSignal(np.zeros(256 * 10), sampling_frequency=256, label="EEG Cz",
+                             physical_range=(-1, 1))  # fmt: skip
+    notes = [edfio.EdfAnnotation(i * 10 / n, None, f"note {i:05d} " + "x" * 40) for i in range(n)]
+    edfio.Edf([signal], annotations=notes).write(path)
+    return path
+
+
+def _overwrite_annotations(path: Path, fill: bytes) -> int:
+    data = bytearray(path.read_bytes())
+    ns = int(data[252:256])
+    labels = [bytes(data[256 + 16 * i : 272 + 16 * i]).strip() for i in range(ns)]
+    samples = [int(data[256 + 216 * ns + 8 * i : 264 + 216 * ns + 8 * i]) for i in range(ns)]
+    (k,) = [i for i, lab in enumerate(labels) if lab.endswith(b"Annotations")]
+    record, start, total = sum(samples) * 2, 256 * (ns + 1), 0
+    for r in range(int(data[236:244])):
+        at = start + r * record + sum(samples[:k]) * 2
+        width = samples[k] * 2
+        keep = 16 if r else 0  # (the first record's time-keeping TAL is replaced too)
+        data[at + keep : at + width] = (fill * width)[: width - keep]
+        total += width
+    path.write_bytes(bytes(data))
+    return total
+
+
+def test_edf_annotations_without_terminators_are_refused_in_linear_time(tmp_path):
+    pytest.importorskip("mne")
+    path = _edf_with_annotations(tmp_path / "rec.edf", 2000)
+    good = nd.load(path)  # many real annotations: accepted
+    assert good.sizes["event"] == 2000
+    size = _overwrite_annotations(path, b"+1")  # onsets, never a \x14\x00 terminator
+    assert size > 100_000
+    with pytest.raises(FormatError, match=r"rec\.edf: EDF\+ annotations \(\d+ bytes\) hold \d+ "
+                       "onsets but few terminated annotation lists"):  # fmt: skip
+        nd.load(path)

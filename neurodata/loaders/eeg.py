@@ -44,6 +44,7 @@ from ..errors import FormatError
 from ..schema import append_history, with_provenance
 from ._dataset import build_dataset, variable
 from ._edf_fidelity import apply_edf_header, signal_unit_attrs, strip_padding
+from ._edf_tal import check_tal
 from ._eeg_lazy import LAZY_THRESHOLD, _RawArray, is_long, lazy_signal  # noqa: F401 (re-exported)
 from ._eeg_sanity import check_header
 from ._mne_read import call_reader, reader_kwargs
@@ -133,6 +134,8 @@ def _open_raw(
         check_mat5(path)  # scipy's MAT reader trusts declared sizes (and can crash)
     elif ext == ".fif":
         _check_fif(path)
+    elif ext in (".edf", ".bdf"):
+        check_tal(path)  # MNE's annotation pattern is quadratic on unterminated lists
     with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("always")  # some readers print() (Persyst): keep stdout clean
         raw = call_reader(func, path, kwargs)

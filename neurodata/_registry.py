@@ -8,6 +8,7 @@ message reads the same everywhere::
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -41,7 +42,8 @@ def pick(registry: Mapping[str, Any] | Collection[Any], name: Any, param: str) -
 
 
 def check_int(value: Any, param: str, *, minimum: int | None = None) -> int:
-    """``value`` as an int; bools, non-integral numbers and values below ``minimum`` raise.
+    """``value`` (an integer, numpy's included) as an int; bools, floats and values below
+    ``minimum`` raise.
 
     Raises
     ------
@@ -49,10 +51,7 @@ def check_int(value: Any, param: str, *, minimum: int | None = None) -> int:
         "`param` must be an integer >= minimum; got value".
     """
     bound = "" if minimum is None else f" >= {minimum}"
-    try:
-        ok = not isinstance(value, bool) and int(value) == value
-    except (TypeError, ValueError, OverflowError):
-        ok = False
+    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
     if not ok or (minimum is not None and int(value) < minimum):
         raise SchemaError(f"`{param}` must be an integer{bound}; got {value!r}")
     return int(value)
@@ -87,10 +86,7 @@ def check_seed(seed: Any, param: str = "seed") -> Any:
     """
     if type(seed).__name__ == "Generator" and hasattr(seed, "bit_generator"):
         return seed
-    try:
-        ok = not isinstance(seed, bool) and int(seed) == seed and int(seed) >= 0
-    except (TypeError, ValueError, OverflowError):
-        ok = False
+    ok = isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0
     if not ok:
         raise SchemaError(
             f"`{param}` must be a non-negative integer or a numpy.random.Generator; got {seed!r}"

@@ -554,6 +554,28 @@ def as_dataset(obj: Any, *, name: str | None = None) -> xr.Dataset:
     return validate(obj, name=name)
 
 
+def _labelled_array(
+    array: Any,
+    dims: Sequence[str] | None,
+    name: str | None,
+    *,
+    coords: Any = None,
+    attrs: Mapping[str, Any] | None = None,
+) -> xr.DataArray:
+    """A plain array with one dim name per axis (the array gates' shared check)."""
+    if dims is None:
+        raise SchemaError(
+            f"{name or 'array'}: a plain array of shape {tuple(np.shape(array))} needs "
+            "`dims` naming each axis, e.g. dims=('time', 'channel')"
+        )
+    if len(dims) != np.ndim(array):
+        raise SchemaError(
+            f"{name or 'array'}: `dims` {tuple(dims)} has {len(dims)} names for an array "
+            f"with {np.ndim(array)} axes (shape {tuple(np.shape(array))})"
+        )
+    return xr.DataArray(array, dims=tuple(dims), coords=coords, attrs=dict(attrs or {}))
+
+
 def as_dataarray(
     obj: Any,
     dims: Sequence[str] | None = None,
@@ -599,17 +621,7 @@ def as_dataarray(
         array = (
             obj if hasattr(obj, "__array_function__") or hasattr(obj, "dask") else np.asarray(obj)
         )
-        if dims is None:
-            raise SchemaError(
-                f"{name or 'array'}: a plain array of shape {tuple(np.shape(array))} needs "
-                "`dims` naming each axis, e.g. dims=('time', 'channel')"
-            )
-        if len(dims) != np.ndim(array):
-            raise SchemaError(
-                f"{name or 'array'}: `dims` {tuple(dims)} has {len(dims)} names for an array "
-                f"with {np.ndim(array)} axes (shape {tuple(np.shape(array))})"
-            )
-        obj = xr.DataArray(array, dims=tuple(dims), coords=coords, attrs=dict(attrs or {}))
+        obj = _labelled_array(array, dims, name, coords=coords, attrs=attrs)
         return validate(obj, kind, name=name)
     if dims is not None:
         missing = [d for d in dims if d not in obj.dims]
@@ -746,17 +758,7 @@ def as_timeseries(
         array = obj if hasattr(obj, "dask") else np.asarray(obj)
         if dims is None and (sfreq is not None or times is not None):
             dims = DEFAULT_ARRAY_DIMS.get(np.ndim(array))
-        if dims is None:
-            raise SchemaError(
-                f"{name or 'array'}: a plain array of shape {tuple(np.shape(array))} needs "
-                "`dims` naming each axis, e.g. dims=('time', 'channel')"
-            )
-        if len(dims) != np.ndim(array):
-            raise SchemaError(
-                f"{name or 'array'}: `dims` {tuple(dims)} has {len(dims)} names for an array "
-                f"with {np.ndim(array)} axes (shape {tuple(np.shape(array))})"
-            )
-        da = xr.DataArray(array, dims=tuple(dims))
+        da = _labelled_array(array, dims, name)
     where = _describe(da, name)
     if "time" not in da.dims:
         raise SchemaError(f"{where}: a time series needs a 'time' dim; found dims {da.dims}")

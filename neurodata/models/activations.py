@@ -35,7 +35,9 @@ import numpy as np
 import xarray as xr
 
 from .._compat import require
+from .._config import resolve
 from .._progress import progress as _progress
+from .._registry import check_int
 from .._registry import pick as _pick
 from .._version import __version__
 from ..errors import NeurodataError
@@ -275,14 +277,14 @@ def extract_activations(
     context: int = 64,
     stride: int | None = None,
     batch_size: int = 32,
-    device: str = "cpu",
+    device: str | None = None,
     dtype: Any = None,
     tokenizer: Any = None,
     revision: str | None = None,
     download: bool = False,
     causal: bool | None = None,
     cache: str | os.PathLike | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
     stream: bool | None = None,
     layers: Any = None,
     preprocess: Any = None,
@@ -338,9 +340,9 @@ def extract_activations(
         masked models, which run one window per word.
     batch_size : int
         Windows per forward pass (memory knob).
-    device : str
-        ``"cpu"`` (default), ``"cuda"``, ``"cuda:1"``, or ``"auto"`` (ignored for a
-        loaded model, which runs where it is).
+    device : str or None
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, or ``"auto"`` (ignored for a loaded model,
+        which runs where it is); None: ``nd.config``'s ``device`` (``"cpu"``).
     dtype : str or torch.dtype, optional
         Weights and compute dtype: ``"float32"`` (default), ``"bfloat16"``,
         ``"float16"``; activations are returned as float32. A loaded model is
@@ -359,8 +361,8 @@ def extract_activations(
         Folder of zarr stores keyed by model, revision, extraction parameters and
         a hash of the words; a second call with the same key skips the forward
         passes (the words' timing is attached afresh).
-    progress : bool
-        Show a progress bar over batches.
+    progress : bool or None
+        Show a progress bar over batches (None: ``nd.config``).
     stream : bool, optional
         Force a list of strings to be read as one word stream (``True``) or as
         a stimulus set (``False``); default: as listed above.
@@ -379,6 +381,7 @@ def extract_activations(
         from its word) ``text``, ``onset`` and ``offset`` (s, NaN if untimed).
         Attrs record the model, revision and parameters.
     """
+    progress = resolve("progress", progress)
     if is_image_set(stimulus):
         from .vision import DEFAULT_VISION_MODEL, extract_image_activations
 
@@ -392,18 +395,16 @@ def extract_activations(
     pool = None if pool == "auto" else pool
     kind = _pick(KINDS, kind, "kind")
     pool_fn = None if pool is None else _pick(POOLS, pool, "pool")
-    for value, param in ((context, "context"), (batch_size, "batch_size")):
-        if not isinstance(value, int | np.integer) or value < (0 if param == "context" else 1):
-            low = 0 if param == "context" else 1
-            raise ValueError(f"`{param}` must be an integer >= {low}; got {value!r}")
-    if stride is not None and (not isinstance(stride, int | np.integer) or stride < 1):
-        raise ValueError(f"`stride` must be a positive integer; got {stride!r}")
+    check_int(context, "context", minimum=0)
+    check_int(batch_size, "batch_size", minimum=1)
+    if stride is not None:
+        check_int(stride, "stride", minimum=1)
     stimuli, words = _stimulus_sets.coerce(stimulus, stream)
     if stimuli is not None and pool is None:
         pool, pool_fn = "mean", POOLS["mean"]
     loaded = None
     if isinstance(model, str | os.PathLike):
-        device = _device(device)
+        device = _device(resolve("device", device))
         torch_dtype = _dtype("float32" if dtype is None else dtype)
         ref = _hf.resolve_model(model, revision=revision, download=download)
     else:

@@ -32,6 +32,7 @@ import numpy as np
 import xarray as xr
 
 from .._compat import require
+from .._config import resolve
 from .._registry import pick as _pick
 from ..errors import NeurodataError, SchemaError
 from . import _hf
@@ -275,7 +276,7 @@ def intervene(
 
 
 def load_model(
-    model: Any = _hf.DEFAULT_MODEL, *, dtype: str = "float32", device: str = "cpu"
+    model: Any = _hf.DEFAULT_MODEL, *, dtype: str = "float32", device: str | None = None
 ) -> Any:
     """A model loaded for [`intervene`][], that remembers its tokenizer.
 
@@ -296,7 +297,7 @@ def load_model(
     from .activations import _dtype
 
     ref = _hf.resolve_model(model)
-    base, _ = _hf.load_model(ref, dtype=_dtype(dtype), device=device)
+    base, _ = _hf.load_model(ref, dtype=_dtype(dtype), device=resolve("device", device))
     base.config.neurodata_tokenizer = str(ref.path)
     base.config.neurodata_name = ref.name
     return base

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .._config import resolve
 from ..errors import NotFoundError, OutputExistsError
 from ..io import save
 from ..report import render_html, write_report
@@ -90,7 +91,7 @@ def run_demo(
     hftp: bool = True,
     worms: bool = True,
     overwrite: bool = False,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> Path:
     """Run the demo and write ``results.zarr`` and ``report.html`` into ``out``.
 
@@ -114,14 +115,15 @@ def run_demo(
         Also run the dynamic functional connectome on simulated worms with planted motifs.
     overwrite : bool
         Replace an earlier demo's outputs.
-    progress : bool
-        Progress bars.
+    progress : bool or None
+        Progress bars (None: ``nd.config``).
 
     Returns
     -------
     pathlib.Path
         The report.
     """
+    progress = resolve("progress", progress)
     from ..datasets.simulated import story
     from ..models.activations import extract_activations
 

@@ -334,7 +334,7 @@ def test_default_model_is_the_packaged_minilm():
         ({"kind": "attention"}, r"`kind` must be one of \['hidden', 'mlp'\]; got 'attention'"),
         ({"pool": "max"}, r"`pool` must be one of \['first', 'last', 'mean'\]; got 'max'"),
         ({"context": -1}, "`context` must be an integer >= 0"),
-        ({"stride": 0}, "`stride` must be a positive integer"),
+        ({"stride": 0}, "`stride` must be an integer >= 1"),
         ({"dtype": "int8"}, "`dtype` must be one of"),
         ({"context": 60, "stride": 10}, "takes at most 64 positions"),
     ],

@@ -1,0 +1,112 @@
+"""One vocabulary for run-time knobs across the public API (docs/conventions.md).
+
+Inspects the signatures of every public function and class of ``neurodata.analyses.*``,
+``neurodata.models`` and the loader modules, and fails on a forbidden name: ``n_threads``
+(use ``n_jobs``), ``show_progress`` (``progress``), ``precision`` (``dtype``),
+``random_state`` (``seed``), ``alpha`` outside ridge penalties (a significance level is
+``level``), or a ``seed`` that is positional or defaults to None.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+
+import pytest
+
+import neurodata.loaders
+
+#: Forbidden parameter names and the name to use instead.
+FORBIDDEN = {
+    "n_threads": "n_jobs",
+    "show_progress": "progress",
+    "precision": "dtype",
+    "random_state": "seed",
+}
+
+#: Subpackages whose every public callable takes ``alpha`` as a ridge penalty.
+RIDGE_PACKAGES = ("neurodata.analyses.encoding",)
+
+ANALYSES = ("rsa", "encoding", "frequency_tagging", "connectome", "selectivity")
+
+
+def _loader_modules() -> list[str]:
+    return [
+        f"neurodata.loaders.{m.name}"
+        for m in pkgutil.iter_modules(neurodata.loaders.__path__)
+        if not m.name.startswith("_")
+    ]
+
+
+def _public_callables(module_name: str):
+    module = importlib.import_module(module_name)
+    for name in getattr(module, "__all__", []):
+        obj = getattr(module, name)
+        if inspect.isfunction(obj):
+            yield f"{module_name}.{name}", obj
+        elif inspect.isclass(obj) and obj.__module__.startswith("neurodata"):
+            yield f"{module_name}.{name}", obj.__init__
+            for attr, member in vars(obj).items():
+                if inspect.isfunction(member) and not attr.startswith("_"):
+                    yield f"{module_name}.{name}.{attr}", member
+
+
+def _violations(module_name: str) -> list[str]:
+    found = []
+    for where, func in _public_callables(module_name):
+        for p in inspect.signature(func).parameters.values():
+            if p.name in FORBIDDEN:
+                found.append(f"{where}: `{p.name}` (use `{FORBIDDEN[p.name]}`)")
+            if p.name == "alpha" and not module_name.startswith(RIDGE_PACKAGES):
+                found.append(f"{where}: `alpha` is for ridge penalties (use `level`)")
+            if p.name == "seed":
+                if p.kind is not p.KEYWORD_ONLY:
+                    found.append(f"{where}: `seed` must be keyword-only")
+                if p.default is None or p.default is p.empty:
+                    found.append(f"{where}: `seed` must default to an integer (0)")
+    return found
+
+
+#: Renamed on another branch this session (n_threads, a positional seed); drop when it lands.
+_PENDING = {"neurodata.analyses.connectome"}
+
+MODULES = [
+    *(
+        pytest.param(
+            f"neurodata.analyses.{name}",
+            marks=pytest.mark.xfail(reason="connectome vocabulary lands separately", strict=False),
+        )
+        if f"neurodata.analyses.{name}" in _PENDING
+        else f"neurodata.analyses.{name}"
+        for name in ANALYSES
+    ),
+    "neurodata.models",
+    *_loader_modules(),
+]
+
+
+@pytest.mark.parametrize("module_name", MODULES)
+def test_public_signatures_use_the_vocabulary(module_name):
+    try:
+        importlib.import_module(module_name)
+    except ImportError as err:  # an optional dependency of one loader
+        pytest.skip(f"{module_name}: {err}")
+    assert _violations(module_name) == []
+
+
+def test_the_check_finds_a_forbidden_name(monkeypatch):
+    """The inspection itself works: a module with forbidden names is reported."""
+    import types
+
+    fake = types.ModuleType("neurodata.analyses.fake")
+
+    def bad(x, seed=None, *, alpha=0.05, show_progress=False):
+        return x
+
+    fake.bad = bad
+    fake.__all__ = ["bad"]
+    monkeypatch.setitem(__import__("sys").modules, "neurodata.analyses.fake", fake)
+    found = _violations("neurodata.analyses.fake")
+    assert len(found) == 4
+    assert any("show_progress" in f for f in found) and any("level" in f for f in found)

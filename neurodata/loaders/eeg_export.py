@@ -148,7 +148,7 @@ def _losses(kind: str, obj: Any, raw: Any) -> list[str]:
     labels = [str(x) for x in ds["label"].values] if ds is not None and "label" in ds else []
     if kind in ("edf", "brainvision") and has_positions:
         found.append("electrode positions")
-    if kind == "edf" and bads:
+    if kind in ("edf", "brainvision") and bads:
         found.append("bad-channel flags")
     if kind in ("edf", "brainvision") and "line_freq" in attrs:
         found.append("line_freq")

@@ -155,3 +155,13 @@ def test_export_warns_when_a_type_cannot_be_written(tmp_path, eeg_like):
         warnings.simplefilter("always")
         nd.save(ds, tmp_path / "g.edf")
     assert any("channel type not written" in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize("name", ["bad.edf", "bad.vhdr"])
+def test_lost_bad_flags_are_said(tmp_path, eeg_like, name):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        nd.save(eeg_like, tmp_path / name)
+    said = [str(w.message) for w in caught if "cannot keep" in str(w.message)]
+    assert len(said) == 1 and "bad-channel flags" in said[0]
+    assert not nd.load(tmp_path / name)["bad"].values.any()  # the loss the line announced

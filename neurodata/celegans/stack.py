@@ -63,13 +63,13 @@ def stack(datasets: Iterable[xr.Dataset]) -> xr.Dataset:
     """
     items = list(datasets)
     if not items:
-        raise ValueError("`datasets` must hold at least one worm Dataset; got none")
+        raise SchemaError("`datasets` must hold at least one worm Dataset; got none")
     for i, ds in enumerate(items):
         _check_worm(ds, i)
     worms = [str(w) for ds in items for w in ds["worm"].values]
     dup = sorted({w for w in worms if worms.count(w) > 1})
     if dup:
-        raise ValueError(f"worm ids must be unique across `datasets`; repeated: {dup}")
+        raise SchemaError(f"worm ids must be unique across `datasets`; repeated: {dup}")
     shared_time = all("time" in ds.coords for ds in items)
     if not shared_time:
         items = [_timestamps(ds) for ds in items]
@@ -159,7 +159,7 @@ def resample(ds: xr.Dataset, rate: float, *, duration: float | None = None) -> x
         applied: downsampling a signal with content above ``rate / 2`` aliases it.
     """
     if not (np.isscalar(rate) and np.isfinite(rate) and rate > 0):
-        raise ValueError(f"`rate` must be a positive number of Hz; got {rate!r}")
+        raise SchemaError(f"`rate` must be a positive number of Hz; got {rate!r}")
     if "timestamps" not in ds.coords:
         raise SchemaError(
             "resample() needs per-worm clocks in a 'timestamps(worm, time)' coordinate"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import click
-import numpy as np
 import xarray as xr
 
+from ..celegans import stack
 from ..errors import OutputExistsError, SchemaError
 from ..io import load, save
 from ._options import (
@@ -19,58 +20,54 @@ from ._options import (
 )
 
 
-def _activity(obj: xr.Dataset | xr.DataArray, name: str) -> xr.DataArray:
-    if isinstance(obj, xr.Dataset):
-        if "activity" not in obj.data_vars:
-            raise SchemaError(
-                f"{name}: holds variables {sorted(map(str, obj.data_vars))}; expected 'activity' "
-                "(worm, time, neuron)"
-            )
-        da = obj["activity"]
-    else:
-        da = obj
-    if "worm" not in da.dims:
-        da = da.expand_dims(worm=[Path(name).name.split(".")[0]])
-    if set(da.dims) != {"worm", "time", "neuron"}:
-        raise SchemaError(f"{name}: activity has dims {da.dims}; expected (worm, time, neuron)")
-    return da.transpose("worm", "time", "neuron")
-
-
-def _clock(da: xr.DataArray) -> np.ndarray:
-    if "timestamps" in da.coords:
-        return da["timestamps"].transpose("worm", "time").values.astype(float)
-    if "time" in da.coords:
-        return np.broadcast_to(da["time"].values.astype(float), da.shape[:2]).copy()
-    raise SchemaError("activity: dim 'time' has no coordinate; expected seconds")
-
-
-def stack_worms(recordings: list[tuple[str, xr.Dataset | xr.DataArray]]) -> xr.DataArray:
-    """Stack worms of different lengths on one neuron axis (NaN-padded, per-worm clocks)."""
-    parts = [(_activity(obj, name), name) for name, obj in recordings]
-    neurons = list(dict.fromkeys(n for da, _ in parts for n in da["neuron"].values.astype(str)))
-    n_time = max(da.sizes["time"] for da, _ in parts)
-    data, stamps, worms = [], [], []
-    for da, _name in parts:
-        da = da.assign_coords(neuron=da["neuron"].values.astype(str)).reindex(neuron=neurons)
-        clock = _clock(da)
-        pad = n_time - da.sizes["time"]
-        data.append(
-            np.pad(da.values.astype(float), ((0, 0), (0, pad), (0, 0)), constant_values=np.nan)
+def _worm_dataset(obj: xr.Dataset | xr.DataArray, name: str) -> xr.Dataset:
+    """A loaded worm file as a worm Dataset for [`neurodata.celegans.stack`][]."""
+    if isinstance(obj, xr.DataArray):
+        obj = obj.to_dataset(name="activity")
+    if "activity" not in obj.data_vars:
+        raise SchemaError(
+            f"{name}: holds variables {sorted(map(str, obj.data_vars))}; expected 'activity' "
+            "(worm, time, neuron)"
         )
-        stamps.append(np.pad(clock, ((0, 0), (0, pad)), constant_values=np.nan))
-        worms.extend(str(w) for w in (da["worm"].values if "worm" in da.coords else [_name]))
-    if len(set(worms)) != len(worms):
-        worms = [f"{w}#{k}" for k, w in enumerate(worms)]
-    return xr.DataArray(
-        np.concatenate(data),
-        dims=("worm", "time", "neuron"),
-        coords={
-            "worm": worms,
-            "neuron": neurons,
-            "timestamps": (("worm", "time"), np.concatenate(stamps), {"units": "s"}),
-        },
-        name="activity",
-    )
+    if "worm" not in obj.dims:
+        obj = obj.expand_dims(worm=[Path(name).name.split(".")[0]])
+    dims = set(obj["activity"].dims)
+    if dims != {"worm", "time", "neuron"}:
+        raise SchemaError(
+            f"{name}: activity has dims {obj['activity'].dims}; expected (worm, time, neuron)"
+        )
+    return obj
+
+
+def _load_worms(
+    worm_files: tuple[Path, ...], labels: tuple[Path, ...], fmt: str | None, extra: dict
+) -> list[xr.Dataset]:
+    """Load each worm file; label tables beside Flavell files are found by the loader."""
+    worms = []
+    for k, path in enumerate(worm_files):
+        opts = dict(extra, labels=labels[k]) if labels else extra
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            ds = load(path, format=fmt, **opts)
+        for w in caught:
+            if "label table" in str(w.message):
+                click.echo(f"warning: {w.message}", err=True)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        if ds.attrs.get("labels"):
+            click.echo(f"{path.name}: labels from {ds.attrs['labels']}", err=True)
+        worms.append(_worm_dataset(ds, str(path)))
+    return worms
+
+
+def _parse_list(text: str, kind: type, option: str) -> list:
+    try:
+        return [kind(r) for r in text.split(",")]
+    except ValueError:
+        raise click.BadParameter(
+            f"expected a {kind.__name__} or a comma-separated list of them; got {text!r}",
+            param_hint=option,
+        ) from None
 
 
 @click.command("connectome")
@@ -78,15 +75,21 @@ def stack_worms(recordings: list[tuple[str, xr.Dataset | xr.DataArray]]) -> xr.D
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
 @click.option("--rank", default="5", show_default=True,
               help="Components, or candidates to choose from, e.g. 3,4,5,6.")  # fmt: skip
-@click.option("--window", default=30.0, show_default=True, help="Window length (s).")
+@click.option("--window", default=None, type=float,
+              help="Window length (s; default: set from the data's time scale, recorded in the "
+                   "result's attrs).")  # fmt: skip
 @click.option("--step", default=None, type=float, help="Window step (s; default: --window).")
 @click.option("--seed", default=0, show_default=True, help="Seed of NTF and Louvain.")
-@click.option("--affinity", "affinity_method", default="derivative", show_default=True,
-              help="derivative (ours, not the paper's formula), correlation or abs_correlation.")  # fmt: skip
+@click.option("--affinity", "affinity_method", default="derivative_correlation",
+              show_default=True,
+              help="derivative_correlation, derivative (ours, not the paper's formula), "
+                   "abs_derivative, correlation or abs_correlation.")  # fmt: skip
 @click.option("--method", "ntf_method", default="hals", show_default=True, help="hals or mu.")
-@click.option("--resolution", default=1.0, show_default=True, help="Louvain resolution.")
+@click.option("--resolution", default="0.8,1,1.25", show_default=True,
+              help="Louvain resolution(s); communities are the consensus over all of them.")  # fmt: skip
 @click.option("--labels", "labels", multiple=True, type=click.Path(path_type=Path),
-              help="Labels file of each worm file, in the same order (passed as labels=).")  # fmt: skip
+              help="Labels file of each worm file, in the same order (passed as labels=; "
+                   "default: <uid>_neuropal_labels.csv beside each Flavell file).")  # fmt: skip
 @click.option("--connectome", "anatomy", default=None, type=click.Path(path_type=Path),
               help="Anatomical connectome to compare with (weight(synapse_type, pre, post)).")  # fmt: skip
 @click.option("--n-null", default=100, show_default=True, help="Degree-preserving null graphs.")
@@ -102,12 +105,12 @@ def command(
     worm_files: tuple[Path, ...],
     out: Path,
     rank: str,
-    window: float,
+    window: float | None,
     step: float | None,
     seed: int,
     affinity_method: str,
     ntf_method: str,
-    resolution: float,
+    resolution: str,
     labels: tuple[Path, ...],
     anatomy: Path | None,
     n_null: int,
@@ -126,7 +129,7 @@ def command(
 
     from ..analyses.connectome import compare_structure, dynamic_connectome
     from ..analyses.connectome._affinity import pick_affinity
-    from ..plotting.connectome import plot_communities, plot_timeline
+    from ..plotting.connectome import plot_coassignment, plot_communities, plot_timeline
     from ..report import save_figure
 
     try:
@@ -140,17 +143,16 @@ def command(
             f"got {len(labels)} labels files for {len(worm_files)} worm files; expected one each",
             param_hint="--labels",
         )
-    try:
-        ranks = [int(r) for r in rank.split(",")]
-    except ValueError:
-        raise click.BadParameter(f"expected an integer or a list like 3,4,5; got {rank!r}",
-                                 param_hint="--rank") from None  # fmt: skip
-    extra = parse_options(options)
-    recordings = []
-    for k, path in enumerate(worm_files):
-        opts = dict(extra, labels=labels[k]) if labels else extra
-        recordings.append((str(path), load(path, format=fmt, **opts)))
-    activity = stack_worms(recordings)
+    ranks = _parse_list(rank, int, "--rank")
+    resolutions = _parse_list(resolution, float, "--resolution")
+    activity = stack(_load_worms(worm_files, labels, fmt, parse_options(options)))
+    named = int(activity["activity"].notnull().any(("worm", "time")).sum())
+    if named < 2:
+        raise SchemaError(
+            f"activity: {named} neuron(s) hold finite values; expected >= 2 (were the label "
+            "tables, e.g. '<uid>_neuropal_labels.csv', found beside the worm files? "
+            "else pass --labels)"
+        )
     epochs = None
     if epochs_path is not None:
         import pandas as pd
@@ -170,7 +172,7 @@ def command(
         step=step,
         affinity_method=affinity_method,
         ntf_method=ntf_method,
-        resolution=resolution,
+        resolution=resolutions,
         epochs=epochs,
         progress=not quiet,
         scheduler=scheduler,
@@ -197,6 +199,7 @@ def command(
     figures = [("timeline.png", plot_timeline(result))]
     for c in result["component"].values:
         figures.append((f"communities_C{int(c)}.png", plot_communities(result, int(c))))
+        figures.append((f"stability_C{int(c)}.png", plot_coassignment(result, int(c))))
     for i, (name, fig) in enumerate(figures):
         try:
             written.append(save_figure(fig, out / name, overwrite=overwrite, dpi=120))
@@ -206,9 +209,12 @@ def command(
             raise
     if not quiet:
         click.echo(
-            f"rank {result.attrs['rank']}, {result.sizes['window']} windows, "
+            f"rank {result.attrs['rank']}, {result.sizes['window']} windows of "
+            f"{result.attrs['window']:.3g} s, "
             f"{result.sizes['worm']} worms, {result.sizes['neuron']} neurons; "
-            f"relative error {result.attrs['reconstruction_error']:.3f}"
-        )
+            f"relative error {result.attrs['reconstruction_error']:.3f}; community "
+            "stability " + ", ".join(f"C{c}={v:.2f}" for c, v in
+                                     zip(result["component"].values, result["stability"].values))
+        )  # fmt: skip
         for path in written:
             click.echo(f"wrote {path}")

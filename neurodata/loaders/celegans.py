@@ -23,6 +23,7 @@ label and the reason (``roi_status``).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ __all__ = [
     "SIGNALS",
     "build_worm",
     "from_worm_records",
+    "label_file",
     "read_flavell",
     "read_homogenized",
     "read_homogenized_stacked",
@@ -135,10 +137,50 @@ def read_labels(path: str | Path, *, n_roi: int | None = None) -> pd.DataFrame:
     return table
 
 
+def label_file(path: str | Path, labels: str | Path | bool | None = None) -> Path | None:
+    """The NeuroPAL label table of a Flavell-lab worm file, found beside it by default.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        ``<uid>-data.h5``.
+    labels : str, pathlib.Path, bool or None
+        A path (used as given); None or True: look for ``<uid>_neuropal_labels.csv``
+        in the same folder (as events are found beside FIF files); False: none.
+
+    Returns
+    -------
+    pathlib.Path or None
+        None when ``labels`` is False, or when nothing was found (a
+        ``UserWarning`` then says so, naming the file looked for).
+
+    Raises
+    ------
+    NotFoundError
+        ``labels=True`` and no table beside the file.
+    """
+    if labels is False:
+        return None
+    if labels not in (None, True):
+        return Path(labels)
+    path = Path(path)
+    candidate = path.with_name(f"{_worm_id(path)}_neuropal_labels.csv")
+    if candidate.is_file():
+        return candidate
+    message = (
+        f"{path}: no NeuroPAL label table beside it (looked for {candidate.name}); no ROI is "
+        "placed on a named neuron, so 'activity' is all NaN: pass labels=PATH (CLI: --labels)"
+    )
+    if labels is True:
+        raise NotFoundError(message)
+    warnings.warn(message, UserWarning, stacklevel=3)
+    return None
+
+
 def read_flavell(
     path: Path,
     *,
-    labels: str | Path | None = None,
+    labels: str | Path | bool | None = None,
     signal: str = "trace_array",
     uncertain: str = "include",
     min_confidence: float | None = None,
@@ -153,9 +195,11 @@ def read_flavell(
     path : pathlib.Path
         ``<uid>-data.h5`` with ``gcamp/<signal>`` (time x ROI) and
         ``timing/timestamp_confocal`` (s).
-    labels : str or pathlib.Path, optional
-        NeuroPAL label table (``<uid>_neuropal_labels.csv``). Without it every
-        ROI stays in ``activity_roi`` and ``activity`` is all NaN.
+    labels : str, pathlib.Path or bool, optional
+        NeuroPAL label table. Default: ``<uid>_neuropal_labels.csv`` beside ``path``
+        when there is one (see [`label_file`][]; a warning says when there is
+        none); False: none. Without a table every ROI stays in ``activity_roi`` and
+        ``activity`` is all NaN.
     signal : str
         Which trace to read, one of `SIGNALS` (default the z-scored ``trace_array``).
     uncertain, min_confidence, duplicates
@@ -199,6 +243,7 @@ def read_flavell(
             f"{times.shape[0]} frames"
         )
     roi_labels = conf = None
+    labels = label_file(path, labels)
     if labels is not None:
         table = read_labels(labels, n_roi=traces.shape[1])
         if "uid" in table.columns and len(table):

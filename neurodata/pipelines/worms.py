@@ -31,7 +31,7 @@ def worm_connectome_section(
     """
     from sklearn.metrics import adjusted_rand_score
 
-    from ..plotting.connectome import plot_communities, plot_timeline
+    from ..plotting.connectome import plot_coassignment, plot_communities, plot_timeline
 
     n_comp = result.sizes["component"]
     section = Section(
@@ -41,7 +41,15 @@ def worm_connectome_section(
             f"Pairwise affinities of neuron traces in sliding windows, factorised by "
             f"non-negative tensor factorization into {n_comp} components (time course x worm "
             "loading x neuron-pair loading); each component's pair loadings form a graph whose "
-            "communities (Louvain, best of several seeds) are the functional motifs."
+            "communities (the consensus of Louvain runs over seeds and resolutions) are the "
+            f"functional motifs. Window {result.attrs.get('window', float('nan')):.3g} s"
+            + (" (set from the data's time scale)" if "window_rule" in result.attrs else "")
+            + "; community stability (mean adjusted Rand index of the runs with the consensus) "
+            + ", ".join(
+                f"C{c}={v:.2f}"
+                for c, v in zip(result["component"].values, result["stability"].values)
+            )
+            + "."
         ],
     )
     if truth is not None and "labels" in truth:
@@ -62,5 +70,8 @@ def worm_connectome_section(
     )
     section.figures.append(
         (plot_communities(result, 0), "Component 0: pair loadings sorted by community")
+    )
+    section.figures.append(
+        (plot_coassignment(result, 0), "Component 0: how often each pair was co-assigned")
     )
     return section

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-__all__ = ["plot_communities", "plot_component_graph", "plot_timeline"]
+__all__ = ["plot_coassignment", "plot_communities", "plot_component_graph", "plot_timeline"]
 
 
 def _window_centres(result: xr.Dataset) -> tuple[np.ndarray, str]:
@@ -86,6 +86,44 @@ def _matrix(result: xr.Dataset, component: int) -> tuple[np.ndarray, np.ndarray]
     return mat, names
 
 
+#: Colour of matrix cells without a value (pairs never recorded together, the diagonal):
+#: a mid grey, distinct from every colour of the maps used (whose maxima are yellow).
+MISSING_COLOR = "0.6"
+
+
+def _community_order(labels: np.ndarray, names: np.ndarray) -> np.ndarray:
+    return np.lexsort((names, np.where(labels < 0, labels.max(initial=0) + 1, labels)))
+
+
+def _matrix_figure(mat, names, labels, *, title, cbar_label, cmap, vmin=None, vmax=None, ax=None):
+    """A neuron x neuron matrix ordered by community: names, boundaries, colour bar."""
+    import matplotlib.pyplot as plt
+
+    order = _community_order(labels, names)
+    n = len(names)
+    if ax is None:
+        size = min(16.0, 4 + 0.09 * n)
+        fig, ax = plt.subplots(figsize=(size + 1.2, size))
+    else:
+        fig = ax.figure
+    colours = plt.get_cmap(cmap).with_extremes(bad=MISSING_COLOR)
+    shown = np.ma.masked_invalid(mat[np.ix_(order, order)])
+    image = ax.imshow(shown, cmap=colours, vmin=vmin, vmax=vmax, interpolation="nearest")
+    for b in np.flatnonzero(np.diff(labels[order])) + 0.5:
+        ax.axhline(b, color="c", lw=0.8)
+        ax.axvline(b, color="c", lw=0.8)
+    fontsize = max(2.5, min(7.0, 400.0 / max(n, 1)))
+    ax.set_xticks(range(n))
+    ax.set_xticklabels(names[order], rotation=90, fontsize=fontsize)
+    ax.set_yticks(range(n))
+    ax.set_yticklabels(names[order], fontsize=fontsize)
+    bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.02)
+    bar.set_label(f"{cbar_label} (grey: no value)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
 def plot_communities(result: xr.Dataset, component: int = 0, *, ax: Any = None):
     """A component's pair loadings as a neuron x neuron matrix, sorted by community.
 
@@ -100,31 +138,51 @@ def plot_communities(result: xr.Dataset, component: int = 0, *, ax: Any = None):
     Returns
     -------
     matplotlib.figure.Figure
+        Neuron names on both axes, community boundaries in cyan, a colour bar of
+        the loading; pairs without a loading (never recorded together, and the
+        diagonal) in grey, never in a colour of the map.
     """
-    import matplotlib.pyplot as plt
-
     mat, names = _matrix(result, component)
     labels = result["community"].sel(component=component).values
-    order = np.lexsort((names, np.where(labels < 0, labels.max() + 1, labels)))
-    if ax is None:
-        size = min(10.0, 3 + 0.06 * len(names))
-        fig, ax = plt.subplots(figsize=(size, size))
-    else:
-        fig = ax.figure
-    ax.imshow(mat[np.ix_(order, order)], cmap="magma", interpolation="nearest")
-    bounds = np.flatnonzero(np.diff(labels[order])) + 0.5
-    for b in bounds:
-        ax.axhline(b, color="c", lw=0.8)
-        ax.axvline(b, color="c", lw=0.8)
-    if len(names) <= 80:
-        ax.set_xticks(range(len(names)))
-        ax.set_xticklabels(names[order], rotation=90, fontsize=6)
-        ax.set_yticks(range(len(names)))
-        ax.set_yticklabels(names[order], fontsize=6)
     n_comm = int(labels.max()) + 1 if labels.size else 0
-    ax.set_title(f"component {component}: {n_comm} communities")
-    fig.tight_layout()
-    return fig
+    return _matrix_figure(mat, names, labels, cmap="viridis", vmin=0.0,
+                          title=f"component {component}: {n_comm} communities",
+                          cbar_label="pair loading", ax=ax)  # fmt: skip
+
+
+def plot_coassignment(result: xr.Dataset, component: int = 0, *, ax: Any = None):
+    """How stable a component's communities are: the co-assignment of every pair.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        With ``coassignment`` (component, neuron, neuron_2), ``community`` and
+        ``community_stability`` (component, neuron)
+        (the output of [`dynamic_connectome`][neurodata.analyses.connectome.dynamic_connectome]
+        or [`detect_communities`][neurodata.analyses.connectome.detect_communities]).
+    component : int
+        Component to draw.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Fraction of the Louvain runs (seeds x resolutions) that put each pair in one
+        community, ordered by the consensus communities; the title lists each
+        community's mean within-community co-assignment.
+    """
+    co = result["coassignment"].sel(component=component).values.astype(float).copy()
+    np.fill_diagonal(co, np.nan)
+    names = result["neuron"].values.astype(str)
+    labels = result["community"].sel(component=component).values
+    stab = result["community_stability"].sel(component=component).values
+    per = [float(stab[labels == k][0]) for k in range(int(labels.max(initial=-1)) + 1)]
+    listed = ", ".join(f"{k}: {v:.2f}" for k, v in enumerate(per[:8]))
+    more = ", ..." if len(per) > 8 else ""
+    return _matrix_figure(co, names, labels, cmap="viridis", vmin=0.0, vmax=1.0,
+                          title=f"component {component}: co-assignment\n"
+                                f"community stability {listed}{more}",
+                          cbar_label="fraction of runs co-assigned", ax=ax)  # fmt: skip
 
 
 def plot_component_graph(

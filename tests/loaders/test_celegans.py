@@ -9,6 +9,7 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
 import neurodata as nd
 from neurodata.celegans import neurons
@@ -131,10 +132,25 @@ def test_errors(worm, tmp_path):
 
 def test_without_labels_everything_is_an_roi(worm):
     h5, _, traces, _ = worm
-    ds = nd.load(h5)
+    ds = nd.load(h5, labels=False)
     assert ds["activity"].isnull().all()
     assert ds.sizes["roi"] == traces.shape[1]
     assert (ds["roi_status"] == "unlabelled").all()
+    assert ds.attrs["labels"] == ""
+
+
+def test_label_table_beside_the_file_is_found_or_its_absence_said(worm):
+    h5, csv, _, _ = worm
+    found = _load(h5, None)  # labels=None: <uid>_neuropal_labels.csv beside the file
+    xr.testing.assert_identical(found, _load(h5, csv))
+    assert found.attrs["labels"] == str(csv)
+    csv.rename(csv.with_name("elsewhere.csv"))
+    with pytest.warns(UserWarning, match=r"w1-data\.h5: no NeuroPAL label table beside it "
+                                         r"\(looked for w1_neuropal_labels\.csv\)"):  # fmt: skip
+        alone = nd.load(h5)
+    assert alone["activity"].isnull().all() and alone.attrs["labels"] == ""
+    with pytest.raises(NotFoundError, match="no NeuroPAL label table beside it"):
+        nd.load(h5, labels=True)
 
 
 def test_sniffer_picks_flavell_for_h5(worm):

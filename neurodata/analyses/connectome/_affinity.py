@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from ..._registry import pick
+from ...errors import SchemaError
 
 __all__ = ["AFFINITIES", "derivative_scores", "pick_affinity"]
 
@@ -151,6 +152,7 @@ AFFINITIES: Mapping[str, tuple[Callable[[np.ndarray], tuple[np.ndarray, np.ndarr
     "derivative": (_derivative_product, True),
     "abs_derivative": (_abs_derivative_product, True),
     "correlation": (_correlation, False),
+    "derivative_correlation": (_correlation, True),
     "abs_correlation": (_abs_correlation, False),
 }
 
@@ -169,12 +171,12 @@ def pick_affinity(method: str) -> tuple[Callable, bool]:
 
     Raises
     ------
-    ValueError
+    SchemaError
         ``"`method` must be one of [...]"`` for unknown names, with an explanation
         for ``"differential"`` (the paper's affinity, whose formula is unpublished).
     """
     if isinstance(method, str) and method in _UNPUBLISHED:
-        raise ValueError(
+        raise SchemaError(
             f"`method` must be one of {sorted(AFFINITIES)}; got {method!r}: {_UNPUBLISHED[method]}"
         )
     return pick(AFFINITIES, method, "method")

@@ -2,9 +2,13 @@
 
 [`detect_communities`][] turns each component's pair loadings into a weighted
 undirected graph on neurons and partitions it by Louvain modularity
-(`networkx.community.louvain_communities`), run at several seeds: the
-partition of highest modularity is kept and the agreement between seeds
-(mean pairwise adjusted Rand index) is reported as its stability.
+(`networkx.community.louvain_communities`), run at several seeds and several
+resolutions. The partitions are combined by consensus clustering (Lancichinetti &
+Fortunato 2012): the fraction of runs in which each pair of neurons is co-assigned
+(``coassignment``) is thresholded at one half and partitioned again, until the runs
+agree. The co-assignment of every pair is reported, and summarised per community
+(``community_stability``: mean co-assignment of its pairs) and per component
+(``stability``: mean adjusted Rand index of the runs with the consensus).
 
 [`compare_structure`][] compares each component with an anatomical connectome
 ``weight(synapse_type, pre, post)``: overlap of the strongest functional edges with
@@ -15,13 +19,18 @@ a degree-preserving null (Maslov-Sneppen edge swaps of the anatomical graph).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import xarray as xr
 
+from ..._config import resolve
+from ..._progress import progress as _progress
+from ..._registry import check_int, check_seed
 from ...errors import SchemaError
 from ...schema import as_dataarray
 
-__all__ = ["compare_structure", "detect_communities"]
+__all__ = ["DEFAULT_RESOLUTIONS", "compare_structure", "detect_communities"]
 
 
 def _pair_neurons(pairs: xr.DataArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -42,60 +51,124 @@ def _pair_neurons(pairs: xr.DataArray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     )
 
 
-def _louvain(n: int, i, j, w, resolution: float, seed: int) -> tuple[np.ndarray, float]:
+#: Louvain resolutions combined by default (a range around modularity's 1).
+DEFAULT_RESOLUTIONS = (0.8, 1.0, 1.25)
+
+#: Co-assignment above which a pair is kept in the consensus graph.
+CONSENSUS_THRESHOLD = 0.5
+
+
+def _louvain(weights: np.ndarray, resolution: float, seed: int) -> np.ndarray:
+    """Louvain labels of a symmetric weight matrix (0 = largest; -1 = no positive edge)."""
     import networkx as nx
 
+    n = weights.shape[0]
+    i, j = np.triu_indices(n, k=1)
+    w = weights[i, j]
+    keep = w > 0
     graph = nx.Graph()
     graph.add_nodes_from(range(n))
-    keep = w > 0
     graph.add_weighted_edges_from(zip(i[keep].tolist(), j[keep].tolist(), w[keep].tolist()))
     labels = np.full(n, -1)
     if graph.number_of_edges() == 0:
-        return labels, float("nan")
+        return labels
     parts = nx.community.louvain_communities(
         graph, weight="weight", resolution=resolution, seed=int(seed)
     )
-    q = nx.community.modularity(graph, parts, weight="weight", resolution=resolution)
-    # largest community first; isolated neurons (no positive edge) stay -1
-    parts = sorted((p for p in parts if len(p) > 1 or graph.degree(next(iter(p))) > 0), key=len)
-    for label, part in enumerate(reversed(parts)):
+    # largest community first (ties: by smallest member); isolated neurons stay -1
+    parts = [p for p in parts if len(p) > 1 or graph.degree(next(iter(p))) > 0]
+    parts.sort(key=lambda p: (-len(p), min(p)))
+    for label, part in enumerate(parts):
         labels[list(part)] = label
-    return labels, float(q)
+    return labels
+
+
+def _together(labels: np.ndarray) -> np.ndarray:
+    return (labels[:, None] == labels[None, :]) & (labels >= 0)[:, None]
+
+
+def _consensus(
+    weights: np.ndarray, resolutions: list[float], n_seeds: int, seed: int, max_rounds: int = 10
+) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Consensus labels, co-assignment, modularity of the consensus, mean ARI runs vs consensus."""
+    from sklearn.metrics import adjusted_rand_score
+
+    runs = [_louvain(weights, r, seed + s) for r in resolutions for s in range(n_seeds)]
+    coassign = np.mean([_together(lab) for lab in runs], axis=0)
+    matrix = coassign
+    labels = runs[0]
+    for _ in range(max_rounds):
+        graph = np.where(matrix >= CONSENSUS_THRESHOLD, matrix, 0.0)
+        np.fill_diagonal(graph, 0.0)
+        again = [_louvain(graph, 1.0, seed + s) for s in range(n_seeds)]
+        labels = again[0]
+        if all(np.array_equal(a, labels) for a in again[1:]):
+            break
+        matrix = np.mean([_together(lab) for lab in again], axis=0)
+    isolated = ~(weights > 0).any(axis=1)
+    labels = np.where(isolated, -1, labels)
+    modularity = _modularity(weights, labels)
+    stability = float(np.mean([adjusted_rand_score(labels, lab) for lab in runs]))
+    return labels, coassign, modularity, stability
+
+
+def _modularity(weights: np.ndarray, labels: np.ndarray) -> float:
+    import networkx as nx
+
+    if not (labels >= 0).any() or not (weights > 0).any():
+        return float("nan")
+    graph = nx.from_numpy_array(np.where(weights > 0, weights, 0.0))
+    parts = [set(np.flatnonzero(labels == k).tolist()) for k in range(labels.max() + 1)]
+    parts += [{int(k)} for k in np.flatnonzero(labels < 0)]
+    return float(nx.community.modularity(graph, parts, weight="weight"))
 
 
 def detect_communities(
     pair_loadings: xr.DataArray,
     *,
-    resolution: float = 1.0,
-    n_seeds: int = 5,
+    resolution: float | Sequence[float] = DEFAULT_RESOLUTIONS,
+    n_seeds: int = 4,
     seed: int = 0,
+    progress: bool | None = None,
 ) -> xr.Dataset:
-    """Louvain communities of each component's neuron-pair graph.
+    """Consensus Louvain communities of each component's neuron-pair graph.
 
     Parameters
     ----------
     pair_loadings : xarray.DataArray
         Dims (component, pair) (or just (pair,)), non-negative edge weights, with
         coordinates ``neuron_i`` and ``neuron_j`` along ``pair``.
-    resolution : float
-        Modularity resolution (> 1 favours smaller communities).
+    resolution : float or sequence of float
+        Modularity resolution(s) (> 1 favours smaller communities). Louvain runs at
+        every resolution and seed; the communities are their consensus. Default
+        [`DEFAULT_RESOLUTIONS`][].
     n_seeds : int
-        Louvain runs per component; the partition of highest modularity is kept.
+        Louvain runs per resolution (seeds ``seed, seed + 1, ...``).
     seed : int
-        Seed of the first run (runs use ``seed, seed + 1, ...``).
+        Seed of the first run.
+    progress : bool, optional
+        Progress bar over components (None: ``nd.config``).
 
     Returns
     -------
     xarray.Dataset
-        ``community`` (component, neuron): integer labels (0 = largest community,
-        -1 = neuron without any positive edge); ``modularity`` (component);
-        ``n_communities`` (component); ``stability`` (component): mean adjusted
-        Rand index between the partitions of the different seeds (1 = identical).
+        ``community`` (component, neuron): consensus labels (0 = largest community,
+        -1 = neuron without any positive edge); ``coassignment`` (component, neuron,
+        neuron_2): fraction of the runs (resolutions x seeds) that put each pair in
+        one community; ``community_stability`` (component, neuron): the stability of
+        the neuron's consensus community, the mean co-assignment of its pairs (NaN
+        for neurons without a community); ``modularity`` (component, of the consensus
+        at resolution 1); ``n_communities`` (component); ``stability``
+        (component): mean adjusted Rand index of the runs with the consensus (1 =
+        every run found it).
     """
-    if not (np.isscalar(resolution) and resolution > 0):
-        raise ValueError(f"`resolution` must be a positive number; got {resolution!r}")
-    if int(n_seeds) < 1:
-        raise ValueError(f"`n_seeds` must be >= 1; got {n_seeds!r}")
+    resolutions = [resolution] if np.isscalar(resolution) else list(resolution)
+    if not resolutions or not all(np.isscalar(r) and r > 0 for r in resolutions):
+        raise SchemaError(
+            f"`resolution` must be a positive number or a list of them; got {resolution!r}"
+        )
+    n_seeds = check_int(n_seeds, "n_seeds", minimum=1)
+    seed = check_seed(seed)
     da = as_dataarray(pair_loadings, name="pair loadings")
     if "pair" not in da.dims:
         raise SchemaError(f"pair loadings: expected a 'pair' dim; found dims {da.dims}")
@@ -103,35 +176,54 @@ def detect_communities(
     if squeeze:
         da = da.expand_dims(component=[0])
     da = da.transpose("component", "pair")
-    from sklearn.metrics import adjusted_rand_score
-
     names, i, j = _pair_neurons(da)
-    labels, modularity, stability = [], [], []
-    for row in np.asarray(da.values, dtype=np.float64):
-        w = np.nan_to_num(row, nan=0.0)
-        runs = [_louvain(len(names), i, j, w, resolution, seed + s) for s in range(int(n_seeds))]
-        best = max(range(len(runs)), key=lambda k: -np.inf if np.isnan(runs[k][1]) else runs[k][1])
-        labels.append(runs[best][0])
-        modularity.append(runs[best][1])
-        aris = [
-            adjusted_rand_score(runs[a][0], runs[b][0])
-            for a in range(len(runs))
-            for b in range(a + 1, len(runs))
-        ]
-        stability.append(float(np.mean(aris)) if aris else 1.0)
+    n = len(names)
+    labels, coassign, modularity, stability = [], [], [], []
+    rows = np.asarray(da.values, dtype=np.float64)
+    for row in _progress(rows, desc="communities", enabled=resolve("progress", progress)):
+        weights = np.zeros((n, n))
+        weights[i, j] = weights[j, i] = np.nan_to_num(row, nan=0.0)
+        lab, co, q, st = _consensus(weights, resolutions, int(n_seeds), int(seed))
+        labels.append(lab)
+        coassign.append(co)
+        modularity.append(q)
+        stability.append(st)
     labels = np.array(labels)
+    n_comm = (labels.max(axis=1) + 1).astype(int)
+    per_neuron = np.full(labels.shape, np.nan)  # stability of each neuron's community
+    for c, (lab, co) in enumerate(zip(labels, coassign)):
+        for k in range(n_comm[c]):
+            members = np.flatnonzero(lab == k)
+            sub = co[np.ix_(members, members)][np.triu_indices(members.size, k=1)]
+            per_neuron[c, members] = sub.mean() if sub.size else 1.0
     out = xr.Dataset(
         {
             "community": (("component", "neuron"), labels),
+            "coassignment": (("component", "neuron", "neuron_2"), np.array(coassign)),
+            "community_stability": (("component", "neuron"), per_neuron),
             "modularity": ("component", np.array(modularity)),
-            "n_communities": ("component", (labels.max(axis=1) + 1).astype(int)),
+            "n_communities": ("component", n_comm),
             "stability": ("component", np.array(stability)),
         },
-        coords={"component": da["component"].values, "neuron": names.astype(str)},
-        attrs={"resolution": float(resolution), "n_seeds": int(n_seeds), "seed": int(seed)},
+        coords={
+            "component": da["component"].values,
+            "neuron": names.astype(str),
+            "neuron_2": names.astype(str),
+        },
+        attrs={
+            "resolution": [float(r) for r in resolutions],
+            "n_seeds": int(n_seeds),
+            "seed": int(seed),
+            "consensus": f"Louvain over {len(resolutions)} resolutions x {int(n_seeds)} seeds, "
+            f"consensus clustering of co-assignments >= {CONSENSUS_THRESHOLD}",
+        },
     )
-    out["community"].attrs["long_name"] = "Louvain community label (-1: no positive edge)"
-    out["stability"].attrs["long_name"] = "mean adjusted Rand index between seeds"
+    out["community"].attrs["long_name"] = "consensus Louvain community (-1: no positive edge)"
+    out["coassignment"].attrs["long_name"] = "fraction of runs co-assigning the pair"
+    out["community_stability"].attrs["long_name"] = (
+        "mean co-assignment within the neuron's community"
+    )
+    out["stability"].attrs["long_name"] = "mean adjusted Rand index of the runs with the consensus"
     return out.isel(component=0) if squeeze else out
 
 
@@ -217,8 +309,8 @@ def compare_structure(
     """
     from scipy.stats import spearmanr
 
-    if int(n_null) < 1:
-        raise ValueError(f"`n_null` must be >= 1; got {n_null!r}")
+    n_null = check_int(n_null, "n_null", minimum=1)
+    seed = check_seed(seed)
     missing = [v for v in ("pair_loading", "community") if v not in result]
     if missing:
         raise SchemaError(

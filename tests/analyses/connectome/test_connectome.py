@@ -130,7 +130,7 @@ def test_derivative_affinity_analytic_cases():
     x = np.sin(2 * np.pi * t / 17.0) + 0.3 * np.sin(2 * np.pi * t / 5.0)
     y = np.cos(2 * np.pi * t / 11.0)
     act = _traces([x, x.copy(), -x, 3 * x + 5, y])
-    aff = dc.affinity(act, window=25.0, smooth=1)
+    aff = dc.affinity(act, window=25.0, smooth=1, method="derivative")
     pair = {(i, j): p for p, (i, j) in enumerate(zip(aff.neuron_i.values, aff.neuron_j.values))}
     same, anti, scaled = (
         aff.values[:, 0, pair[p]] for p in [("N0", "N1"), ("N0", "N2"), ("N0", "N3")]
@@ -148,14 +148,16 @@ def test_derivative_affinity_analytic_cases():
     np.testing.assert_array_equal(anti, 0.0)
     # a trace constant over the whole recording has no defined standardised derivative:
     # its pairs are missing (NaN) in that worm, never 0 (nor a zero-filled neuron)
-    flat = dc.affinity(_traces([x, y, np.full_like(x, 2.0)]), window=25.0, smooth=1)
+    flat = dc.affinity(
+        _traces([x, y, np.full_like(x, 2.0)]), window=25.0, smooth=1, method="derivative"
+    )
     with_flat = (flat.neuron_i == "N2") | (flat.neuron_j == "N2")
     assert np.isnan(flat.where(with_flat, drop=True)).all()
     assert np.isfinite(flat.where(~with_flat, drop=True)).all()
     # constant within one window only (but varying elsewhere): affinity 0 in that window
     x2 = x.copy()
     x2[(t >= 49.5) & (t < 75.5)] = 1.0  # one sample beyond: central differences
-    still = dc.affinity(_traces([x2, x]), window=25.0, smooth=1)
+    still = dc.affinity(_traces([x2, x]), window=25.0, smooth=1, method="derivative")
     k = int(np.flatnonzero(still.window_start.values == 50.0)[0])
     assert still.values[k, 0, 0] == pytest.approx(0.0, abs=1e-6)
     assert still.values[0, 0, 0] > 0.5
@@ -168,7 +170,7 @@ def test_derivative_affinity_bounded_by_self_affinities(scale, offset, seed):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((120, 3)).cumsum(axis=0)
     act = _traces([x[:, 0], x[:, 1], scale * x[:, 0] + offset + 0.1 * x[:, 2]])
-    aff = dc.affinity(act, window=15.0, smooth=1)
+    aff = dc.affinity(act, window=15.0, smooth=1, method="derivative")
     for k, (start, stop) in enumerate(zip(aff.window_start.values, aff.window_stop.values)):
         t = act.time.values
         z = derivative_scores(act.values[0], t)
@@ -593,8 +595,8 @@ def test_real_flavell_worms_pipeline(shared_data):
         pytest.skip(f"no Flavell worms in {folder}")
     act = _flavell_worms(folder)
     assert np.isnan(act.values).any()  # neurons not identified in every worm
-    res = dc.dynamic_connectome(act, rank=4, window=60.0, seed=0, n_seeds=2)
-    again = dc.dynamic_connectome(act, rank=4, window=60.0, seed=0, n_seeds=2)
+    res = dc.dynamic_connectome(act, rank=4, window=60.0, seed=0, n_seeds=2, resolution=1.0)
+    again = dc.dynamic_connectome(act, rank=4, window=60.0, seed=0, n_seeds=2, resolution=1.0)
     xr.testing.assert_identical(res, again)
     assert res.sizes["component"] == 4
     assert np.isfinite(res.time_course).all()

@@ -38,6 +38,7 @@ import xarray as xr
 from ..errors import FormatError, NotFoundError
 from ..io import load
 from ..schema import append_history, validate, with_provenance
+from ._root import data_root
 
 __all__ = ["ALICE_PREDICTORS", "ALICE_ROIS", "find_alice", "load_alice"]
 
@@ -97,16 +98,7 @@ def find_alice(data_dir: str | os.PathLike | None = None) -> Path:
     NotFoundError
         Saying where it looked and how to get the data.
     """
-    if data_dir is None:
-        env = os.environ.get("NEURODATA_DATA")
-        if not env:
-            raise NotFoundError(
-                f"Alice fMRI dataset: no data_dir given and NEURODATA_DATA unset; {_WHERE_TO_GET}"
-            )
-        data_dir, origin = env, "NEURODATA_DATA"
-    else:
-        origin = "data_dir"
-    base = Path(data_dir).expanduser()
+    base, origin = data_root(data_dir, "Alice fMRI dataset", _WHERE_TO_GET)
     for folder in (base, base / "language" / "alice", base / "alice"):
         if _is_alice(folder):
             return folder

@@ -29,6 +29,7 @@ import xarray as xr
 from ..errors import FormatError, NotFoundError
 from ..io import load
 from ..schema import validate
+from ._root import data_root
 
 __all__ = ["find_kriegeskorte2008", "load_kriegeskorte2008"]
 
@@ -60,14 +61,7 @@ def find_kriegeskorte2008(data_dir: str | os.PathLike | None = None) -> Path:
     NotFoundError
         Saying where it looked and how to get the files.
     """
-    origin = "data_dir"
-    if data_dir is None:
-        data_dir, origin = os.environ.get("NEURODATA_DATA", ""), "NEURODATA_DATA"
-        if not data_dir:
-            raise NotFoundError(
-                f"92-image dataset: no data_dir given and NEURODATA_DATA unset; {_WHERE_TO_GET}"
-            )
-    base = Path(data_dir).expanduser()
+    base, origin = data_root(data_dir, "92-image dataset", _WHERE_TO_GET)
     for folder in (base / "vision" / "kriegeskorte2008", base / "kriegeskorte2008", base):
         if (folder / SUPPLEMENT).is_file():
             return folder

@@ -11,7 +11,7 @@ import numpy as np
 import xarray as xr
 
 from .._version import __version__
-from ..errors import NotFoundError, OutputExistsError
+from ._outputs import prepare_outputs, write_outputs
 
 __all__ = ["localize", "write_localizer_report"]
 
@@ -92,7 +92,7 @@ def localize(
     show = resolve("progress", progress)
     if out is not None:
         out = Path(out)
-        _prepare(out, overwrite)
+        prepare_outputs(out, (STORE, REPORT), overwrite)
     if not isinstance(stimuli, xr.Dataset):
         stimuli = load_localizer(stimuli)
     args = {"positive": positive, "negative": negative, "method": method}
@@ -135,20 +135,8 @@ def localize(
         }
     )
     if out is not None:
-        from ..io import save
-
-        save(result, out / STORE, overwrite=overwrite)
-        write_localizer_report(result, out / REPORT, overwrite=overwrite)
+        write_outputs(result, out, STORE, REPORT, write_localizer_report, overwrite=overwrite)
     return result
-
-
-def _prepare(out: Path, overwrite: bool) -> None:
-    if not out.parent.is_dir():
-        raise NotFoundError(f"{out}: parent directory {str(out.parent)!r} does not exist")
-    out.mkdir(exist_ok=True)
-    existing = [p for p in (STORE, REPORT) if (out / p).exists()]
-    if existing and not overwrite:
-        raise OutputExistsError(f"{out}: already holds {existing}; pass --overwrite")
 
 
 def write_localizer_report(

@@ -16,7 +16,8 @@ import numpy as np
 import xarray as xr
 
 from .._version import __version__
-from ..errors import NotFoundError, OutputExistsError, SchemaError
+from ..errors import SchemaError
+from ._outputs import prepare_outputs, write_outputs
 
 __all__ = ["METHODS", "vision_rsa", "write_vision_report"]
 
@@ -127,7 +128,7 @@ def vision_rsa(
     show = resolve("progress", progress)
     if out is not None:
         out = Path(out)
-        _prepare(out, overwrite)
+        prepare_outputs(out, (STORE, REPORT), overwrite)
     images, brains, labels = _stimuli(stimuli, brain, data_dir)
     acts = extract_activations(images, model, pool="mean", batch_size=batch_size, progress=show)
     models = _layer_rdms(acts["activation"], rdm_method)
@@ -195,20 +196,8 @@ def vision_rsa(
         }
     )
     if out is not None:
-        from ..io import save
-
-        save(result, out / STORE, overwrite=overwrite)
-        write_vision_report(result, out / REPORT, overwrite=overwrite)
+        write_outputs(result, out, STORE, REPORT, write_vision_report, overwrite=overwrite)
     return result
-
-
-def _prepare(out: Path, overwrite: bool) -> None:
-    if not out.parent.is_dir():
-        raise NotFoundError(f"{out}: parent directory {str(out.parent)!r} does not exist")
-    out.mkdir(exist_ok=True)
-    existing = [p for p in (STORE, REPORT) if (out / p).exists()]
-    if existing and not overwrite:
-        raise OutputExistsError(f"{out}: already holds {existing}; pass --overwrite")
 
 
 def write_vision_report(

@@ -9,6 +9,19 @@ import numpy as np
 import pytest
 
 SFREQ = 256.0
+
+#: The real EEG/iEEG recordings of ../shared/data read by read_eeg (conformance, round trips).
+REAL_EEG = [
+    "eeg/bv_dig_test.vhdr",
+    "eeg/openbci_sleep.bdf",
+    "eeg/physionet_motor_imagery.edf",
+    "eeg/test_raw.set",
+    "eeg/test_utf8_annotations.edf",
+    "ieeg/sample_ecog_ieeg.fif",
+    "ieeg/sub-pt1_ses-02_task-monitor_acq-ecog_run-01_clip2.lay",
+    "ssvep/sub-01_ses-01_raw.fif",
+    "ssvep/sub-02_ses-01_raw.fif",
+]
 NAMES = ["Fp1", "Fz", "Cz", "Pz", "O1", "Stim"]
 TYPES = ["eeg", "eeg", "eeg", "eeg", "eeg", "misc"]
 

@@ -19,20 +19,11 @@ import xarray as xr
 
 import neurodata as nd
 from neurodata.schema import problems
+from tests.loaders.conftest import REAL_EEG
 
 pytestmark = pytest.mark.shared_data
 
-EEG = [
-    "eeg/bv_dig_test.vhdr",
-    "eeg/openbci_sleep.bdf",
-    "eeg/physionet_motor_imagery.edf",
-    "eeg/test_raw.set",
-    "eeg/test_utf8_annotations.edf",
-    "ieeg/sample_ecog_ieeg.fif",
-    "ieeg/sub-pt1_ses-02_task-monitor_acq-ecog_run-01_clip2.lay",
-    "ssvep/sub-01_ses-01_raw.fif",
-    "ssvep/sub-02_ses-01_raw.fif",
-]
+EEG = REAL_EEG
 _VOLTS = {"uv", "µv", "μv", "mv", "v", "nv"}
 
 

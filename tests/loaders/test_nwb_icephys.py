@@ -6,7 +6,6 @@ samples, ten stimuli) loaded as an empty Dataset and every command said it was f
 
 from __future__ import annotations
 
-import warnings
 from datetime import UTC, datetime
 
 import numpy as np
@@ -16,6 +15,8 @@ from click.testing import CliRunner
 import neurodata as nd
 from neurodata.cli import cli
 from neurodata.errors import FormatError
+from tests.loaders.test_nwb import _read_pynwb as _read
+from tests.loaders.test_nwb import _write
 
 pynwb = pytest.importorskip("pynwb")
 icephys = pytest.importorskip("pynwb.icephys")
@@ -29,21 +30,6 @@ def _nwbfile():
         identifier="icephys-1",
         session_start_time=datetime(2022, 3, 4, 5, 6, 7, tzinfo=UTC),
     )
-
-
-def _write(nwb, path):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with pynwb.NWBHDF5IO(str(path), "w") as io:
-            io.write(nwb)
-    return path
-
-
-def _read(path):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        io = pynwb.NWBHDF5IO(str(path), "r")
-        return io, io.read()
 
 
 @pytest.fixture(scope="module")

@@ -15,19 +15,11 @@ from click.testing import CliRunner
 
 import neurodata as nd
 from neurodata.cli import cli
+from tests.loaders.conftest import REAL_EEG
 
 pytest.importorskip("mne")
 
-RECORDINGS = [
-    "eeg/bv_dig_test.vhdr",
-    "eeg/openbci_sleep.bdf",
-    "eeg/physionet_motor_imagery.edf",
-    "eeg/test_raw.set",
-    "eeg/test_utf8_annotations.edf",
-    "ieeg/sample_ecog_ieeg.fif",
-    "ieeg/sub-pt1_ses-02_task-monitor_acq-ecog_run-01_clip2.lay",
-    "ssvep/sub-01_ses-01_raw.fif",
-]
+RECORDINGS = REAL_EEG
 
 #: Writer -> output name (FIF raw files end in _raw.fif).
 WRITERS = {

@@ -18,14 +18,16 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from xarray.core.indexes import Index, PandasIndex
+from xarray.core.indexing import ExplicitlyIndexed
 
 __all__ = ["build_dataset", "variable"]
 
 
 def variable(dims: str | tuple[str, ...], values: Any, attrs: dict | None = None) -> xr.Variable:
-    """A Variable of ``values`` as they are: a numpy array of the final dtype, or a
-    dask array (anything else goes through xarray's usual conversion)."""
-    ready = isinstance(values, np.ndarray) or hasattr(values, "__dask_graph__")
+    """A Variable of ``values`` as they are: a numpy array of the final dtype, a
+    dask array or a lazily indexed array (anything else goes through xarray's
+    usual conversion)."""
+    ready = isinstance(values, np.ndarray | ExplicitlyIndexed) or hasattr(values, "__dask_graph__")
     return xr.Variable(dims, values, attrs, fastpath=ready)
 
 

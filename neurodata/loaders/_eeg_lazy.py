@@ -13,11 +13,22 @@ recording's ``signal`` is a dask array read ``chunk_seconds`` at a time with
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
+from xarray.backends import BackendArray
+from xarray.core import indexing
 
-__all__ = ["LAZY_MIN_BYTES", "LAZY_SECONDS", "LAZY_THRESHOLD", "is_long", "lazy_signal"]
+__all__ = [
+    "LAZY_MIN_BYTES",
+    "LAZY_SECONDS",
+    "LAZY_THRESHOLD",
+    "default_lazy",
+    "indexed_signal",
+    "lazy_signal",
+    "signal_data",
+]
 
 #: Recordings longer than this (seconds) are read lazily by default ...
 LAZY_SECONDS = 300.0
@@ -27,10 +38,13 @@ LAZY_MIN_BYTES = 16 << 20
 LAZY_THRESHOLD = 1 << 30
 
 
-def is_long(n_times: int, n_channels: int, sfreq: float) -> bool:
-    """Whether the default read of a recording of this shape is lazy (see the module doc)."""
+def default_lazy(n_times: int, n_channels: int, sfreq: float) -> bool | str:
+    """``lazy`` of the default read of a recording of this shape: ``True`` (dask),
+    ``"indexed"`` or ``False`` (see the module doc)."""
     nbytes = n_times * n_channels * 8
-    return nbytes > LAZY_THRESHOLD or (n_times / sfreq > LAZY_SECONDS and nbytes > LAZY_MIN_BYTES)
+    if nbytes > LAZY_THRESHOLD:
+        return True
+    return "indexed" if n_times / sfreq > LAZY_SECONDS and nbytes > LAZY_MIN_BYTES else False
 
 
 class _RawArray:
@@ -60,3 +74,56 @@ def lazy_signal(raw: Any, chunk_seconds: float) -> Any:
     return da.from_array(
         _RawArray(raw), chunks=(chunk, -1), lock=True, asarray=True, name=False, fancy=False
     )
+
+
+class _RawBackendArray(BackendArray):
+    """A Raw's ``(time, channel)`` signal for xarray's lazy indexing (basic keys)."""
+
+    def __init__(self, raw: Any):
+        self.raw = raw
+        self.shape = (raw.n_times, len(raw.ch_names))
+        self.dtype = np.dtype("float64")
+        self._lock = threading.Lock()  # one file handle: one read at a time
+
+    def __getstate__(self) -> dict:
+        return {"raw": self.raw, "shape": self.shape, "dtype": self.dtype}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _lock=threading.Lock())
+
+    def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
+        return indexing.explicit_indexing_adapter(
+            key, self.shape, indexing.IndexingSupport.BASIC, self._read
+        )
+
+    def _read(self, key: tuple) -> np.ndarray:
+        """Integers and slices (xarray has split any other key off)."""
+        scalar = tuple(axis for axis, k in enumerate(key) if not isinstance(k, slice))
+        spans = [
+            k if isinstance(k, slice) else slice(int(k) % size, int(k) % size + 1)
+            for k, size in zip(key, self.shape, strict=True)
+        ]
+        with self._lock:
+            data = _RawArray(self.raw)[spans[0], spans[1]]
+        return data.squeeze(axis=scalar) if scalar else data
+
+
+def indexed_signal(raw: Any) -> indexing.LazilyIndexedArray:
+    """``signal(time, channel)`` of ``raw``, read on indexing (no dask)."""
+    return indexing.LazilyIndexedArray(_RawBackendArray(raw))
+
+
+def signal_data(raw: Any, lazy: bool | str, chunk_seconds: float, copy: bool = True) -> Any:
+    """The ``(time, channel)`` samples of ``raw``: in memory (``lazy=False``; ``copy=False``
+    takes MNE's preloaded buffer), read on indexing (``"indexed"``) or a dask array."""
+    if not lazy and copy:
+        return raw.get_data(verbose="ERROR").T
+    if not lazy:
+        # MNE's preload path is its fastest full read; its buffer is ours (the Raw is dropped),
+        # so no copy is made (raw.get_data() would copy it once more)
+        raw.load_data(verbose="ERROR")
+        data = getattr(raw, "_data", None)
+        return data.T if isinstance(data, np.ndarray) else raw.get_data(verbose="ERROR").T
+    if lazy == "indexed":
+        return indexed_signal(raw)
+    return lazy_signal(raw, chunk_seconds)

@@ -45,7 +45,7 @@ from ..schema import append_history, with_provenance
 from ._dataset import build_dataset, variable
 from ._edf_fidelity import apply_edf_header, signal_unit_attrs, strip_padding
 from ._edf_tal import check_tal
-from ._eeg_lazy import LAZY_THRESHOLD, _RawArray, is_long, lazy_signal  # noqa: F401 (re-exported)
+from ._eeg_lazy import LAZY_THRESHOLD, _RawArray, default_lazy, signal_data  # noqa: F401
 from ._eeg_sanity import check_header
 from ._mne_read import call_reader, reader_kwargs
 
@@ -292,18 +292,6 @@ def _check_rates(raw: Any, path: Path, resample: float | None) -> None:
 # --------------------------------------------------------------------------------------
 
 
-def _signal(raw: Any, lazy: bool, chunk_seconds: float, copy: bool = True) -> Any:
-    if not lazy and copy:
-        return raw.get_data(verbose="ERROR").T
-    if not lazy:
-        # MNE's preload path is its fastest full read; its buffer is ours (the Raw is dropped),
-        # so no copy is made (raw.get_data() would copy it once more)
-        raw.load_data(verbose="ERROR")
-        data = getattr(raw, "_data", None)
-        return data.T if isinstance(data, np.ndarray) else raw.get_data(verbose="ERROR").T
-    return lazy_signal(raw, chunk_seconds)
-
-
 def _positions(raw: Any) -> tuple[np.ndarray, str | None]:
     locs = np.array([ch["loc"][:3] for ch in raw.info["chs"]], dtype=float).reshape(-1, 3)
     empty = ~np.isfinite(locs).all(axis=1) | (np.abs(locs).sum(axis=1) == 0)
@@ -373,7 +361,7 @@ def _start_time(raw: Any) -> str | None:
 def dataset_from_raw(
     raw: Any,
     *,
-    lazy: bool = False,
+    lazy: bool | str = False,
     chunk_seconds: float = 60.0,
     source: str | Path | None = None,
     source_format: str = "MNE Raw",
@@ -385,8 +373,10 @@ def dataset_from_raw(
     ----------
     raw : mne.io.BaseRaw
         Any Raw (preloaded or not).
-    lazy : bool
-        Return ``signal`` as a dask array read chunk by chunk from ``raw``.
+    lazy : bool or "indexed"
+        True: ``signal`` is a dask array read chunk by chunk from ``raw``;
+        ``"indexed"``: read on indexing, without dask (both with a computed
+        ``time`` index; see :mod:`neurodata.loaders._eeg_lazy`).
     chunk_seconds : float
         Length of the lazy chunks along ``time``.
     source, source_format : optional
@@ -421,7 +411,9 @@ def dataset_from_raw(
         },
     }
     signal_attrs: dict[str, Any] = {"sfreq": sfreq, **signal_unit_attrs(units)}
-    signal = variable(("time", "channel"), _signal(raw, lazy, chunk_seconds, copy), signal_attrs)
+    signal = variable(
+        ("time", "channel"), signal_data(raw, lazy, chunk_seconds, copy), signal_attrs
+    )
     attrs: dict[str, Any] = {"sfreq": sfreq}
     start = _start_time(raw)
     if start is not None:
@@ -496,7 +488,7 @@ def _add_events(raw: Any, events_path: Path) -> None:
 def read_eeg(
     path: str | Path,
     *,
-    lazy: bool | None = None,
+    lazy: bool | str | None = None,
     resample: float | None = None,
     channels: Sequence[str] | None = None,
     events: str | Path | bool | None = None,
@@ -512,11 +504,14 @@ def read_eeg(
         Any file MNE reads as Raw: ``.edf``, ``.bdf``, ``.gdf``, ``.vhdr``,
         ``.set``, ``.fif``, ``.lay``, Nihon Kohden ``.eeg``, ``.cnt``, ``.mff``,
         ``.cdt``, ``.data``, ``.nxe``.
-    lazy : bool, optional
-        Return a dask-backed ``signal`` read chunk by chunk, with a computed
-        ``time`` index (``sel(time=slice(a, b))`` includes both ends, seconds).
-        Default: lazy for recordings longer than 5 minutes whose float64
-        signal exceeds 16 MiB, and for any signal over 1 GiB.
+    lazy : bool or "indexed", optional
+        True: a dask-backed ``signal`` read ``chunk_seconds`` at a time;
+        ``"indexed"``: read on indexing without dask (``isel``/``sel`` then
+        ``.values`` reads just that window, as MNE's ``get_data(start, stop)``);
+        False: read now. Lazy reads get a computed ``time`` index
+        (``sel(time=slice(a, b))`` includes both ends, seconds). Default:
+        ``"indexed"`` for recordings longer than 5 minutes whose float64 signal
+        exceeds 16 MiB, True for any signal over 1 GiB, else False.
     resample : float, optional
         Resample every channel to this rate (Hz). Needed to read EDF/BDF/GDF
         files whose channels have different rates (MNE's reader upsamples them
@@ -553,6 +548,8 @@ def read_eeg(
         pointing to a missing file, mixed sampling rates, unreadable headers.
     """
     path = Path(path)
+    if not any(lazy is choice for choice in (None, True, False)) and lazy != "indexed":
+        raise ValueError(f"`lazy` must be one of [None, False, True, 'indexed']; got {lazy!r}")
     use_bids = _is_bids(path) if bids is None else bids
     if use_bids:
         raw = _read_bids(path, options)
@@ -578,10 +575,10 @@ def read_eeg(
             raw.resample(float(resample), verbose="ERROR")
         history = f"resampled from {old} Hz to {float(resample):g} Hz (mne.io.Raw.resample)"
     if lazy is None:
-        lazy = not raw.preload and is_long(raw.n_times, len(raw.ch_names), raw.info["sfreq"])
+        lazy = not raw.preload and default_lazy(raw.n_times, len(raw.ch_names), raw.info["sfreq"])
     ds = dataset_from_raw(
         raw,
-        lazy=bool(lazy),
+        lazy=lazy if lazy == "indexed" else bool(lazy),
         chunk_seconds=chunk_seconds,
         source=path,
         source_format=label,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import warnings
 
 import dask.array as da
@@ -80,13 +78,3 @@ def test_real_files_build_what_the_constructor_builds(shared_path, folder, name)
         attrs=ds.attrs,
     )
     xr.testing.assert_identical(ds, plain)
-
-
-def test_reading_a_small_recording_does_not_import_dask(edf_file):
-    code = (
-        "import sys, warnings; warnings.simplefilter('ignore'); import neurodata as nd; "
-        f"ds = nd.load({str(edf_file)!r}); ds['signal'].sel(time=slice(0.5, 1.0)).values; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -3,6 +3,10 @@ equal MNE's ``read_raw_edf(preload=False).get_data(start, stop)``."""
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -45,9 +49,26 @@ def _mne(path):
     return mne.io.read_raw_edf(path, preload=False, verbose="ERROR")
 
 
+def test_default_load_of_a_long_recording_reads_only_the_window(long_edf, monkeypatch):
+    reads = []
+    original = _eeg_lazy._RawArray.__getitem__
+
+    def spy(self, key):
+        reads.append(key)
+        return original(self, key)
+
+    monkeypatch.setattr(_eeg_lazy._RawArray, "__getitem__", spy)
+    ds = nd.load(long_edf)
+    assert ds["signal"].chunks is None and reads == []  # read on indexing, no dask
+    window = ds["signal"].isel(time=slice(1280, 2560), channel=[3, 1]).values
+    assert reads == [(slice(1280, 2560, 1), slice(1, 4, None))]  # that window, nothing else
+    assert window.shape == (1280, 2)
+    assert ds["signal"].isel(time=-1, channel=0).values.shape == ()
+    assert reads[-1][0] == slice(SFREQ * SECONDS - 1, SFREQ * SECONDS, None)
+
+
 def test_default_load_of_a_long_recording_is_lazy(long_edf):
     ds = nd.load(long_edf)
-    assert ds["signal"].chunks is not None  # dask, nothing read yet
     assert isinstance(ds.xindexes["time"], SampleIndex)
     raw = _mne(long_edf)
     np.testing.assert_array_equal(ds["time"].values, raw.times)  # bit for bit
@@ -55,7 +76,7 @@ def test_default_load_of_a_long_recording_is_lazy(long_edf):
     assert ds.sizes == {"time": raw.n_times, "channel": N_CHANNELS, "event": 0}
 
 
-@pytest.mark.parametrize("lazy", [None, True])
+@pytest.mark.parametrize("lazy", [None, "indexed", True])
 @pytest.mark.parametrize(("start", "stop"), [(0, 1), (100 * SFREQ, 160 * SFREQ), (-SFREQ, None)])
 def test_isel_window_equals_mne(long_edf, lazy, start, stop):
     raw = _mne(long_edf)
@@ -99,14 +120,38 @@ def test_lazy_whole_signal_equals_eager(long_edf):
 
 
 @pytest.mark.parametrize(
-    ("n_times", "n_channels", "sfreq", "long"),
+    ("n_times", "n_channels", "sfreq", "lazy"),
     [
-        (360 * 128, 64, 128.0, True),  # 6 min, 22.5 MiB
+        (360 * 128, 64, 128.0, "indexed"),  # 6 min, 22.5 MiB
         (240 * 512, 64, 512.0, False),  # 4 min: short, whatever its size
         (7200 * 100, 2, 100.0, False),  # 2 h of two slow channels: 11 MiB, cheap to hold
-        (7200 * 256, 64, 256.0, True),  # the 2 h case of issue 22
-        (120 * 30000, 512, 30000.0, True),  # 2 min, 13.7 GiB: too big to hold
+        (7200 * 256, 64, 256.0, "indexed"),  # the 2 h case of issue 22 (0.88 GiB)
+        (120 * 30000, 512, 30000.0, True),  # 2 min, 13.7 GiB: dask, whole-signal work streams
     ],
 )
-def test_default_rule_weighs_duration_and_size(n_times, n_channels, sfreq, long):
-    assert _eeg_lazy.is_long(n_times, n_channels, sfreq) is long
+def test_default_rule_weighs_duration_and_size(n_times, n_channels, sfreq, lazy):
+    assert _eeg_lazy.default_lazy(n_times, n_channels, sfreq) == lazy
+
+
+def test_lazy_choices_are_checked(long_edf):
+    with pytest.raises(ValueError, match=r"`lazy` must be one of \[None, False, True, 'indexed'\]"):
+        nd.load(long_edf, lazy="chunks")
+
+
+def test_indexed_signal_pickles_and_chunks(long_edf):
+    ds = pickle.loads(pickle.dumps(nd.load(long_edf, lazy="indexed")))
+    window = ds["signal"].chunk({"time": 4096}).isel(time=slice(500, 9000))
+    raw = _mne(long_edf)
+    np.testing.assert_array_equal(window.values, raw.get_data(start=500, stop=9000).T)
+
+
+@pytest.mark.parametrize("which", ["small, read now", "long, read on indexing"])
+def test_window_read_imports_no_dask(long_edf, edf_file, which):
+    path = edf_file if which.startswith("small") else long_edf
+    code = (
+        "import sys, warnings; warnings.simplefilter('ignore'); import neurodata as nd; "
+        f"ds = nd.load({str(path)!r}); ds['signal'].sel(time=slice(1, 1.5)).values; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"

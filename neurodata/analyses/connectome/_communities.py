@@ -141,7 +141,7 @@ def detect_communities(
     resolution : float or sequence of float
         Modularity resolution(s) (> 1 favours smaller communities). Louvain runs at
         every resolution and seed; the communities are their consensus. Default
-        [`DEFAULT_RESOLUTIONS`][].
+        ``DEFAULT_RESOLUTIONS`` (0.8, 1.0, 1.25).
     n_seeds : int
         Louvain runs per resolution (seeds ``seed, seed + 1, ...``).
     seed : int

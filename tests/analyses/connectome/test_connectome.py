@@ -16,6 +16,7 @@ from neurodata.analyses.connectome._ntf import NTF_METHODS, fit_ntf
 from neurodata.datasets.simulated import planted_worms
 from neurodata.errors import SchemaError
 from neurodata.schema import validate
+from tests.analyses.connectome._graphs import block_loadings
 
 tl = pytest.importorskip("tensorly")
 
@@ -460,21 +461,8 @@ def test_dynamic_connectome_result_and_reproducibility(planted):
 # --------------------------------------------------------------------------------------
 
 
-def _block_loadings(sizes, within=1.0, between=0.05, seed=0):
-    rng = np.random.default_rng(seed)
-    labels = np.repeat(np.arange(len(sizes)), sizes)
-    names = np.array([f"N{k:02d}" for k in range(labels.size)])
-    iu, ju = np.triu_indices(labels.size, k=1)
-    w = np.where(labels[iu] == labels[ju], within, between) * rng.uniform(0.8, 1.2, iu.size)
-    da = xr.DataArray(
-        w[None], dims=("component", "pair"),
-        coords={"component": [0], "neuron_i": ("pair", names[iu]), "neuron_j": ("pair", names[ju])},
-    )  # fmt: skip
-    return da, labels, names
-
-
 def test_louvain_recovers_blocks_and_is_stable():
-    loadings, labels, _ = _block_loadings([6, 8, 10])
+    loadings, labels, _ = block_loadings([6, 8, 10])
     res = dc.detect_communities(loadings, resolution=1.0, n_seeds=4, seed=0)
     assert adjusted_rand_score(labels, res.community.values[0]) == pytest.approx(1.0)
     assert res.stability.values[0] == pytest.approx(1.0)
@@ -501,7 +489,7 @@ def _connectome(names, edges_within, labels, seed=0):
 
 
 def test_structure_vs_function_enrichment_against_degree_preserving_null():
-    loadings, labels, names = _block_loadings([8, 8, 8])
+    loadings, labels, names = block_loadings([8, 8, 8])
     comms = dc.detect_communities(loadings, n_seeds=2)
     result = xr.Dataset(
         {"pair_loading": loadings, "community": comms.community},

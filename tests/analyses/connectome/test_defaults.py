@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import xarray as xr
 from sklearn.metrics import adjusted_rand_score
 
 from benchmarks._planted import Setting, planted, recovery
 from neurodata.analyses import connectome as dc
+from tests.analyses.connectome._graphs import block_loadings
 
 pytest.importorskip("tensorly")
 
@@ -54,24 +54,11 @@ def test_automatic_window_follows_the_data_and_is_recorded():
     assert short.attrs["window"] <= (59 / 1.7) / 4 + 0.1
 
 
-def _blocks(sizes, within=1.0, between=0.05, seed=0):
-    rng = np.random.default_rng(seed)
-    labels = np.repeat(np.arange(len(sizes)), sizes)
-    names = np.array([f"N{k:02d}" for k in range(labels.size)])
-    iu, ju = np.triu_indices(labels.size, k=1)
-    w = np.where(labels[iu] == labels[ju], within, between) * rng.uniform(0.8, 1.2, iu.size)
-    da = xr.DataArray(
-        w[None], dims=("component", "pair"),
-        coords={"component": [0], "neuron_i": ("pair", names[iu]), "neuron_j": ("pair", names[ju])},
-    )  # fmt: skip
-    return da, labels
-
-
 def test_coassignment_equals_the_fraction_of_networkx_louvain_runs(rng):
     import networkx as nx
 
     # an ambiguous graph: two blocks and a weak, noisy bridge
-    loadings, _ = _blocks([7, 7, 4], within=1.0, between=0.3, seed=3)
+    loadings, _, _ = block_loadings([7, 7, 4], within=1.0, between=0.3, seed=3)
     resolutions = (0.8, 1.0, 1.5)
     res = dc.detect_communities(loadings, resolution=resolutions, n_seeds=3, seed=5)
     names = res["neuron"].values
@@ -93,7 +80,7 @@ def test_coassignment_equals_the_fraction_of_networkx_louvain_runs(rng):
 
 
 def test_consensus_of_clear_blocks_is_exact_and_fully_stable():
-    loadings, labels = _blocks([6, 8, 10])
+    loadings, labels, _ = block_loadings([6, 8, 10])
     res = dc.detect_communities(loadings, seed=0, progress=False)
     assert adjusted_rand_score(labels, res.community.values[0]) == pytest.approx(1.0)
     co = res["coassignment"].values[0]
@@ -128,7 +115,7 @@ def test_community_figures_show_names_a_colour_bar_and_grey_missing_pairs():
 
     from neurodata.plotting.connectome import MISSING_COLOR, plot_coassignment, plot_communities
 
-    loadings, _ = _blocks([4, 5])
+    loadings, _, _ = block_loadings([4, 5])
     loadings[0, 3] = np.nan  # a pair never recorded together
     result = dc.detect_communities(loadings.fillna(0.0), progress=False)
     result["pair_loading"] = loadings

@@ -74,13 +74,12 @@ def _responses(path: Path, X: np.ndarray, t: int, seed: int = 0) -> np.ndarray:
 
 
 def _fit(X: np.ndarray, Y: np.ndarray, batch: int, scheduler: object) -> dict[str, np.ndarray]:
-    from neurodata.analyses.encoding import check_splits
+    from neurodata.analyses.encoding import RidgeSettings, check_splits
     from neurodata.analyses.encoding._ridge import ridge_cv_arrays
 
     splits = check_splits(N_SPLITS, X.shape[0], None)
-    return ridge_cv_arrays(
-        X, Y, ALPHAS, splits, targets_batch=batch, dtype=np.float32, scheduler=scheduler
-    )
+    settings = RidgeSettings(alphas=ALPHAS, targets_batch=batch, dtype="float32")
+    return ridge_cv_arrays(X, Y, splits, settings, scheduler=scheduler)
 
 
 def _measured(X: np.ndarray, Y: np.ndarray, batch: int, scheduler: object) -> dict:

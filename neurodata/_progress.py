@@ -24,7 +24,10 @@ def progress(
         return iterable
     from tqdm.auto import tqdm
 
-    return tqdm(iterable, desc=desc, total=total, unit=unit, leave=False, dynamic_ncols=True)
+    # shown only after 2 s: quick calls stay silent, long ones get a bar
+    return tqdm(
+        iterable, desc=desc, total=total, unit=unit, leave=False, dynamic_ncols=True, delay=2.0
+    )
 
 
 @contextlib.contextmanager

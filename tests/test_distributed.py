@@ -164,7 +164,7 @@ def test_ridge_cv_same_alphas_and_scores_on_the_cluster(n_features, client):
 
 
 def test_ridge_cv_reads_memory_mapped_targets_batch_by_batch(tmp_path, client):
-    from neurodata.analyses.encoding import check_splits
+    from neurodata.analyses.encoding import RidgeSettings, check_splits
     from neurodata.analyses.encoding._ridge import ridge_cv_arrays
 
     rng = np.random.default_rng(6)
@@ -173,21 +173,23 @@ def test_ridge_cv_reads_memory_mapped_targets_batch_by_batch(tmp_path, client):
     np.save(tmp_path / "y.npy", Y)
     mapped = np.load(tmp_path / "y.npy", mmap_mode="r")
     splits = check_splits(3, 90, None)
-    alphas = np.logspace(-1, 4, 6)
-    ref = ridge_cv_arrays(X, Y, alphas, splits, targets_batch=16)
+    settings = RidgeSettings(alphas=np.logspace(-1, 4, 6), targets_batch=16)
+    ref = ridge_cv_arrays(X, Y, splits, settings)
     for scheduler in (None, client):
-        got = ridge_cv_arrays(X, mapped, alphas, splits, targets_batch=16, scheduler=scheduler)
+        got = ridge_cv_arrays(X, mapped, splits, settings, scheduler=scheduler)
         np.testing.assert_array_equal(got["best_alpha"], ref["best_alpha"])
         np.testing.assert_allclose(got["coef"], ref["coef"], rtol=1e-4, atol=1e-6)
 
 
 def test_ridge_cv_refuses_scheduler_with_torch_backend(client):
+    from neurodata.analyses.encoding import RidgeSettings
     from neurodata.analyses.encoding._ridge import ridge_cv_arrays
 
     X, Y = np.random.default_rng(0).standard_normal((20, 3)), np.ones((20, 2))
     splits = [(np.arange(10), np.arange(10, 20)), (np.arange(10, 20), np.arange(10))]
+    settings = RidgeSettings(alphas=[1.0], backend="torch")
     with pytest.raises(ValueError, match="`scheduler` runs the numpy backend"):
-        ridge_cv_arrays(X, Y, np.array([1.0]), splits, backend="torch", scheduler=client)
+        ridge_cv_arrays(X, Y, splits, settings, scheduler=client)
 
 
 def test_layer_scores_same_on_the_cluster(client):

@@ -351,6 +351,7 @@ def _counting_encode(monkeypatch, fail_on: str | None = None):
 def _compare(brain, acts, out, **kw):
     from neurodata.pipelines.compare import compare
 
+    kw.setdefault("subjects_batch", 1)  # checkpoint after every subject
     return compare(brain, activations=acts, cv=2, n_permutations=10, out=out, progress=False, **kw)
 
 

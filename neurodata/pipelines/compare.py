@@ -148,7 +148,8 @@ def compare(
     pool: str = "mean",
     context: int = 32,
     delays: Sequence[int] = (1, 2, 3, 4),
-    cv: int = 5,
+    settings: Any = None,
+    cv: Any = None,
     n_permutations: int = 200,
     drift_cutoff: float = 128.0,
     seed: int = 0,
@@ -156,6 +157,7 @@ def compare(
     cache: str | os.PathLike | None = None,
     overwrite: bool = False,
     resume: bool = True,
+    subjects_batch: int | None = None,
     progress: bool = True,
     data_dir: str | os.PathLike | None = None,
     scheduler: Any = None,
@@ -175,12 +177,20 @@ def compare(
         Passed to :func:`neurodata.models.activations.extract_activations`.
     delays : sequence of int
         FIR delays in scans (the haemodynamic lag).
-    cv : int
-        Contiguous outer folds (inner folds choose each target's alpha).
+    settings : RidgeSettings, optional
+        The ridge/CV settings (:class:`~neurodata.analyses.encoding.RidgeSettings`:
+        alphas, outer and inner folds, scoring, dtype, ...), passed whole to every fit.
+    cv : int or splitter, optional
+        Outer folds, overriding ``settings.cv`` (default 5 contiguous folds; inner
+        folds choose each target's alpha).
     n_permutations : int
         Block-permutation null of each held-out correlation (0: none).
     drift_cutoff : float
-        High-pass period (s) of the cosine drift basis removed from responses.
+        High-pass period (s) of the cosine drift basis removed from features,
+        baseline and responses *inside every outer fold*: fitted on the fold's
+        training samples only (each held-out stretch is high-passed on its own),
+        then responses are z-scored with the training samples' statistics. No
+        statistic of the training data ever sees a test sample.
     seed : int
         Seed of the permutation null.
     out : path, optional
@@ -190,12 +200,18 @@ def compare(
     overwrite : bool
         Replace existing outputs in ``out``.
     resume : bool
-        With ``out`` and several subjects, subjects are fitted one at a time and
-        each result is checkpointed atomically in ``out/checkpoints/`` as soon
-        as it is done; a rerun after an interruption reuses the checkpoints whose
+        With ``out`` and several subjects, each subject's result is checkpointed
+        atomically in ``out/checkpoints/`` as soon as its batch of subjects is
+        fitted; a rerun after an interruption reuses the checkpoints whose
         content digest verifies and whose inputs (features, responses,
         parameters) are unchanged, and fits only the rest. ``False`` refits
         every subject. Checkpoints are removed once the results are written.
+    subjects_batch : int, optional
+        Subjects fitted together (None: all that need fitting, in one fit).
+        Subjects share the features, so a joint fit decomposes each layer's
+        features once per fold for all of them; smaller batches checkpoint more
+        often at the cost of repeating those decompositions. Results do not
+        depend on it.
     progress : bool
         Progress bars.
     data_dir : path, optional
@@ -207,12 +223,14 @@ def compare(
     Returns
     -------
     xarray.Dataset
-        ``r``, ``r2``, ``p_value`` (layer, target[, subject]), ``r_baseline`` and
-        ``gain`` over the word-rate baseline, ``ceiling`` (target[, subject])
-        when there are several subjects, ``best_layer`` (target[, subject]);
-        attrs record every parameter.
+        ``r``, ``r2``, ``p_value`` (layer, <target>[, subject]), ``r_baseline`` and
+        ``gain`` over the word-rate baseline, ``ceiling`` (<target>[, subject])
+        when there are several subjects, ``best_layer`` and ``best_score``
+        (<target>[, subject]) from :func:`~neurodata.analyses.encoding.brain_score`
+        (``normalized`` too with a ceiling); <target> is the data's own dim
+        (e.g. ``parcel``); attrs record every parameter.
     """
-    from ..analyses.encoding import brain_score, encode, noise_ceiling, remove_drift
+    from ..analyses import encoding
     from ..models.activations import extract_activations
     from ..models.align import align, nuisance_features
 
@@ -238,22 +256,32 @@ def compare(
     baseline = nuisance_features(brain.words, brain.responses, delays=list(delays)).rename(
         feature="unit"
     )
-    responses = remove_drift(brain.responses, cutoff=drift_cutoff, zscore=True)
-    fit = dict(cv=cv, baseline=baseline, n_permutations=n_permutations, seed=seed)
+    responses = brain.responses
+    # drift removal and z-scores are estimated inside encode's outer folds, on training
+    # samples only: the responses reach encode as recorded
+    ridge = encoding.as_ridge_settings(settings, **({} if cv is None else {"cv": cv}))
+    fit = dict(settings=ridge, baseline=baseline, n_permutations=n_permutations, seed=seed,
+               drift_cutoff=drift_cutoff, zscore=True)  # fmt: skip
     run = dict(progress=progress, scheduler=scheduler)  # how to compute, not what
     if out is not None and "subject" in responses.dims:
         result = _encode_checkpointed(
-            encode, features, responses, fit, out / CHECKPOINTS, resume=resume, run=run
-        )
+            features, responses, fit, out / CHECKPOINTS, resume=resume, run=run,
+            subjects_batch=subjects_batch,
+        )  # fmt: skip
     else:
-        result = encode(features, responses, **run, **fit)
+        result = encoding.encode(features, responses, **run, **fit)
     scores = result["r"]
     ceiling = None
     if "subject" in responses.dims and responses.sizes["subject"] > 2:
-        ceiling = noise_ceiling(responses, "inter_subject").rename({target_dim: "target"})
+        # a description of the data, not a fitted model: no fold to leak into
+        cleaned = encoding.remove_drift(responses, cutoff=drift_cutoff, zscore=True)
+        ceiling = encoding.noise_ceiling(cleaned, "inter_subject")
         result["ceiling"] = ceiling
-    best = brain_score(scores, ceiling=ceiling)
+    best = encoding.brain_score(scores, ceiling=ceiling)
     result["best_layer"] = best["best_layer"]
+    result["best_score"] = best["score"]
+    if "normalized" in best:
+        result["normalized"] = best["normalized"]
     result.attrs.update(
         {
             "model": str(acts.attrs.get("model", model)),
@@ -264,7 +292,7 @@ def compare(
             "pool": pool,
             "context": context,
             "delays": list(map(int, delays)),
-            "cv": cv,
+            **ridge.describe(),
             "n_permutations": n_permutations,
             "drift_cutoff": drift_cutoff,
             "seed": seed,
@@ -288,7 +316,6 @@ def _subject_file(subject: Any) -> str:
 
 
 def _encode_checkpointed(
-    encode: Any,
     features: xr.DataArray,
     responses: xr.DataArray,
     fit: dict[str, Any],
@@ -296,38 +323,61 @@ def _encode_checkpointed(
     *,
     resume: bool,
     run: dict[str, Any],
+    subjects_batch: int | None,
 ) -> xr.Dataset:
-    """Encode one subject at a time, each result written atomically to ``folder`` as it ends.
+    """Encode the subjects that need it in batches, each subject's result written atomically.
 
     A checkpoint is reused (``resume``) only when its content digest verifies
     and it was computed from the same inputs (digest of features, baseline,
     the subject's responses and the fitting parameters); otherwise it is
-    recomputed, with a warning if it was corrupt or stale. Ridge fits and
-    permutation nulls are per target, so the result equals one joint fit
-    (to float rounding, ~1e-6).
+    recomputed, with a warning if it was corrupt or stale. The subjects left
+    are fitted together, ``subjects_batch`` at a time (None: all in one fit,
+    so every layer's features are decomposed once per fold for all of them).
+    Ridge fits and permutation nulls are per target, so the result does not
+    depend on the batching (to float rounding, ~1e-6).
     """
+    from ..analyses import encoding
+
     folder.mkdir(exist_ok=True)
     shared = {
         "features": content_digest(features),
         "baseline": None if fit["baseline"] is None else content_digest(fit["baseline"]),
-        "fit": {k: v for k, v in fit.items() if k != "baseline"},
+        "fit": {
+            k: (v.describe() if k == "settings" else v) for k, v in fit.items() if k != "baseline"
+        },
     }
-    parts = []
+    if subjects_batch is not None and (isinstance(subjects_batch, bool) or int(subjects_batch) < 1):
+        raise SchemaError(
+            f"`subjects_batch` must be a positive integer or None; got {subjects_batch!r}"
+        )
+    parts: dict[int, xr.Dataset] = {}
+    pending: list[tuple[int, Path, str]] = []
     for i in range(responses.sizes["subject"]):
         one = responses.isel(subject=[i])
-        subject = one["subject"].values[0]
-        path = folder / _subject_file(subject)
+        path = folder / _subject_file(one["subject"].values[0])
         inputs = hashlib.sha256(
             json.dumps({**shared, "responses": content_digest(one)}, sort_keys=True).encode()
         ).hexdigest()
         part = _checkpoint(path, inputs) if resume and path.exists() else None
         if part is None:
-            part = encode(features, one, **run, **fit)
+            pending.append((i, path, inputs))
+        else:
+            parts[i] = part
+    size = len(pending) if subjects_batch is None else int(subjects_batch)
+    for start in range(0, len(pending), max(size, 1)):
+        batch = pending[start : start + size]
+        joint = encoding.encode(
+            features, responses.isel(subject=[i for i, _, _ in batch]), **run, **fit
+        )
+        for k, (i, path, inputs) in enumerate(batch):
+            part = joint.isel(subject=[k])
             part.attrs.update({INPUTS_ATTR: inputs, DIGEST_ATTR: content_digest(part)})
             save(part, path, overwrite=True)
+            parts[i] = part
+    for part in parts.values():
         for name in (INPUTS_ATTR, DIGEST_ATTR):
             part.attrs.pop(name, None)
-        parts.append(part)
+    parts = [parts[i] for i in sorted(parts)]
     return xr.concat(
         parts, dim="subject", coords="minimal", compat="override", combine_attrs="override"
     )

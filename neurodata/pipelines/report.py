@@ -38,7 +38,6 @@ def _mean_over(da: xr.DataArray, *dims: str) -> xr.DataArray:
 
 def compare_sections(result: xr.Dataset, *, data_name: str, notes: list[str]) -> list[Section]:
     """Report sections of a comparison result (figures, tables, the known answer)."""
-    from ..analyses.encoding import brain_score
     from ..plotting.encoding import plot_best_layer, plot_layer_scores, plot_noise_ceiling
 
     truth = result.attrs.get("truth") or {}
@@ -51,13 +50,15 @@ def compare_sections(result: xr.Dataset, *, data_name: str, notes: list[str]) ->
     )
     ceiling = result["ceiling"] if "ceiling" in result else None
     scores = result["r"]
+    target = result.attrs.get("target_dim", "target")
     summary = Section(
         "Which layer predicts which region",
         paragraphs=[
             f"Model {result.attrs.get('model')} ({result.attrs.get('kind')} states, "
             f"{result.attrs.get('pool')}-pooled per word), aligned to the scans by Lanczos "
-            f"resampling with FIR delays {result.attrs.get('delays')} (scans); responses "
-            f"high-passed (cosine basis, {result.attrs.get('drift_cutoff')} s) and z-scored; ridge "
+            f"resampling with FIR delays {result.attrs.get('delays')} (scans); features and "
+            f"responses high-passed (cosine basis, {result.attrs.get('drift_cutoff')} s) and "
+            f"z-scored inside every outer fold from its training scans only; ridge "
             f"regression with a per-target alpha chosen by inner cross-validation, scored on "
             f"{result.attrs.get('cv')} contiguous outer folds (Pearson r on held-out scans).",
             *notes,
@@ -70,8 +71,12 @@ def compare_sections(result: xr.Dataset, *, data_name: str, notes: list[str]) ->
             "Held-out correlation by layer, per region (dashed: noise ceiling)",
         )
     )
-    best = brain_score(scores, ceiling=ceiling)
-    summary.figures.append((plot_best_layer(best), "Best layer per region and its score"))
+    # the best layers are computed once, by compare, and stored in the result
+    best = result[[v for v in ("best_layer", "best_score", "normalized") if v in result]]
+    best = best.rename({"best_score": "score"}) if "best_score" in best else best
+    summary.figures.append(
+        (plot_best_layer(best, target_dim=target), "Best layer per region and its score")
+    )
     table = _mean_over(scores, "subject").to_pandas()
     if hasattr(table, "T") and table.ndim == 2:
         summary.tables.append((table, "Held-out r (mean over subjects): layers x regions"))
@@ -79,8 +84,8 @@ def compare_sections(result: xr.Dataset, *, data_name: str, notes: list[str]) ->
 
     extra = Section("Against the word-rate baseline and chance")
     if "gain" in result:
-        gain = _mean_over(result["gain"], "subject", "target").to_pandas()
-        base = float(_mean_over(result["r_baseline"], "subject", "target"))
+        gain = _mean_over(result["gain"], "subject", target).to_pandas()
+        base = float(_mean_over(result["r_baseline"], "subject", target))
         extra.paragraphs.append(
             f"The baseline (word rate, letter rate, speech fraction with the same delays) alone "
             f"reaches r = {base:.3f} on average; the table gives each layer's mean gain over it."
@@ -89,7 +94,7 @@ def compare_sections(result: xr.Dataset, *, data_name: str, notes: list[str]) ->
             (gain.to_frame("gain in r"), "Mean gain of each layer over the baseline")
         )
     if "p_value" in result:
-        frac = _mean_over(result["p_value"] < 0.05, "subject", "target").to_pandas()
+        frac = _mean_over(result["p_value"] < 0.05, "subject", target).to_pandas()
         extra.tables.append(
             (
                 frac.to_frame("fraction p < 0.05"),

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ..errors import SchemaError
+
 __all__ = [
     "plot_best_layer",
     "plot_layer_scores",
@@ -38,12 +40,25 @@ def _match_targets(ceiling: xr.DataArray, scores: xr.DataArray) -> xr.DataArray:
     return ceiling
 
 
+def _target_dim(da: xr.DataArray, target_dim: str | None, others: tuple[str, ...]) -> str:
+    """The target dim: as given, else ``attrs["target_dim"]``, else the one dim not in ``others``."""
+    if target_dim is not None:
+        return target_dim
+    named = da.attrs.get("target_dim")
+    if named in da.dims:
+        return str(named)
+    rest = [str(d) for d in da.dims if d not in others]
+    if len(rest) != 1:
+        raise SchemaError(f"scores: cannot tell the target dim among {rest}; pass `target_dim`")
+    return rest[0]
+
+
 def plot_layer_scores(
     scores: xr.DataArray,
     ceiling: xr.DataArray | None = None,
     *,
     dim: str = "layer",
-    target_dim: str = "target",
+    target_dim: str | None = None,
     subject_dim: str = "subject",
     ax: Any = None,
 ) -> Any:
@@ -59,7 +74,8 @@ def plot_layer_scores(
         Noise ceiling per target (optionally per subject, averaged), drawn as a
         dashed line in the target's colour.
     dim, target_dim, subject_dim : str
-        Names of the layer, target and subject dims.
+        Names of the layer, target and subject dims (``target_dim`` default:
+        ``scores.attrs["target_dim"]``, else the one remaining dim, e.g. ``parcel``).
     ax : matplotlib.axes.Axes, optional
         Axes to draw in (default: a new figure).
 
@@ -67,6 +83,7 @@ def plot_layer_scores(
     -------
     matplotlib.figure.Figure
     """
+    target_dim = _target_dim(scores, target_dim, (dim, subject_dim))
     fig, ax = _axes(ax, (6.5, 4.0))
     mean, sem = _mean_sem(scores, subject_dim)
     layers = (
@@ -109,7 +126,11 @@ def plot_layer_scores(
 
 
 def plot_best_layer(
-    brain: xr.Dataset, *, target_dim: str = "target", subject_dim: str = "subject", ax: Any = None
+    brain: xr.Dataset,
+    *,
+    target_dim: str | None = None,
+    subject_dim: str = "subject",
+    ax: Any = None,
 ) -> Any:
     """Best layer of every target and its score.
 
@@ -130,6 +151,7 @@ def plot_best_layer(
     matplotlib.figure.Figure
     """
     fig, ax = _axes(ax, (6.0, 3.5))
+    target_dim = _target_dim(brain["best_layer"], target_dim, (subject_dim,))
     best, score = brain["best_layer"], brain["score"]
     if "normalized" in brain:
         score = brain["normalized"]
@@ -212,7 +234,7 @@ def plot_noise_ceiling(
 
 
 def plot_variance_partition(
-    partition: xr.Dataset, *, target_dim: str = "target", ax: Any = None
+    partition: xr.Dataset, *, target_dim: str | None = None, ax: Any = None
 ) -> Any:
     """Held-out variance of every target split into each band's unique part and the shared part.
 
@@ -237,6 +259,7 @@ def plot_variance_partition(
                 f"partition: no variable {name!r}; expected the output of variance_partition"
             )
     fig, ax = _axes(ax, (6.5, 3.8))
+    target_dim = _target_dim(partition["total"], target_dim, ())
     unique = partition["unique"].transpose("band", target_dim)
     labels = (
         [str(t) for t in partition[target_dim].values]

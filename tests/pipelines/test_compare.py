@@ -84,3 +84,71 @@ def test_demo_cli_end_to_end(tmp_path):
     assert (out / "report.html").is_file() and (out / "results.zarr").is_dir()
     again = runner.invoke(cli, args)
     assert again.exit_code == 1 and "pass --overwrite" in again.stderr
+
+
+# --- preprocessing sees training samples only (issue 16, item 5) -----------------------------
+
+
+def _spy_on_ridge_fits(monkeypatch):
+    """Record the training arrays that reach the ridge kernel (the real kernel still runs)."""
+    from neurodata.analyses.encoding import _ridge
+
+    real, seen = _ridge.ridge_cv_arrays, []
+
+    def spy(X, Y, *args, **kwargs):
+        out = real(X, Y, *args, **kwargs)
+        seen.append((np.array(X, copy=True), np.array(Y, copy=True), out["coef"].copy()))
+        return out
+
+    monkeypatch.setattr(_ridge, "ridge_cv_arrays", spy)
+    return seen
+
+
+def test_changing_test_samples_cannot_change_the_models_fitted_on_training_samples(
+    planted, monkeypatch
+):
+    """One outer split (train: first 80 % of scans, test: the rest): the test scans are
+    replaced by noise of another scale and offset; every model compare fits must be the same."""
+    acts, brain = planted
+    responses = brain.responses.isel(subject=[0])
+    n = responses.sizes["time"]
+    train, test = np.arange(int(0.8 * n)), np.arange(int(0.8 * n), n)
+    perturbed = responses.copy(data=responses.values.copy())
+    noise = np.random.default_rng(7).standard_normal(perturbed.isel(time=test).shape)
+    perturbed[{"time": test}] = 50.0 + 9.0 * noise
+    runs = []
+    for resp in (responses, perturbed):
+        with monkeypatch.context() as patch:
+            seen = _spy_on_ridge_fits(patch)
+            data = BrainData(responses=resp, words=brain.words, name="planted")
+            compare(data, activations=acts, cv=[(train, test)], n_permutations=0, progress=False)
+        runs.append(seen)
+    original, changed = runs
+    assert len(original) == len(changed) > 0
+    for (x0, y0, c0), (x1, y1, c1) in zip(original, changed, strict=True):
+        assert x0.shape[0] == len(train)  # only training samples reach the fit
+        np.testing.assert_array_equal(x0, x1)
+        np.testing.assert_array_equal(y0, y1)  # the training targets did not move
+        np.testing.assert_array_equal(c0, c1)  # hence the fitted model did not either
+
+
+def test_joint_fit_of_subjects_equals_one_fit_per_subject(tmp_path, planted):
+    """Sharing the decompositions across subjects (one fit) changes no number."""
+    acts, brain = planted
+    kw = dict(activations=acts, n_permutations=20, progress=False)
+    joint = compare(brain, out=tmp_path / "joint", **kw)
+    single = compare(brain, out=tmp_path / "single", subjects_batch=1, **kw)
+    xr.testing.assert_allclose(joint, single, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(joint["p_value"].values, single["p_value"].values)
+    with pytest.raises(SchemaError, match=r"`subjects_batch` must be a positive integer"):
+        compare(brain, out=tmp_path / "bad", subjects_batch=0, **kw)
+
+
+def test_result_keeps_the_datas_target_dim(planted):
+    acts, brain = planted
+    result = compare(brain, activations=acts, n_permutations=0, progress=False)
+    assert set(result["r"].dims) == {"layer", "parcel", "subject"}
+    assert result.attrs["target_dim"] == "parcel"
+    assert set(result["best_layer"].dims) == {"parcel", "subject"}
+    assert set(result["ceiling"].dims) == {"parcel", "subject"}
+    np.testing.assert_array_equal(result["best_score"], result["r"].max("layer"))

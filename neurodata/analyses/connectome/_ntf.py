@@ -22,6 +22,8 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from ..._threads import blas_threads
+
 __all__ = ["NTF_METHODS", "factor_similarity", "fit_ntf", "observed_slices"]
 
 #: bytes of float32 tensor per chunk when ``batch`` is not given
@@ -214,11 +216,7 @@ def fit_ntf(
 def _blas_threads(n_threads: int | None):
     if n_threads is None:
         return contextlib.nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - comes with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=int(n_threads), user_api="blas")
+    return blas_threads(int(n_threads))
 
 
 def _fit(data, rank, update, seed, n_iter_max, tol, batch, progress, index=None):

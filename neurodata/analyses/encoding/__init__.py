@@ -4,6 +4,9 @@ Layered as scikit-learn is: numerical kernels (``_ridge``, ``_banded``, ``_ridge
 public functions on labelled data -> the estimator :class:`RidgeEncoder`, which only wraps
 :func:`ridge_cv`.
 
+- :class:`RidgeSettings`: the ridge/CV settings (alphas, folds, scoring, intercept, dtype,
+  batch size, backend) as one validated object, passed whole from ``compare`` to the kernels;
+  every function also takes its fields as keywords.
 - :func:`ridge_cv`: one ridge model per target (voxel, parcel, channel) with its own alpha
   chosen by time-respecting cross-validation, refitted on all samples.
 - :func:`cross_validated_scores`: held-out Pearson r and R^2 with nested CV.
@@ -19,8 +22,9 @@ from typing import Any
 
 from ._banded_scores import banded_ridge_cv, banded_scores, variance_partition
 from ._encode import brain_score, encode, layer_scores
-from ._fit import DEFAULT_ALPHAS, cross_validated_scores, ridge_cv
+from ._fit import cross_validated_scores, ridge_cv
 from ._ridge import SCORES
+from ._settings import DEFAULT_ALPHAS, RidgeSettings, as_ridge_settings
 from ._splitters import ContiguousKFold, LeaveGroupOut, check_splits
 from ._statistics import (
     NOISE_CEILINGS,
@@ -38,6 +42,8 @@ __all__ = [
     "ContiguousKFold",
     "LeaveGroupOut",
     "RidgeEncoder",
+    "RidgeSettings",
+    "as_ridge_settings",
     "banded_ridge_cv",
     "banded_scores",
     "block_permutation_test",

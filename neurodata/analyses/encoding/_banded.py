@@ -30,10 +30,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import combinations, product
+from typing import Any
 
 import numpy as np
 
-from ..._progress import progress
+from ...errors import SchemaError
 from . import _ridge
 
 __all__ = [
@@ -67,10 +68,10 @@ def random_candidates(
     himalaya's random search.
     """
     if not (isinstance(n_iter, int | np.integer) and n_iter >= 1):
-        raise ValueError(f"`n_iter` must be a positive int; got {n_iter!r}")
+        raise SchemaError(f"`n_iter` must be a positive int; got {n_iter!r}")
     conc = np.atleast_1d(np.asarray(concentration, dtype=np.float64))
     if conc.size == 0 or np.any(conc <= 0):
-        raise ValueError(f"`concentration` must be positive numbers; got {concentration!r}")
+        raise SchemaError(f"`concentration` must be positive numbers; got {concentration!r}")
     rng = np.random.default_rng(seed)
     out = np.empty((int(n_iter), n_bands))
     out[0] = 1.0 / n_bands
@@ -88,7 +89,7 @@ def grid_candidates(n_bands: int, n_steps: int = 9, *, span: float = 3.0) -> np.
     normalised and de-duplicated, plus the corners; best kept to 2-3 bands.
     """
     if not (isinstance(n_steps, int | np.integer) and n_steps >= 2):
-        raise ValueError(f"`n_steps` must be an int >= 2; got {n_steps!r}")
+        raise SchemaError(f"`n_steps` must be an int >= 2; got {n_steps!r}")
     logs = np.linspace(-span / 2, span / 2, int(n_steps))
     if n_bands == 1:
         return np.ones((1, 1))
@@ -119,11 +120,11 @@ def check_candidates(gammas: np.ndarray, n_bands: int) -> np.ndarray:
     """Rows of non-negative band weights, normalised to sum to one."""
     gammas = np.atleast_2d(np.asarray(gammas, dtype=np.float64))
     if gammas.ndim != 2 or gammas.shape[1] != n_bands or gammas.shape[0] == 0:
-        raise ValueError(
+        raise SchemaError(
             f"band weights must have shape (n_candidates, {n_bands}); got {gammas.shape}"
         )
     if not np.all(np.isfinite(gammas)) or np.any(gammas < 0) or np.any(gammas.sum(1) <= 0):
-        raise ValueError("band weights must be finite, non-negative and not all zero in a row")
+        raise SchemaError("band weights must be finite, non-negative and not all zero in a row")
     return gammas / gammas.sum(1, keepdims=True)
 
 
@@ -198,17 +199,12 @@ def banded_fit_arrays(
 def banded_cv_arrays(
     Xs: Sequence[np.ndarray],
     Y: np.ndarray,
-    alphas: np.ndarray,
     gammas: np.ndarray,
     splits: list[tuple[np.ndarray, np.ndarray]],
+    settings: Any,
     *,
-    fit_intercept: bool = True,
-    score: str = "neg_mse",
-    targets_batch: int | None = 2048,
-    dtype: np.dtype = np.float32,
     refit: bool = True,
-    show_progress: bool = False,
-    backend: str = "numpy",
+    progress: bool = False,
     device: str | None = None,
 ) -> dict[str, np.ndarray]:
     """Per-target band weights and alpha by cross-validation, then refit on all samples.
@@ -218,7 +214,12 @@ def banded_cv_arrays(
     (n_candidates, t): the mean CV score of each candidate at its best alpha,
     and with ``refit`` ``coef`` (features, t) and ``intercept`` (t,).
     """
-    dtype = np.dtype(dtype)
+    alphas, dtype = settings.alphas_array, settings.np_dtype
+    fit_intercept, targets_batch, show_progress = (
+        settings.fit_intercept,
+        settings.targets_batch,
+        progress,
+    )
     n_targets = Y.shape[1]
     eps = np.finfo(dtype).eps
     best = np.full(n_targets, -np.inf)
@@ -229,17 +230,7 @@ def banded_cv_arrays(
     bar = progress(range(len(gammas)), desc="band weights", enabled=show_progress, unit="candidate")
     for c in bar:
         out = _ridge.ridge_cv_arrays(
-            _scaled(factors, gammas[c]),
-            Y,
-            alphas,
-            splits,
-            fit_intercept=fit_intercept,
-            score=score,
-            targets_batch=targets_batch,
-            dtype=dtype,
-            refit=False,
-            backend=backend,
-            device=device,
+            _scaled(factors, gammas[c]), Y, splits, settings, refit=False, device=device
         )
         scores = np.where(np.isnan(out["cv_score"]), -np.inf, out["cv_score"])
         candidate_scores[c] = out["cv_score"]

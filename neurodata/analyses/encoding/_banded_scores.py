@@ -18,22 +18,20 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from . import _banded, _ridge
+from ..._config import resolve
+from ...errors import SchemaError
+from . import _banded
 from ._inputs import (
     _as_matrix,
     _check_pair,
     _column_array,
-    _dtype,
     _groups,
-    _pick_backend,
-    _pick_score,
 )
-from ._nested import _nested_cv, _preprocessor
+from ._nested import NestedRun, _preprocessor
+from ._settings import RidgeSettings, as_ridge_settings
 from ._splitters import check_splits
 
 __all__ = ["banded_ridge_cv", "banded_scores", "variance_partition"]
-
-_DEFAULT_ALPHAS = tuple(float(a) for a in np.logspace(-1, 7, 9))
 
 
 # --------------------------------------------------------------------------------------
@@ -48,12 +46,12 @@ def _spaces(feature_spaces: Any) -> tuple[list[str], list[np.ndarray], list[Any]
     elif isinstance(feature_spaces, Mapping):
         items = [(str(k), v) for k, v in feature_spaces.items()]
     else:
-        raise ValueError(
+        raise SchemaError(
             "`feature_spaces` must be a dict {name: features} or an xarray.Dataset of feature "
             f"spaces; got {type(feature_spaces).__name__}"
         )
     if len(items) < 1:
-        raise ValueError("`feature_spaces` is empty; expected at least one feature space")
+        raise SchemaError("`feature_spaces` is empty; expected at least one feature space")
     names, mats = [], []
     for name, obj in items:
         X, _ = _as_matrix(obj, f"feature space {name!r}", "feature")
@@ -61,7 +59,7 @@ def _spaces(feature_spaces: Any) -> tuple[list[str], list[np.ndarray], list[Any]
         mats.append(X)
     n = {X.shape[0] for X in mats}
     if len(n) != 1:
-        raise ValueError(
+        raise SchemaError(
             "feature spaces must have the same number of samples; got "
             f"{dict(zip(names, [X.shape[0] for X in mats]))}"
         )
@@ -73,7 +71,7 @@ def _candidates(
 ) -> np.ndarray:
     if isinstance(band_weights, str):
         if band_weights not in _banded.SEARCHES:
-            raise ValueError(
+            raise SchemaError(
                 f"`band_weights` must be one of {sorted(_banded.SEARCHES)} or an array "
                 f"(n_candidates, n_bands); got {band_weights!r}"
             )
@@ -89,18 +87,17 @@ def _split_columns(sizes: Sequence[int]) -> list[slice]:
 
 
 def _banded_fit(
-    sizes: Sequence[int], gammas: np.ndarray, alphas: np.ndarray, fit_options: dict
+    sizes: Sequence[int], gammas: np.ndarray, settings: RidgeSettings, *, device: str | None = None
 ) -> Callable:
     """A fit function for the nested-CV loop: banded ridge on column blocks ``sizes``.
 
     Banded fits run in this process (``scheduler`` applies to single-band ridge only).
     """
     slices = _split_columns(sizes)
-    fit_options = {k: v for k, v in fit_options.items() if k != "scheduler"}
 
     def fit(Xtr: np.ndarray, Ytr: np.ndarray, Xte: np.ndarray, inner: list) -> tuple:
         bands = [Xtr[:, sl] for sl in slices]
-        res = _banded.banded_cv_arrays(bands, Ytr, alphas, gammas, inner, **fit_options)
+        res = _banded.banded_cv_arrays(bands, Ytr, gammas, inner, settings, device=device)
         parts = _banded.band_predictions(
             [Xte[:, sl] for sl in slices], res["coef"], res["intercept"]
         )
@@ -111,14 +108,14 @@ def _banded_fit(
 
 
 def _banded_fit_function(
-    n_baseline: int, alphas: np.ndarray, band_weights: Any, seed: int, fit_options: dict
+    n_baseline: int, settings: RidgeSettings, band_weights: Any, *, seed: int
 ) -> Callable:
     """For :func:`encode`: columns are [layer features, baseline features]."""
     gammas = _candidates(band_weights, 2, 20, (0.1, 1.0), seed)
 
     def fit(Xtr: np.ndarray, Ytr: np.ndarray, Xte: np.ndarray, inner: list) -> tuple:
         sizes = (Xtr.shape[1] - n_baseline, n_baseline)
-        return _banded_fit(sizes, gammas, alphas, fit_options)(Xtr, Ytr, Xte, inner)
+        return _banded_fit(sizes, gammas, settings)(Xtr, Ytr, Xte, inner)
 
     return fit
 
@@ -131,21 +128,16 @@ def _banded_fit_function(
 def banded_ridge_cv(
     feature_spaces: Mapping[str, Any] | xr.Dataset,
     Y: Any,
-    alphas: Sequence[float] | np.ndarray = _DEFAULT_ALPHAS,
+    settings: RidgeSettings | Sequence[float] | None = None,
     *,
     band_weights: str | np.ndarray = "random",
     n_iter: int = 20,
     concentration: float | Sequence[float] = (0.1, 1.0),
     seed: int = 0,
-    cv: Any = 5,
     groups: Any = None,
-    fit_intercept: bool = True,
-    scoring: str = "neg_mse",
-    targets_batch: int | None = 2048,
-    dtype: Any = "float32",
-    backend: str = "numpy",
+    progress: bool | None = None,
     device: str | None = None,
-    progress: bool = False,
+    **fields: Any,
 ) -> xr.Dataset:
     """Banded ridge: one weight per feature space and target, learned by cross-validation.
 
@@ -165,8 +157,9 @@ def banded_ridge_cv(
         Standardise features first: the weights are relative to their scale.
     Y : array_like (samples, targets) or xarray.DataArray (``time``, <target dims>)
         Responses.
-    alphas : sequence of float
-        Positive, distinct regularisation strengths.
+    settings : RidgeSettings, sequence of float or None
+        The ridge settings (``cv`` chooses the weights and alphas here), or the alphas
+        alone; ``**fields`` override it (see :func:`neurodata.analyses.encoding.ridge_cv`).
     band_weights : {"random", "grid"} or array (n_candidates, n_bands)
         Candidate band weights: ``"random"`` draws ``n_iter`` from Dirichlet
         distributions (the first is uniform), ``"grid"`` spans log-ratios from
@@ -174,7 +167,7 @@ def banded_ridge_cv(
         given (rows normalised to sum to one).
     n_iter, concentration, seed
         Size, Dirichlet concentrations (cycled) and seed of the random search.
-    cv, groups, fit_intercept, scoring, targets_batch, dtype, backend, device, progress
+    groups, device, progress
         As in :func:`neurodata.analyses.encoding.ridge_cv`.
 
     Returns
@@ -188,29 +181,19 @@ def banded_ridge_cv(
         band); ``coef`` (feature, target) on the unscaled features, with coordinate
         ``band`` (feature); ``intercept`` (target).
     """
+    settings = as_ridge_settings(settings, **fields)
     names, mats, _ = _spaces(feature_spaces)
     Ya, y_template = _as_matrix(Y, "responses", "target")
     for X in mats:
         _check_pair(X, Ya)
-    alphas_arr = _ridge._check_alphas(alphas)
     gammas = _candidates(band_weights, len(mats), n_iter, concentration, seed)
     splits = check_splits(
-        cv, Ya.shape[0], _groups(groups, Y, *feature_spaces_values(feature_spaces))
+        settings.cv, Ya.shape[0], _groups(groups, Y, *feature_spaces_values(feature_spaces))
     )
     out = _banded.banded_cv_arrays(
-        mats,
-        Ya,
-        alphas_arr,
-        gammas,
-        splits,
-        fit_intercept=fit_intercept,
-        score=_pick_score(scoring),
-        targets_batch=targets_batch,
-        dtype=_dtype(dtype),
-        show_progress=progress,
-        backend=_pick_backend(backend),
-        device=device,
-    )
+        mats, Ya, gammas, splits, settings, progress=resolve("progress", progress),
+        device=resolve("device", device),
+    )  # fmt: skip
     target = _column_array(np.empty(Ya.shape[1]), y_template, "target")
     band_of_feature = np.concatenate([[n] * X.shape[1] for n, X in zip(names, mats)])
     with np.errstate(divide="ignore"):
@@ -232,14 +215,11 @@ def banded_ridge_cv(
             "feature": np.arange(len(band_of_feature)),
             "feature_band": ("feature", band_of_feature.astype(object)),
             "candidate": np.arange(len(gammas)),
-            "alpha": alphas_arr,
+            "alpha": settings.alphas_array,
         },
         attrs={
-            "scoring": scoring,
-            "cv": repr(cv),
+            **settings.describe(),
             "n_splits": len(splits),
-            "fit_intercept": int(fit_intercept),
-            "dtype": str(np.dtype(dtype)),
             "band_weights": band_weights if isinstance(band_weights, str) else "given",
         },
     )
@@ -254,59 +234,24 @@ def feature_spaces_values(feature_spaces: Any) -> list[Any]:
     return []
 
 
-def _nested_options(
+def _nested_run(
     n: int,
     feature_spaces: Any,
     Y: Any,
+    settings: RidgeSettings,
     *,
-    alphas: Any,
-    cv: Any,
-    inner_cv: Any,
     groups: Any,
-    fit_intercept: bool,
-    scoring: str,
-    targets_batch: int | None,
-    dtype: Any,
-    backend: str,
-    device: str | None,
     drift_cutoff: Any,
-    confounds: Any,
     zscore: bool,
+    confounds: Any,
     runs: Any,
     tr: Any,
-) -> dict:
+    device: str | None,
+) -> NestedRun:
     objs = [Y, *feature_spaces_values(feature_spaces)]
-    return dict(
-        alphas_arr=_ridge._check_alphas(alphas),
-        cv=cv,
-        inner_cv=inner_cv,
-        group_arr=_groups(groups, *objs),
-        prep=_preprocessor(n, drift_cutoff, confounds, zscore, _groups(runs, *objs), tr, *objs),
-        fit_options=dict(
-            fit_intercept=fit_intercept,
-            score=_pick_score(scoring),
-            targets_batch=targets_batch,
-            dtype=_dtype(dtype),
-            backend=_pick_backend(backend),
-            device=device,
-        ),
-    )
-
-
-def _run_nested(X: np.ndarray, Ya: np.ndarray, opts: dict, fit: Any, progress: bool) -> dict:
-    return _nested_cv(
-        X,
-        Ya,
-        None,
-        opts["alphas_arr"],
-        opts["cv"],
-        opts["inner_cv"],
-        opts["group_arr"],
-        opts["prep"],
-        opts["fit_options"],
-        progress,
-        fit=fit,
-    )
+    prep = _preprocessor(n, *objs, drift_cutoff=drift_cutoff, confounds=confounds,
+                         zscore=zscore, runs=_groups(runs, *objs), tr=tr)  # fmt: skip
+    return NestedRun(settings, prep, group_arr=_groups(groups, *objs), device=device)
 
 
 def _pooled_split(res: dict, n_bands: int) -> np.ndarray:
@@ -322,37 +267,32 @@ def _pooled_split(res: dict, n_bands: int) -> np.ndarray:
 def banded_scores(
     feature_spaces: Mapping[str, Any] | xr.Dataset,
     Y: Any,
-    alphas: Sequence[float] | np.ndarray = _DEFAULT_ALPHAS,
+    settings: RidgeSettings | Sequence[float] | None = None,
     *,
     band_weights: str | np.ndarray = "random",
     n_iter: int = 20,
     concentration: float | Sequence[float] = (0.1, 1.0),
     seed: int = 0,
-    cv: Any = 5,
-    inner_cv: Any = 5,
     groups: Any = None,
-    fit_intercept: bool = True,
-    scoring: str = "neg_mse",
-    targets_batch: int | None = 2048,
-    dtype: Any = "float32",
-    backend: str = "numpy",
-    device: str | None = None,
     drift_cutoff: float | None = None,
-    confounds: Any = None,
     zscore: bool = False,
+    confounds: Any = None,
     runs: Any = None,
     tr: float | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
+    device: str | None = None,
+    **fields: Any,
 ) -> xr.Dataset:
     """Held-out scores of a banded ridge model by nested cross-validation.
 
     Parameters
     ----------
-    feature_spaces, Y, alphas, band_weights, n_iter, concentration, seed
+    feature_spaces, Y, band_weights, n_iter, concentration, seed
         As in :func:`banded_ridge_cv` (band weights and alphas are chosen on the
         inner folds of every outer training set).
-    cv, inner_cv, groups, fit_intercept, scoring, targets_batch, dtype, backend, device
-        As in :func:`neurodata.analyses.encoding.cross_validated_scores`.
+    settings, groups, device, **fields
+        As in :func:`neurodata.analyses.encoding.cross_validated_scores` (``cv``:
+        outer folds, ``inner_cv``: inner folds).
     drift_cutoff, confounds, zscore, runs, tr
         Preprocessing estimated inside the outer folds, as in
         :func:`neurodata.analyses.encoding.cross_validated_scores`.
@@ -366,32 +306,17 @@ def banded_scores(
         mean-corrected prediction); ``band_weight`` (fold, band, target) and
         ``alpha`` (fold, target) chosen in every outer fold.
     """
+    settings = as_ridge_settings(settings, **fields)
     names, mats, _ = _spaces(feature_spaces)
     Ya, y_template = _as_matrix(Y, "responses", "target")
     X = np.hstack(mats)
     _check_pair(X, Ya)
-    opts = _nested_options(
-        Ya.shape[0],
-        feature_spaces,
-        Y,
-        alphas=alphas,
-        cv=cv,
-        inner_cv=inner_cv,
-        groups=groups,
-        fit_intercept=fit_intercept,
-        scoring=scoring,
-        targets_batch=targets_batch,
-        dtype=dtype,
-        backend=backend,
-        device=device,
-        drift_cutoff=drift_cutoff,
-        confounds=confounds,
-        zscore=zscore,
-        runs=runs,
-        tr=tr,
-    )
+    nested = _nested_run(Ya.shape[0], feature_spaces, Y, settings, groups=groups,
+                         drift_cutoff=drift_cutoff, zscore=zscore, confounds=confounds,
+                         runs=runs, tr=tr, device=resolve("device", device))  # fmt: skip
     gammas = _candidates(band_weights, len(mats), n_iter, concentration, seed)
-    res = _banded_nested(X, Ya, [m.shape[1] for m in mats], gammas, opts, progress)
+    fit = _banded_fit([m.shape[1] for m in mats], gammas, settings, device=nested.device)
+    res = nested(X, Ya, progress=resolve("progress", progress), fit=fit)
     target = _column_array(np.empty(Ya.shape[1]), y_template, "target")
     return xr.Dataset(
         {
@@ -405,46 +330,27 @@ def banded_scores(
             "alpha": (("fold", "target"), res["alpha"]),
         },
         coords={**target.coords, "band": names, "fold": np.arange(res["alpha"].shape[0])},
-        attrs={"scoring": scoring, "cv": repr(cv), "inner_cv": repr(inner_cv)},
+        attrs=settings.describe(),
     )
-
-
-def _banded_nested(
-    X: np.ndarray,
-    Ya: np.ndarray,
-    sizes: Sequence[int],
-    gammas: np.ndarray,
-    opts: dict,
-    progress: bool,
-) -> dict:
-    fit = _banded_fit(sizes, gammas, opts["alphas_arr"], opts["fit_options"])
-    return _run_nested(X, Ya, opts, fit, progress)
 
 
 def variance_partition(
     feature_spaces: Mapping[str, Any] | xr.Dataset,
     Y: Any,
-    alphas: Sequence[float] | np.ndarray = _DEFAULT_ALPHAS,
+    settings: RidgeSettings | Sequence[float] | None = None,
     *,
     band_weights: str | np.ndarray = "grid",
     n_iter: int = 20,
     concentration: float | Sequence[float] = (0.1, 1.0),
     seed: int = 0,
-    cv: Any = 5,
-    inner_cv: Any = 5,
     groups: Any = None,
-    fit_intercept: bool = True,
-    scoring: str = "neg_mse",
-    targets_batch: int | None = 2048,
-    dtype: Any = "float32",
-    backend: str = "numpy",
-    device: str | None = None,
     drift_cutoff: float | None = None,
-    confounds: Any = None,
     zscore: bool = False,
+    confounds: Any = None,
     runs: Any = None,
     tr: float | None = None,
-    progress: bool = False,
+    device: str | None = None,
+    **fields: Any,
 ) -> xr.Dataset:
     """Unique and shared held-out variance of every feature space (set-theoretic partition).
 
@@ -458,10 +364,9 @@ def variance_partition(
 
     Parameters
     ----------
-    feature_spaces, Y, alphas, band_weights, n_iter, concentration, seed
+    feature_spaces, Y, band_weights, n_iter, concentration, seed
         As in :func:`banded_ridge_cv` (``"grid"`` by default here, for 2-3 bands).
-    cv, inner_cv, groups, fit_intercept, scoring, targets_batch, dtype, backend, device
-    drift_cutoff, confounds, zscore, runs, tr
+    settings, groups, device, drift_cutoff, confounds, zscore, runs, tr, **fields
         As in :func:`banded_scores`.
 
     Returns
@@ -477,41 +382,26 @@ def variance_partition(
     """
     names, mats, _ = _spaces(feature_spaces)
     if len(names) > 6:
-        raise ValueError(
+        raise SchemaError(
             f"variance_partition: {len(names)} bands need {2 ** len(names) - 1} models; keep to <= 6"
         )
+    settings = as_ridge_settings(settings, **fields)
     Ya, y_template = _as_matrix(Y, "responses", "target")
     _check_pair(np.hstack(mats), Ya)
-    opts = _nested_options(
-        Ya.shape[0],
-        feature_spaces,
-        Y,
-        alphas=alphas,
-        cv=cv,
-        inner_cv=inner_cv,
-        groups=groups,
-        fit_intercept=fit_intercept,
-        scoring=scoring,
-        targets_batch=targets_batch,
-        dtype=dtype,
-        backend=backend,
-        device=device,
-        drift_cutoff=drift_cutoff,
-        confounds=confounds,
-        zscore=zscore,
-        runs=runs,
-        tr=tr,
-    )
+    nested = _nested_run(Ya.shape[0], feature_spaces, Y, settings, groups=groups,
+                         drift_cutoff=drift_cutoff, zscore=zscore, confounds=confounds,
+                         runs=runs, tr=tr, device=resolve("device", device))  # fmt: skip
     n_bands = len(mats)
     r2: dict[tuple[int, ...], np.ndarray] = {}
     split = None
     for subset in _banded.subsets(n_bands):
         X = np.hstack([mats[i] for i in subset])
         if len(subset) == 1:
-            res = _run_nested(X, Ya, opts, None, False)
+            res = nested(X, Ya)
         else:
             gammas = _candidates(band_weights, len(subset), n_iter, concentration, seed)
-            res = _banded_nested(X, Ya, [mats[i].shape[1] for i in subset], gammas, opts, False)
+            sizes = [mats[i].shape[1] for i in subset]
+            res = nested(X, Ya, fit=_banded_fit(sizes, gammas, settings, device=nested.device))
             if len(subset) == n_bands:
                 split = _pooled_split(res, n_bands)
         r2[subset] = res["r2"]
@@ -536,5 +426,5 @@ def variance_partition(
             "subset": ["+".join(names[i] for i in s) for s in r2],
             "component": ["&".join(names[i] for i in s) for s in comps],
         },
-        attrs={"scoring": scoring, "cv": repr(cv), "inner_cv": repr(inner_cv)},
+        attrs=settings.describe(),
     )

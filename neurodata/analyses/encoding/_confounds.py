@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ...errors import SchemaError
 from ._statistics import _group_slices, drift_basis
 
 __all__ = ["FoldPreprocessor"]
@@ -66,7 +67,7 @@ class FoldPreprocessor:
         self.n_samples = int(n_samples)
         self.runs = _group_slices(runs, self.n_samples)
         if drift_cutoff is not None and (tr is None or tr <= 0):
-            raise ValueError(
+            raise SchemaError(
                 "`drift_cutoff` needs the sampling period: give labelled data with "
                 f"attrs['sfreq'] or a regular 'time' coordinate, or `tr`; got tr={tr!r}"
             )
@@ -84,7 +85,7 @@ class FoldPreprocessor:
             if confounds.ndim == 1:
                 confounds = confounds[:, None]
             if confounds.shape[0] != self.n_samples or not np.all(np.isfinite(confounds)):
-                raise ValueError(
+                raise SchemaError(
                     f"confounds: expected finite values of shape ({self.n_samples}, "
                     f"n_confounds); got shape {confounds.shape}"
                 )

@@ -9,22 +9,20 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..._config import resolve
 from ..._progress import progress as _progress_bar
+from ...errors import SchemaError
 from ...schema import as_dataarray
-from . import _ridge
-from ._fit import DEFAULT_ALPHAS
 from ._inputs import (
     _as_matrix,
     _check_constant,
-    _dtype,
     _groups,
-    _pick_backend,
-    _pick_score,
     _sample_dim,
     _sampling_period,
     _stack_responses,
 )
-from ._nested import _nested_cv, _preprocessor
+from ._nested import NestedRun, _preprocessor
+from ._settings import RidgeSettings, as_ridge_settings
 from ._statistics import (
     block_permutation_test,
 )
@@ -40,31 +38,25 @@ __all__ = ["brain_score", "encode", "layer_scores"]
 def encode(
     features: Any,
     responses: Any,
-    alphas: Sequence[float] | np.ndarray = DEFAULT_ALPHAS,
+    settings: RidgeSettings | Sequence[float] | None = None,
     *,
-    cv: Any = 5,
-    inner_cv: Any = 5,
     groups: Any = None,
     baseline: Any = None,
     banded: bool = False,
+    band_weights: Any = "grid",
     cross_subject: bool = False,
-    fit_intercept: bool = True,
-    scoring: str = "neg_mse",
+    drift_cutoff: float | str | None = "auto",
+    zscore: bool = False,
+    confounds: Any = None,
+    runs: Any = None,
+    tr: float | None = None,
     n_permutations: int = 0,
     block: int = 10,
     seed: int = 0,
-    targets_batch: int | None = 2048,
-    dtype: Any = "float32",
-    backend: str = "numpy",
-    device: str | None = None,
-    progress: bool = False,
-    drift_cutoff: float | str | None = "auto",
-    confounds: Any = None,
-    zscore: bool = False,
-    runs: Any = None,
-    tr: float | None = None,
-    band_weights: Any = "grid",
+    progress: bool | None = None,
     scheduler: Any = None,
+    device: str | None = None,
+    **fields: Any,
 ) -> xr.Dataset:
     """Held-out encoding scores of every layer for every target (and subject).
 
@@ -79,7 +71,11 @@ def encode(
         Dims (``time``, <target dim>) such as ``parcel``, ``voxel`` or
         ``channel``, optionally with ``subject``. Subjects share the features,
         so they are fitted together (each target of each subject has its own alpha).
-    alphas, cv, inner_cv, groups, fit_intercept, scoring, targets_batch, dtype, backend, device
+    settings : RidgeSettings, sequence of float or None
+        The ridge settings passed whole to every fit (:class:`RidgeSettings`:
+        alphas, outer ``cv``, ``inner_cv``, scoring, intercept, dtype, batch size,
+        backend), or the alphas alone; None: the defaults. ``**fields`` override it.
+    groups, device
         As in :func:`cross_validated_scores`.
     drift_cutoff : float, "auto" or None
         High-pass period (s) of the cosine drift basis removed inside the outer
@@ -103,7 +99,7 @@ def encode(
     banded : bool
         Keep the baseline as its own feature space with its own penalty (banded
         ridge, :func:`banded_ridge_cv`) instead of one penalty for the joined
-        features; adds ``band_weight`` (layer, fold, band, target[, subject]).
+        features; adds ``band_weight`` (layer, fold, band, <target dim>[, subject]).
     band_weights : {"grid", "random"} or array (n_candidates, 2)
         Candidate band weights with ``banded=True`` (see :func:`banded_ridge_cv`).
     cross_subject : bool
@@ -122,10 +118,12 @@ def encode(
     Returns
     -------
     xarray.Dataset
-        ``r``, ``r2`` (layer, target[, subject]): held-out scores pooled over
-        outer folds; ``alpha`` (layer, fold, target[, subject]): chosen alphas;
-        ``p_value`` (layer, target[, subject]) when ``n_permutations > 0``;
-        ``r_baseline``, ``r2_baseline`` (target[, subject]), ``gain`` and
+        ``r``, ``r2`` (layer, <target dim>[, subject]): held-out scores pooled over
+        outer folds, where <target dim> is the responses' own (``parcel`` stays
+        ``parcel``; ``attrs["target_dim"]`` names it); ``alpha`` (layer, fold,
+        <target dim>[, subject]): chosen alphas; ``p_value`` (layer, <target dim>
+        [, subject]) when ``n_permutations > 0``; ``r_baseline``, ``r2_baseline``
+        (<target dim>[, subject]), ``gain`` and
         ``gain_r2`` with a ``baseline``. A missing ``layer`` dim in ``features``
         is kept missing in the output.
     """
@@ -134,11 +132,11 @@ def encode(
     sample = _sample_dim(feats, "features")
     r_sample = _sample_dim(resp, "responses")
     if feats.sizes[sample] != resp.sizes[r_sample]:
-        raise ValueError(
+        raise SchemaError(
             f"features and responses must have the same number of samples; got "
             f"{feats.sizes[sample]} and {resp.sizes[r_sample]}"
         )
-    group_arr = _groups(groups, features, responses)
+    settings = as_ridge_settings(settings, **fields)
     has_layer = "layer" in feats.dims
     if not has_layer:
         feats = feats.expand_dims(layer=[None])
@@ -149,50 +147,32 @@ def encode(
     if baseline is not None:
         Xb, _ = _as_matrix(baseline, "baseline", "feature")
         if Xb.shape[0] != Ya.shape[0]:
-            raise ValueError(
+            raise SchemaError(
                 f"baseline and responses must have the same number of samples; got "
                 f"{Xb.shape[0]} and {Ya.shape[0]}"
             )
     if banded and Xb is None:
-        raise ValueError("`banded=True` needs a `baseline` (its own feature space)")
+        raise SchemaError("`banded=True` needs a `baseline` (its own feature space)")
     if isinstance(drift_cutoff, str):
         if drift_cutoff != "auto":
-            raise ValueError(
+            raise SchemaError(
                 f"`drift_cutoff` must be a positive number (s), 'auto' or None; got {drift_cutoff!r}"
             )
         drift_cutoff = 128.0 if _known_period(tr, responses, features) else None
-    prep = _preprocessor(
-        Ya.shape[0],
-        drift_cutoff,
-        confounds,
-        zscore,
-        _groups(runs, features, responses),
-        tr,
-        responses,
-        features,
-    )
-    fit_options = dict(
-        fit_intercept=fit_intercept,
-        score=_pick_score(scoring),
-        targets_batch=targets_batch,
-        dtype=_dtype(dtype),
-        backend=_pick_backend(backend),
-        device=device,
-        scheduler=scheduler,
-    )
-    alphas_arr = _ridge._check_alphas(alphas)
-    options = dict(
-        alphas=alphas_arr,
-        cv=cv,
-        inner_cv=inner_cv,
-        group_arr=group_arr,
-        prep=prep,
-        fit_options=fit_options,
+    prep = _preprocessor(Ya.shape[0], responses, features, drift_cutoff=drift_cutoff,
+                         confounds=confounds, zscore=zscore,
+                         runs=_groups(runs, features, responses), tr=tr)  # fmt: skip
+    nested = NestedRun(
+        settings,
+        prep,
+        group_arr=_groups(groups, features, responses),
+        device=resolve("device", device),
+        scheduler=resolve("scheduler", scheduler),
     )
     Yeval = None
     if cross_subject:
         if "subject" not in resp.dims or resp.sizes["subject"] < 2:
-            raise ValueError(
+            raise SchemaError(
                 "`cross_subject=True` needs responses with a 'subject' dim of size >= 2"
             )
         others = (resp.sum("subject") - resp) / (resp.sizes["subject"] - 1)
@@ -200,23 +180,23 @@ def encode(
         Yeval = Ya
     else:
         Yfit = Ya
-    null = dict(n_permutations=n_permutations, block=block, seed=seed)
     fit = None
     if banded:
         from ._banded_scores import _banded_fit_function
 
         assert Xb is not None
-        fit = _banded_fit_function(Xb.shape[1], alphas_arr, band_weights, seed, fit_options)
+        fit = _banded_fit_function(Xb.shape[1], settings, band_weights, seed=seed)
     results = []
     layers = feats["layer"].values
-    for layer in _progress_layers(layers, progress):
+    null = dict(n_permutations=n_permutations, block=block, seed=seed)
+    for layer in _progress_layers(layers, resolve("progress", progress)):
         X, _ = _as_matrix(feats.sel(layer=layer), "features", "feature")
         if Xb is not None:
             X = np.hstack([X, Xb.astype(X.dtype)])
-        results.append(_fit_and_score(X, Yfit, Yeval, options, fit=fit, **null))
+        results.append(_fit_and_score(X, Yfit, Yeval, nested, fit=fit, **null))
     out = xr.concat(results, dim="layer", coords="minimal", compat="override")
     if Xb is not None:
-        base = _fit_and_score(Xb, Yfit, Yeval, options, n_permutations=0, block=block, seed=seed)
+        base = _fit_and_score(Xb, Yfit, Yeval, nested, n_permutations=0, block=block, seed=seed)
         out["r_baseline"] = base["r"]
         out["r2_baseline"] = base["r2"]
         out["gain"] = out["r"] - base["r"]
@@ -228,21 +208,36 @@ def encode(
     out = out.drop_vars("target", errors="ignore").assign_coords(layer=layers)
     out = out.assign_coords({k: v for k, v in y_template.coords.items()})
     rest = [str(d) for d in resp.dims if d not in (r_sample, *extra)]
+    # the responses' own dims come back (``parcel`` stays ``parcel``): no rename to "target"
     if "target" in out.indexes and isinstance(out.indexes["target"], pd.MultiIndex):
         out = out.unstack("target")
-        if len(rest) == 1:
-            out = out.rename({rest[0]: "target"})
+    elif len(rest) == 1 and rest[0] != "target" and "target" in out.dims:
+        out = out.rename({"target": rest[0]})
     if not has_layer:
         out = out.isel(layer=0, drop=True)
     out.attrs.update(
+        settings.describe(),
         n_permutations=n_permutations,
         block=block,
         seed=seed,
         target_dim=rest[0] if len(rest) == 1 else "target",
         drift_cutoff="none" if drift_cutoff is None else float(drift_cutoff),
-        zscore=int(zscore),
-        confounds=0 if confounds is None else 1,
-        banded=int(banded),
+        preprocessing=(
+            "inside each outer fold, from its training samples only: "
+            + ", ".join(
+                p
+                for p in (
+                    f"cosine drift basis ({drift_cutoff:g} s)" if drift_cutoff is not None else "",
+                    "nuisance regressors" if confounds is not None else "",
+                    "z-scores" if zscore else "",
+                )
+                if p
+            )
+            if (drift_cutoff is not None or confounds is not None or zscore)
+            else "none"
+        ),
+        zscore="in each fold" if zscore else "no",
+        banded="yes" if banded else "no",
     )
     return out
 
@@ -261,7 +256,7 @@ def _fit_and_score(
     X: np.ndarray,
     Yfit: np.ndarray,
     Yeval: np.ndarray | None,
-    options: dict,
+    nested: NestedRun,
     *,
     n_permutations: int,
     block: int,
@@ -269,19 +264,7 @@ def _fit_and_score(
     fit: Any = None,
 ) -> xr.Dataset:
     """Nested-CV scores of a model fitted on ``Yfit`` and evaluated on ``Yeval`` (or ``Yfit``)."""
-    res = _nested_cv(
-        X,
-        Yfit,
-        Yeval,
-        options["alphas"],
-        options["cv"],
-        options["inner_cv"],
-        options["group_arr"],
-        options["prep"],
-        options["fit_options"],
-        False,
-        fit=fit,
-    )
+    res = nested(X, Yfit, Yeval=Yeval, fit=fit)
     ds = xr.Dataset(
         {
             "r": ("target", res["r"]),
@@ -331,14 +314,15 @@ def layer_scores(
     Returns
     -------
     xarray.DataArray
-        Dims (``layer``, ``target``[, ``subject``]); as coordinates the median
+        Dims (``layer``, <target dim>[, ``subject``]), the responses' own target
+        dim (e.g. ``parcel``); as coordinates the median
         chosen alpha, the p-values (with ``n_permutations``) and, with a
         ``baseline``, the baseline's own score (``r_baseline`` / ``r2_baseline``,
-        dims (``target``[, ``subject``])) and each layer's gain over it
+        dims (<target dim>[, ``subject``])) and each layer's gain over it
         (``gain`` / ``gain_r2``).
     """
     if score not in ("r", "r2"):
-        raise ValueError(f"`score` must be one of ['r', 'r2']; got {score!r}")
+        raise SchemaError(f"`score` must be one of ['r', 'r2']; got {score!r}")
     ds = encode(activations, responses, **options)
     out = ds[score]
     out = out.assign_coords(alpha_median=ds["alpha"].median("fold"))
@@ -365,8 +349,8 @@ def brain_score(
         Held-out scores with a ``layer`` dim (e.g. from :func:`layer_scores`).
     ceiling : xarray.DataArray, optional
         Noise ceiling broadcastable against ``scores`` without ``dim`` (e.g.
-        from :func:`noise_ceiling`; its target dim, e.g. ``parcel``, is matched
-        to ``target`` through ``scores.attrs["target_dim"]``); adds
+        from :func:`noise_ceiling`, with the same target dim as ``scores``, e.g.
+        ``parcel``); adds
         ``normalized`` = score / ceiling.
     dim : str
         The dim to maximise over.
@@ -378,7 +362,7 @@ def brain_score(
         when a ceiling is given.
     """
     if dim not in scores.dims:
-        raise ValueError(f"scores: no {dim!r} dim to take the best of; got dims {scores.dims}")
+        raise SchemaError(f"scores: no {dim!r} dim to take the best of; got dims {scores.dims}")
     best = scores.fillna(-np.inf).argmax(dim)
     out = xr.Dataset(
         {
@@ -387,9 +371,6 @@ def brain_score(
         }
     )
     if ceiling is not None:
-        target_dim = scores.attrs.get("target_dim")
-        if target_dim and target_dim in ceiling.dims and "target" in scores.dims:
-            ceiling = ceiling.rename({target_dim: "target"})
         with np.errstate(divide="ignore", invalid="ignore"):
             out["normalized"] = out["score"] / ceiling
     return out

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 
+from ...errors import SchemaError
 from . import _fit as encoding  # ridge_cv
 
 __all__ = ["RidgeEncoder"]
@@ -83,7 +84,7 @@ class RidgeEncoder(RegressorMixin, BaseEstimator):
         """Predictions (n_samples, n_targets) of the refitted model."""
         X = np.asarray(getattr(X, "values", X), dtype=self.coef_.dtype)
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:
-            raise ValueError(
+            raise SchemaError(
                 f"RidgeEncoder.predict: X has shape {X.shape}; expected (n_samples, "
                 f"{self.n_features_in_})"
             )

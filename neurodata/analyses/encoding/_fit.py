@@ -22,23 +22,19 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ..._config import resolve
 from . import _ridge
 from ._inputs import (
     _as_matrix,
     _check_pair,
     _column_array,
-    _dtype,
     _groups,
-    _pick_backend,
-    _pick_score,
 )
 from ._nested import _nested_cv, _preprocessor
+from ._settings import DEFAULT_ALPHAS, RidgeSettings, as_ridge_settings
 from ._splitters import check_splits
 
 __all__ = ["DEFAULT_ALPHAS", "cross_validated_scores", "ridge_cv"]
-
-#: Default alpha grid: 10^-1 ... 10^7, 9 values (a wide grid for z-scored features).
-DEFAULT_ALPHAS: tuple[float, ...] = tuple(float(a) for a in np.logspace(-1, 7, 9))
 
 
 # --------------------------------------------------------------------------------------
@@ -49,18 +45,13 @@ DEFAULT_ALPHAS: tuple[float, ...] = tuple(float(a) for a in np.logspace(-1, 7, 9
 def ridge_cv(
     X: Any,
     Y: Any,
-    alphas: Sequence[float] | np.ndarray = DEFAULT_ALPHAS,
+    settings: RidgeSettings | Sequence[float] | None = None,
     *,
-    cv: Any = 5,
     groups: Any = None,
-    fit_intercept: bool = True,
-    scoring: str = "neg_mse",
-    targets_batch: int | None = 2048,
-    dtype: Any = "float32",
-    backend: str = "numpy",
-    device: str | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
     scheduler: Any = None,
+    device: str | None = None,
+    **fields: Any,
 ) -> xr.Dataset:
     """Ridge regression with one alpha per target, chosen by cross-validation.
 
@@ -80,30 +71,19 @@ def ridge_cv(
     Y : array_like (samples, targets) or xarray.DataArray
         Responses with dims (``time``, <target dims>), e.g. (``time``, ``parcel``);
         the target dims are stacked into ``target`` and their coordinates kept.
-    alphas : sequence of float
-        Positive, distinct regularisation strengths.
-    cv : int, splitter or iterable of (train, test)
-        Folds for choosing alphas. An int is :class:`ContiguousKFold` (never
-        shuffled); use :class:`LeaveGroupOut` with ``groups`` for runs/stories.
+    settings : RidgeSettings, sequence of float or None
+        The ridge settings (:class:`RidgeSettings`: ``alphas``, ``cv`` — the folds
+        that choose alphas here —, ``scoring``, ``fit_intercept``, ``dtype``,
+        ``targets_batch``, ``backend``), or the alphas alone; None: the defaults.
+    **fields
+        Fields of :class:`RidgeSettings` overriding ``settings`` (``cv=10``, ...).
     groups : array_like or str, optional
         One label per sample, or the name of a coordinate along ``time`` of
         ``X`` or ``Y`` (e.g. ``"run"``), for group splitters.
-    fit_intercept : bool
-        Centre features and targets on their training means in every fold.
-    scoring : {"neg_mse", "r2", "r"}
-        Per-fold score averaged over folds to choose alphas. ``"neg_mse"`` is
-        himalaya's default (``l2_neg_loss``).
-    targets_batch : int or None
-        Targets processed together; bounds memory (None: all at once).
-    dtype : {"float32", "float64"}
-        Precision of the large products (decompositions are always float64).
-    backend : {"numpy", "torch"}
-        Where the cross-validation products run; ``"torch"`` needs the
-        ``models`` extra and uses ``device`` (e.g. ``"cuda"``; default CPU).
     device : str, optional
-        torch device for ``backend="torch"``.
-    progress : bool
-        Show a progress bar over batches of targets.
+        torch device for ``backend="torch"`` (default: ``nd.config(device=...)``).
+    progress : bool, optional
+        Show a progress bar over batches of targets (default: ``nd.config(progress=...)``).
     scheduler : None, str, distributed.Client or cluster
         Where the batches of targets run: None (this process), ``"threads"``,
         ``"processes"``, a ``distributed.Client``, a cluster or a scheduler
@@ -118,28 +98,23 @@ def ridge_cv(
         ``coef`` (feature, target) and ``intercept`` (target) refit on all
         samples. Attrs record the parameters.
     """
+    settings = as_ridge_settings(settings, **fields)
     Xa, x_template = _as_matrix(X, "features", "feature")
     Ya, y_template = _as_matrix(Y, "responses", "target")
     _check_pair(Xa, Ya)
-    alphas_arr = _ridge._check_alphas(alphas)
-    splits = check_splits(cv, Xa.shape[0], _groups(groups, X, Y))
+    splits = check_splits(settings.cv, Xa.shape[0], _groups(groups, X, Y))
     out = _ridge.ridge_cv_arrays(
         Xa,
         Ya,
-        alphas_arr,
         splits,
-        fit_intercept=fit_intercept,
-        score=_pick_score(scoring),
-        targets_batch=targets_batch,
-        dtype=_dtype(dtype),
-        show_progress=progress,
-        backend=_pick_backend(backend),
-        device=device,
-        scheduler=scheduler,
+        settings,
+        progress=resolve("progress", progress),
+        device=resolve("device", device),
+        scheduler=resolve("scheduler", scheduler),
     )
     target = _column_array(np.empty(Ya.shape[1]), y_template, "target")
     feature = _column_array(np.empty(Xa.shape[1]), x_template, "feature")
-    coords = {**target.coords, **feature.coords, "alpha": alphas_arr}
+    coords = {**target.coords, **feature.coords, "alpha": settings.alphas_array}
     ds = xr.Dataset(
         {
             "best_alpha": ("target", out["best_alpha"]),
@@ -149,13 +124,7 @@ def ridge_cv(
             "intercept": ("target", out["intercept"]),
         },
         coords=coords,
-        attrs={
-            "scoring": scoring,
-            "cv": repr(cv),
-            "n_splits": len(splits),
-            "fit_intercept": int(fit_intercept),
-            "dtype": str(np.dtype(dtype)),
-        },
+        attrs={**settings.describe(), "n_splits": len(splits)},
     )
     return ds
 
@@ -163,25 +132,19 @@ def ridge_cv(
 def cross_validated_scores(
     X: Any,
     Y: Any,
-    alphas: Sequence[float] | np.ndarray = DEFAULT_ALPHAS,
+    settings: RidgeSettings | Sequence[float] | None = None,
     *,
-    cv: Any = 5,
-    inner_cv: Any = 5,
     groups: Any = None,
-    fit_intercept: bool = True,
-    scoring: str = "neg_mse",
-    targets_batch: int | None = 2048,
-    dtype: Any = "float32",
-    backend: str = "numpy",
-    device: str | None = None,
     return_predictions: bool = False,
-    progress: bool = False,
     drift_cutoff: float | None = None,
-    confounds: Any = None,
     zscore: bool = False,
+    confounds: Any = None,
     runs: Any = None,
     tr: float | None = None,
+    progress: bool | None = None,
     scheduler: Any = None,
+    device: str | None = None,
+    **fields: Any,
 ) -> xr.Dataset:
     """Held-out Pearson r and R^2 per target by nested cross-validation.
 
@@ -194,13 +157,13 @@ def cross_validated_scores(
 
     Parameters
     ----------
-    X, Y, alphas, groups, fit_intercept, scoring, targets_batch, dtype, backend, device, scheduler
-        As in :func:`ridge_cv` (``scoring`` chooses alphas in the inner loop).
-    cv : int, splitter or iterable of (train, test)
-        Outer folds (an int is :class:`ContiguousKFold`).
-    inner_cv : int or splitter
-        Inner folds, applied to each outer training set (an int is
-        :class:`ContiguousKFold`; a group splitter gets the training groups).
+    X, Y, groups, device, scheduler, **fields
+        As in :func:`ridge_cv`.
+    settings : RidgeSettings, sequence of float or None
+        The ridge settings: ``cv`` are the outer folds (an int is
+        :class:`ContiguousKFold`), ``inner_cv`` the inner folds applied to each outer
+        training set (a group splitter gets the training groups), ``scoring``
+        chooses alphas in the inner loop; or the alphas alone; None: the defaults.
     return_predictions : bool
         Also return ``prediction`` and ``response`` (time, target): the held-out
         prediction of every sample in an outer test set and the (preprocessed)
@@ -230,33 +193,21 @@ def cross_validated_scores(
         (fold, target): per outer fold. Optional ``prediction`` and ``response``
         (time, target).
     """
+    settings = as_ridge_settings(settings, **fields)
     Xa, _ = _as_matrix(X, "features", "feature")
     Ya, y_template = _as_matrix(Y, "responses", "target")
     _check_pair(Xa, Ya)
-    alphas_arr = _ridge._check_alphas(alphas)
-    group_arr = _groups(groups, X, Y)
-    prep = _preprocessor(
-        Xa.shape[0], drift_cutoff, confounds, zscore, _groups(runs, X, Y), tr, X, Y
-    )
+    prep = _preprocessor(Xa.shape[0], X, Y, drift_cutoff=drift_cutoff, confounds=confounds,
+                         zscore=zscore, runs=_groups(runs, X, Y), tr=tr)  # fmt: skip
     out = _nested_cv(
         Xa,
         Ya,
-        None,
-        alphas_arr,
-        cv,
-        inner_cv,
-        group_arr,
-        prep,
-        dict(
-            fit_intercept=fit_intercept,
-            score=_pick_score(scoring),
-            targets_batch=targets_batch,
-            dtype=_dtype(dtype),
-            backend=_pick_backend(backend),
-            device=device,
-            scheduler=scheduler,
-        ),
-        progress,
+        settings,
+        prep=prep,
+        group_arr=_groups(groups, X, Y),
+        progress=resolve("progress", progress),
+        device=resolve("device", device),
+        scheduler=resolve("scheduler", scheduler),
     )
     target = _column_array(np.empty(Ya.shape[1]), y_template, "target")
     ds = xr.Dataset(
@@ -269,15 +220,10 @@ def cross_validated_scores(
         },
         coords={**target.coords, "fold": np.arange(out["alpha"].shape[0])},
         attrs={
-            "scoring": scoring,
-            "cv": repr(cv),
-            "inner_cv": repr(inner_cv),
-            "fit_intercept": int(fit_intercept),
-            "dtype": str(np.dtype(dtype)),
-            "alphas": alphas_arr,
+            **settings.describe(),
             "drift_cutoff": "none" if drift_cutoff is None else float(drift_cutoff),
-            "confounds": 0 if confounds is None else 1,
-            "zscore": int(zscore),
+            "confounds": "regressed out in each fold" if confounds is not None else "none",
+            "zscore": "in each fold" if zscore else "no",
         },
     )
     if return_predictions:

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ...errors import SchemaError
 from ...schema import as_dataarray
 from . import _ridge
 
@@ -17,7 +18,7 @@ def _sample_dim(da: xr.DataArray, what: str) -> str:
     for dim in _SAMPLE_DIMS:
         if dim in da.dims:
             return dim
-    raise ValueError(
+    raise SchemaError(
         f"{what}: expected a sample dim {list(_SAMPLE_DIMS)}; got dims {tuple(map(str, da.dims))}"
     )
 
@@ -47,11 +48,11 @@ def _as_matrix(obj: Any, what: str, column_dim: str) -> tuple[np.ndarray, xr.Dat
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:
-        raise ValueError(
+        raise SchemaError(
             f"{what}: expected a 2-d array (samples, {column_dim}s); got shape {arr.shape}"
         )
     if not np.issubdtype(arr.dtype, np.number):
-        raise ValueError(f"{what}: expected numbers; got dtype {arr.dtype}")
+        raise SchemaError(f"{what}: expected numbers; got dtype {arr.dtype}")
     return arr, None
 
 
@@ -68,19 +69,19 @@ def _groups(groups: Any, *objs: Any) -> Any:
         for obj in objs:
             if isinstance(obj, xr.DataArray | xr.Dataset) and groups in obj.coords:
                 return np.asarray(obj.coords[groups].values)
-        raise ValueError(f"`groups`: no coordinate {groups!r} on the inputs")
+        raise SchemaError(f"`groups`: no coordinate {groups!r} on the inputs")
     return groups
 
 
 def _check_pair(X: np.ndarray, Y: np.ndarray) -> None:
     if X.shape[0] != Y.shape[0]:
-        raise ValueError(
+        raise SchemaError(
             f"features and responses must have the same number of samples; got {X.shape[0]} and "
             f"{Y.shape[0]}"
         )
     for name, arr in (("features", X), ("responses", Y)):
         if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name}: hold NaN or infinite values; expected finite numbers")
+            raise SchemaError(f"{name}: hold NaN or infinite values; expected finite numbers")
 
 
 _BACKENDS = ("numpy", "torch")
@@ -88,20 +89,20 @@ _BACKENDS = ("numpy", "torch")
 
 def _pick_backend(backend: str) -> str:
     if backend not in _BACKENDS:
-        raise ValueError(f"`backend` must be one of {sorted(_BACKENDS)}; got {backend!r}")
+        raise SchemaError(f"`backend` must be one of {sorted(_BACKENDS)}; got {backend!r}")
     return backend
 
 
 def _dtype(dtype: Any) -> np.dtype:
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
-        raise ValueError(f"`dtype` must be one of ['float32', 'float64']; got {str(dtype)!r}")
+        raise SchemaError(f"`dtype` must be one of ['float32', 'float64']; got {str(dtype)!r}")
     return dtype
 
 
 def _pick_score(scoring: str) -> str:
     if scoring not in _ridge.SCORES:
-        raise ValueError(f"`scoring` must be one of {sorted(_ridge.SCORES)}; got {scoring!r}")
+        raise SchemaError(f"`scoring` must be one of {sorted(_ridge.SCORES)}; got {scoring!r}")
     return scoring
 
 
@@ -111,7 +112,7 @@ def _stack_responses(responses: xr.DataArray) -> tuple[xr.DataArray, list[str]]:
     extra = [d for d in ("subject",) if d in responses.dims]
     targets = [str(d) for d in responses.dims if d != sample and d not in extra]
     if not targets:
-        raise ValueError(
+        raise SchemaError(
             f"responses: expected dims ({sample!r}, <target dim>[, 'subject']); got "
             f"{tuple(map(str, responses.dims))}"
         )
@@ -122,7 +123,7 @@ def _check_constant(Y: np.ndarray, labels: Any) -> None:
     constant = np.ptp(Y, axis=0) == 0
     if constant.any():
         bad = np.asarray(labels)[constant][:6].tolist()
-        raise ValueError(
+        raise SchemaError(
             f"responses: {int(constant.sum())} target(s) are constant over time (e.g. {bad}); "
             "a constant time course cannot be scored (all-zero data of an excluded subject?); "
             "drop them before encoding"
@@ -142,7 +143,7 @@ def _sampling_period(*objs: Any) -> float:
             steps = np.diff(times)
             if np.allclose(steps, steps[0], rtol=1e-3) and steps[0] > 0:
                 return float(steps[0])
-    raise ValueError(
+    raise SchemaError(
         "`drift_cutoff` needs the sampling period: give labelled data with attrs['sfreq'] or a "
         "regular 'time' coordinate, or pass `tr`"
     )

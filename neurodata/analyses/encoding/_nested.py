@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,8 +19,9 @@ def _predict(X: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> np.ndarr
 
 
 def _preprocessor(
-    n: int, drift_cutoff: Any, confounds: Any, zscore: bool, runs: Any, tr: Any, *objs: Any
+    n: int, *objs: Any, drift_cutoff: Any, confounds: Any, zscore: bool, runs: Any, tr: Any
 ) -> FoldPreprocessor:
+    """The fold preprocessing; ``objs`` are the labelled inputs to read the sampling period from."""
     if confounds is not None:
         confounds, _ = _as_matrix(confounds, "confounds", "regressor")
     if drift_cutoff is not None and tr is None:
@@ -32,23 +34,25 @@ def _preprocessor(
 def _nested_cv(
     Xa: np.ndarray,
     Ya: np.ndarray,
-    Yeval: np.ndarray | None,
-    alphas_arr: np.ndarray,
-    cv: Any,
-    inner_cv: Any,
-    group_arr: Any,
+    settings: Any,
+    *,
     prep: FoldPreprocessor,
-    fit_options: dict,
-    progress: bool,
+    group_arr: Any = None,
+    Yeval: np.ndarray | None = None,
+    progress: bool = False,
+    device: str | None = None,
+    scheduler: Any = None,
     fit: Any = None,
 ) -> dict[str, np.ndarray]:
     """Outer loop of nested CV on arrays; ``Yeval`` (default ``Ya``) is what predictions are scored against.
 
-    ``fit(Xtr, Ytr, inner_splits)`` -> (coef, intercept, alpha) replaces the
-    per-target ridge (used by banded ridge).
+    ``settings`` (:class:`~._settings.RidgeSettings`) gives the outer folds (``cv``),
+    the inner folds and the ridge fit. ``fit(Xtr, Ytr, Xte, inner_splits)`` ->
+    (prediction, alpha, info) replaces the per-target ridge (used by banded ridge).
     """
-    dtype = fit_options["dtype"]
-    outer = check_splits(cv, Xa.shape[0], group_arr)
+    dtype = settings.np_dtype
+    inner_cv = settings.inner_cv
+    outer = check_splits(settings.cv, Xa.shape[0], group_arr)
     n_folds, n_targets = len(outer), Ya.shape[1]
     pred = np.full(Ya.shape, np.nan, dtype=dtype)
     held = np.full(Ya.shape, np.nan, dtype=dtype)
@@ -66,7 +70,9 @@ def _nested_cv(
         (Xtr, Xte), (Ytr, _) = parts[0], parts[1]
         yt = parts[-1][1].astype(dtype)
         if fit is None:
-            res = _ridge.ridge_cv_arrays(Xtr, Ytr, alphas_arr, inner, **fit_options)
+            res = _ridge.ridge_cv_arrays(
+                Xtr, Ytr, inner, settings, device=device, scheduler=scheduler
+            )
             coef, intercept, alpha[k] = res["coef"], res["intercept"], res["best_alpha"]
             p = _predict(Xte, coef, intercept)
         else:
@@ -89,3 +95,37 @@ def _nested_cv(
         "tested": tested,
         "extra": extra,
     }
+
+
+@dataclass(frozen=True)
+class NestedRun:
+    """What every nested-CV fit of one call shares: the settings, the folds' preprocessing,
+    the group labels and where the work runs (instead of an options dict)."""
+
+    settings: Any
+    prep: FoldPreprocessor
+    group_arr: Any = None
+    device: str | None = None
+    scheduler: Any = None
+
+    def __call__(
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        *,
+        Yeval: np.ndarray | None = None,
+        progress: bool = False,
+        fit: Any = None,
+    ) -> dict[str, np.ndarray]:
+        return _nested_cv(
+            X,
+            Y,
+            self.settings,
+            prep=self.prep,
+            group_arr=self.group_arr,
+            Yeval=Yeval,
+            progress=progress,
+            device=self.device,
+            scheduler=self.scheduler,
+            fit=fit,
+        )

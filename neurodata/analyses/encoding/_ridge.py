@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 
 from ..._distributed import run_tasks
+from ..._threads import blas_threads
+from ...errors import SchemaError
 
 __all__ = ["SCORES", "ridge_cv_arrays", "ridge_fit_arrays"]
 
@@ -88,20 +90,8 @@ class _Basis:
 
 
 def _eigh(G: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric eigen-decomposition, single-threaded for matrices up to 2048.
-
-    LAPACK's multi-threaded tridiagonal reduction is memory-bound: on a busy
-    machine it is 10-20x slower than one thread for a (768, 768) Gram matrix
-    (measured: 6.6 s vs 0.34 s), while the gain on an idle one is small.
-    """
-    if G.shape[0] > 2048:
-        return np.linalg.eigh(G)
-    try:
-        from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
-    except ImportError:  # pragma: no cover
-        return np.linalg.eigh(G)
-    with threadpool_limits(limits=1, user_api="blas"):
-        return np.linalg.eigh(G)
+    """Symmetric eigen-decomposition (the caller sets the BLAS threads, see ``_threads``)."""
+    return np.linalg.eigh(G)
 
 
 def _decompose(
@@ -201,11 +191,11 @@ def _check_alphas(alphas: Sequence[float] | np.ndarray) -> np.ndarray:
         or not np.all(np.isfinite(alphas))
         or np.any(alphas <= 0)
     ):
-        raise ValueError(
+        raise SchemaError(
             f"`alphas` must be a non-empty 1-d sequence of positive numbers; got {alphas!r}"
         )
     if np.unique(alphas).size != alphas.size:
-        raise ValueError(f"`alphas` must not repeat values; got {alphas.tolist()}")
+        raise SchemaError(f"`alphas` must not repeat values; got {alphas.tolist()}")
     return alphas
 
 
@@ -213,7 +203,7 @@ def _batches(n_targets: int, targets_batch: int | None) -> list[slice]:
     if targets_batch is None:
         targets_batch = n_targets
     if not (isinstance(targets_batch, int | np.integer) and targets_batch >= 1):
-        raise ValueError(f"`targets_batch` must be a positive int or None; got {targets_batch!r}")
+        raise SchemaError(f"`targets_batch` must be a positive int or None; got {targets_batch!r}")
     return [slice(s, min(s + targets_batch, n_targets)) for s in range(0, n_targets, targets_batch)]
 
 
@@ -313,21 +303,20 @@ def _cv_batch(
 def ridge_cv_arrays(
     X: np.ndarray,
     Y: np.ndarray,
-    alphas: np.ndarray,
     splits: list[tuple[np.ndarray, np.ndarray]],
+    settings: Any,
     *,
-    fit_intercept: bool = True,
-    score: str = "neg_mse",
-    targets_batch: int | None = 2048,
-    dtype: np.dtype = np.float32,
     refit: bool = True,
-    show_progress: bool = False,
-    backend: str = "numpy",
+    progress: bool = False,
     device: str | None = None,
     scheduler: Any = None,
     max_in_flight: int | None = None,
 ) -> dict[str, np.ndarray]:
     """Per-target alpha by cross-validation over ``splits``, then refit on all samples.
+
+    ``settings`` (a :class:`~._settings.RidgeSettings`) gives the alphas, scoring,
+    intercept, dtype, batch size and backend; its folds are not used here (``splits``
+    are the folds).
 
     ``backend="torch"`` runs the cross-validation products in torch on ``device``
     (the decompositions and the refit stay in numpy).
@@ -341,7 +330,9 @@ def ridge_cv_arrays(
     (mean over folds at the best alpha), ``scores`` (n_alphas, t) (mean over
     folds), and, when ``refit``, ``coef`` (p, t) and ``intercept`` (t,).
     """
-    dtype = np.dtype(dtype)
+    alphas = settings.alphas_array
+    fit_intercept, score, dtype = settings.fit_intercept, settings.score, settings.np_dtype
+    targets_batch, backend, show_progress = settings.targets_batch, settings.backend, progress
     order = np.argsort(alphas)
     alphas_sorted = alphas[order]
     X64 = np.asarray(X, dtype=np.float64)
@@ -349,32 +340,36 @@ def ridge_cv_arrays(
     n_targets = Y.shape[1]
     gram = X64.T @ X64 if n_features <= n_samples else None
     sum_x = X64.sum(0)
-    bases = [
-        _decompose(
-            X64, train, test, fit_intercept=fit_intercept, dtype=dtype, gram=gram, sum_x=sum_x
+    # one BLAS limit for all the decompositions of this call (package policy, ``_threads``):
+    # memory-bound eigh runs on one thread up to 2048 features or samples
+    small = min(n_features, n_samples) <= 2048
+    with blas_threads(1 if small else None):
+        bases = [
+            _decompose(
+                X64, train, test, fit_intercept=fit_intercept, dtype=dtype, gram=gram, sum_x=sum_x
+            )
+            for train, test in splits
+        ]
+        full = (
+            _decompose(
+                X64,
+                np.arange(n_samples),
+                None,
+                fit_intercept=fit_intercept,
+                dtype=dtype,
+                gram=gram,
+                sum_x=sum_x,
+            )
+            if refit
+            else None
         )
-        for train, test in splits
-    ]
-    full = (
-        _decompose(
-            X64,
-            np.arange(n_samples),
-            None,
-            fit_intercept=fit_intercept,
-            dtype=dtype,
-            gram=gram,
-            sum_x=sum_x,
-        )
-        if refit
-        else None
-    )
     del gram
     Xd = X64.astype(dtype)
     del X64
     batches = _batches(n_targets, targets_batch)
     if backend == "torch":
         if scheduler is not None:
-            raise ValueError("`scheduler` runs the numpy backend; got backend='torch'")
+            raise SchemaError("`scheduler` runs the numpy backend; got backend='torch'")
         from . import _ridge_torch
 
         mean_scores = _ridge_torch.cv_scores(

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from ...errors import SchemaError
+
 __all__ = ["ContiguousKFold", "LeaveGroupOut", "check_splits"]
 
 Split = tuple[np.ndarray, np.ndarray]
@@ -24,7 +26,7 @@ Split = tuple[np.ndarray, np.ndarray]
 
 def _check_gap(gap: int) -> int:
     if not (isinstance(gap, int | np.integer) and gap >= 0):
-        raise ValueError(f"`gap` must be a non-negative int (samples); got {gap!r}")
+        raise SchemaError(f"`gap` must be a non-negative int (samples); got {gap!r}")
     return int(gap)
 
 
@@ -66,7 +68,7 @@ class ContiguousKFold:
 
     def __init__(self, n_splits: int = 5, *, gap: int = 0) -> None:
         if not (isinstance(n_splits, int | np.integer) and n_splits >= 2):
-            raise ValueError(f"`n_splits` must be an int >= 2; got {n_splits!r}")
+            raise SchemaError(f"`n_splits` must be an int >= 2; got {n_splits!r}")
         self.n_splits = int(n_splits)
         self.gap = _check_gap(gap)
 
@@ -76,7 +78,7 @@ class ContiguousKFold:
     def split(self, X: Any, y: Any = None, groups: Any = None) -> Iterator[Split]:
         n_samples = len(X) if not np.isscalar(X) else int(X)
         if n_samples < self.n_splits:
-            raise ValueError(
+            raise SchemaError(
                 f"ContiguousKFold: {self.n_splits} folds need at least {self.n_splits} "
                 f"samples; got {n_samples}"
             )
@@ -112,22 +114,22 @@ class LeaveGroupOut:
 
     def get_n_splits(self, X: Any = None, y: Any = None, groups: Any = None) -> int:
         if groups is None:
-            raise ValueError("LeaveGroupOut: `groups` (one label per sample) is required")
+            raise SchemaError("LeaveGroupOut: `groups` (one label per sample) is required")
         return len(_unique_in_order(np.asarray(groups)))
 
     def split(self, X: Any, y: Any = None, groups: Any = None) -> Iterator[Split]:
         if groups is None:
-            raise ValueError("LeaveGroupOut: `groups` (one label per sample) is required")
+            raise SchemaError("LeaveGroupOut: `groups` (one label per sample) is required")
         groups = np.asarray(groups)
         n_samples = len(X) if not np.isscalar(X) else int(X)
         if len(groups) != n_samples:
-            raise ValueError(
+            raise SchemaError(
                 f"LeaveGroupOut: `groups` has {len(groups)} labels; expected one per sample "
                 f"({n_samples})"
             )
         labels = _unique_in_order(groups)
         if len(labels) < 2:
-            raise ValueError(f"LeaveGroupOut: needs at least 2 groups; got {list(labels)}")
+            raise SchemaError(f"LeaveGroupOut: needs at least 2 groups; got {list(labels)}")
         for label in labels:
             test = np.flatnonzero(groups == label)
             yield _train_without_gap(n_samples, test, self.gap, groups), test
@@ -172,7 +174,7 @@ def check_splits(cv: Any, n_samples: int, groups: Any = None) -> list[Split]:
     else:
         splits = None
     if splits is None:
-        raise ValueError(
+        raise SchemaError(
             "`cv` must be an int (contiguous folds), a splitter with a `split` method or an "
             f"iterable of (train, test) index arrays; got {cv!r}"
         )
@@ -181,15 +183,15 @@ def check_splits(cv: Any, n_samples: int, groups: Any = None) -> list[Split]:
         try:
             train, test = pair
         except (TypeError, ValueError):
-            raise ValueError(f"`cv`: fold {i} is not a (train, test) pair; got {pair!r}") from None
+            raise SchemaError(f"`cv`: fold {i} is not a (train, test) pair; got {pair!r}") from None
         train, test = _as_index(train, n_samples, i, "train"), _as_index(test, n_samples, i, "test")
         if len(train) == 0 or len(test) == 0:
-            raise ValueError(f"`cv`: fold {i} has an empty train or test set")
+            raise SchemaError(f"`cv`: fold {i} has an empty train or test set")
         if np.intersect1d(train, test).size:
-            raise ValueError(f"`cv`: fold {i} has samples in both its train and test sets")
+            raise SchemaError(f"`cv`: fold {i} has samples in both its train and test sets")
         out.append((train, test))
     if not out:
-        raise ValueError("`cv` yielded no folds")
+        raise SchemaError("`cv` yielded no folds")
     return out
 
 
@@ -197,15 +199,15 @@ def _as_index(idx: Any, n_samples: int, fold: int, which: str) -> np.ndarray:
     idx = np.asarray(idx)
     if idx.dtype == bool:
         if idx.shape != (n_samples,):
-            raise ValueError(
+            raise SchemaError(
                 f"`cv`: fold {fold} {which} mask has shape {idx.shape}; expected ({n_samples},)"
             )
         return np.flatnonzero(idx)
     if idx.dtype.kind not in "iu":
-        raise ValueError(f"`cv`: fold {fold} {which} indices must be integers; got {idx.dtype}")
+        raise SchemaError(f"`cv`: fold {fold} {which} indices must be integers; got {idx.dtype}")
     idx = idx.astype(np.intp).ravel()
     if idx.size and (idx.min() < 0 or idx.max() >= n_samples):
-        raise ValueError(
+        raise SchemaError(
             f"`cv`: fold {fold} {which} indices must lie in [0, {n_samples}); "
             f"got [{idx.min()}, {idx.max()}]"
         )

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ...errors import SchemaError
 from ...schema import append_history, as_dataarray
 
 __all__ = [
@@ -28,7 +29,9 @@ def _group_slices(groups: Any, n: int) -> list[np.ndarray]:
         return [np.arange(n)]
     groups = np.asarray(groups)
     if groups.shape != (n,):
-        raise ValueError(f"`groups` has shape {groups.shape}; expected one label per sample ({n},)")
+        raise SchemaError(
+            f"`groups` has shape {groups.shape}; expected one label per sample ({n},)"
+        )
     _, first = np.unique(groups, return_index=True)
     return [np.flatnonzero(groups == groups[i]) for i in np.sort(first)]
 
@@ -36,7 +39,7 @@ def _group_slices(groups: Any, n: int) -> list[np.ndarray]:
 def _groups_of(da: xr.DataArray, groups: Any) -> Any:
     if isinstance(groups, str):
         if groups not in da.coords:
-            raise ValueError(f"`groups`: no coordinate {groups!r} along 'time'")
+            raise SchemaError(f"`groups`: no coordinate {groups!r} along 'time'")
         return np.asarray(da.coords[groups].values)
     return groups
 
@@ -70,10 +73,10 @@ def fir_delays(
     """
     da = as_dataarray(features, name="features")
     if "time" not in da.dims:
-        raise ValueError(f"features: expected a 'time' dim; got dims {tuple(map(str, da.dims))}")
+        raise SchemaError(f"features: expected a 'time' dim; got dims {tuple(map(str, da.dims))}")
     delays = [int(d) for d in np.atleast_1d(delays)]
     if len(set(delays)) != len(delays) or not delays:
-        raise ValueError(f"`delays` must be distinct integers (samples); got {delays}")
+        raise SchemaError(f"`delays` must be distinct integers (samples); got {delays}")
     n = da.sizes["time"]
     axis = da.get_axis_num("time")
     values = np.asarray(da.values)
@@ -121,7 +124,7 @@ def drift_basis(n_samples: int, tr: float, cutoff: float = 128.0) -> np.ndarray:
         order = floor(2 n tr / cutoff).
     """
     if tr <= 0 or cutoff <= 0:
-        raise ValueError(
+        raise SchemaError(
             f"`tr` and `cutoff` must be positive seconds; got tr={tr}, cutoff={cutoff}"
         )
     order = min(n_samples - 1, int(np.floor(2 * n_samples * tr / cutoff)))
@@ -159,7 +162,7 @@ def remove_drift(
     """
     da = as_dataarray(data, name="data")
     if "time" not in da.dims:
-        raise ValueError(f"data: expected a 'time' dim; got dims {tuple(map(str, da.dims))}")
+        raise SchemaError(f"data: expected a 'time' dim; got dims {tuple(map(str, da.dims))}")
     sfreq = da.attrs.get("sfreq")
     times = np.asarray(da["time"].values, dtype=float) if "time" in da.coords else None
     if sfreq:
@@ -167,7 +170,7 @@ def remove_drift(
     elif times is not None and len(times) > 1:
         tr = float(np.median(np.diff(times)))
     else:
-        raise ValueError(
+        raise SchemaError(
             "data: cannot tell the sampling period; set attrs['sfreq'] or a time coordinate"
         )
     moved = da.transpose("time", ...)
@@ -197,7 +200,7 @@ def _corr_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _ceiling_inter_subject(da: xr.DataArray, dim: str, n_splits: int, seed: int) -> xr.DataArray:
     if dim not in da.dims or da.sizes[dim] < 2:
-        raise ValueError(
+        raise SchemaError(
             f"inter-subject ceiling needs a {dim!r} dim with >= 2 entries; got {da.sizes}"
         )
     da = da.transpose(dim, "time", ...)
@@ -219,7 +222,7 @@ def _ceiling_inter_subject(da: xr.DataArray, dim: str, n_splits: int, seed: int)
 
 def _ceiling_split_half(da: xr.DataArray, dim: str, n_splits: int, seed: int) -> xr.DataArray:
     if dim not in da.dims or da.sizes[dim] < 2:
-        raise ValueError(
+        raise SchemaError(
             f"split-half ceiling needs a {dim!r} dim with >= 2 repeats; got {da.sizes}"
         )
     da = da.transpose(dim, "time", ...)
@@ -280,11 +283,11 @@ def noise_ceiling(
         The ceiling, with ``attrs["method"]``.
     """
     if method not in NOISE_CEILINGS:
-        raise ValueError(f"`method` must be one of {sorted(NOISE_CEILINGS)}; got {method!r}")
+        raise SchemaError(f"`method` must be one of {sorted(NOISE_CEILINGS)}; got {method!r}")
     func, default_dim = NOISE_CEILINGS[method]
     da = as_dataarray(responses, name="responses")
     if "time" not in da.dims:
-        raise ValueError(f"responses: expected a 'time' dim; got dims {tuple(map(str, da.dims))}")
+        raise SchemaError(f"responses: expected a 'time' dim; got dims {tuple(map(str, da.dims))}")
     out = func(da, dim or default_dim, n_splits, seed)
     out.attrs.update(method=method, long_name=f"noise ceiling ({method}, Pearson r)")
     return out.rename("noise_ceiling")
@@ -327,9 +330,9 @@ def block_permutation_test(
         ``p_value`` = (1 + #{null >= r}) / (1 + n_permutations).
     """
     if not (isinstance(n_permutations, int | np.integer) and n_permutations >= 1):
-        raise ValueError(f"`n_permutations` must be a positive int; got {n_permutations!r}")
+        raise SchemaError(f"`n_permutations` must be a positive int; got {n_permutations!r}")
     if not (isinstance(block, int | np.integer) and block >= 1):
-        raise ValueError(f"`block` must be a positive int (samples); got {block!r}")
+        raise SchemaError(f"`block` must be a positive int (samples); got {block!r}")
     y = np.asarray(y, dtype=np.float64)
     p = np.asarray(prediction, dtype=np.float64)
     n = y.shape[0]

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..._config import resolve_n_jobs
 from ..._registry import pick as _pick
+from ..._threads import blas_threads
 from ._kendall import kendall
 from ._sorting import argsort
 
@@ -246,8 +247,4 @@ def _blas_threads(n_jobs: int) -> contextlib.AbstractContextManager:
     machine a multi-threaded BLAS spins on them (measured: 2.8 s instead of
     0.08 s for 20 x 20 RDMs of 1000 conditions), on an idle one it gains little.
     """
-    try:
-        from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
-    except ImportError:  # pragma: no cover
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=n_jobs, user_api="blas")
+    return blas_threads(n_jobs)

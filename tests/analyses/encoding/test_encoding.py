@@ -259,11 +259,12 @@ def test_planted_best_layer_is_recovered(rng):
     feats = _timeseries(X, ("layer", "time", "unit"), layer=["l0", "l1", "l2", "l3"])
     resp = _timeseries(Y, ("subject", "time", "parcel"), subject=["s1", "s2"], parcel=list("ABCDE"))
     scores = enc.layer_scores(feats, resp, cv=4, inner_cv=3)
-    assert set(scores.dims) == {"layer", "target", "subject"}
+    assert set(scores.dims) == {"layer", "parcel", "subject"}  # the responses' own dim is kept
+    assert scores.attrs["target_dim"] == "parcel"
     best = enc.brain_score(scores)
     expected = np.array(["l1", "l1", "l1", "l3", "l3"])
     np.testing.assert_array_equal(
-        best["best_layer"].transpose("subject", "target").values, np.stack([expected, expected])
+        best["best_layer"].transpose("subject", "parcel").values, np.stack([expected, expected])
     )
     assert float(best["score"].min()) > 0.5
     ceiling = enc.noise_ceiling(resp)
@@ -473,7 +474,7 @@ def test_alice_word_rate_predicts_temporal_rois():
         feats = enc.fir_delays(enc.remove_drift(feats, zscore=True), [0, 1, 2])
         resp = enc.remove_drift(resp, cutoff=128.0, zscore=True)
         ds = enc.encode(feats, resp, cv=ContiguousKFold(5, gap=5), inner_cv=4)
-        positive += float(ds["r"].sel(target=["LATL", "LPTL"]).mean()) > 0
+        positive += float(ds["r"].sel(parcel=["LATL", "LPTL"]).mean()) > 0
     assert positive >= 4
 
 
@@ -511,8 +512,8 @@ def test_cross_subject_training_scores_the_held_out_subject(rng):
     within = enc.encode(feats, resp, cv=4, inner_cv=3)
     across = enc.encode(feats, resp, cv=4, inner_cv=3, cross_subject=True)
     assert across["r"].dims == within["r"].dims
-    assert float(across["r"].sel(subject="s3", target="b")) < 0.15
-    assert float(across["r"].sel(subject="s1", target="a")) > 0.5
+    assert float(across["r"].sel(subject="s3", parcel="b")) < 0.15
+    assert float(across["r"].sel(subject="s1", parcel="a")) > 0.5
     with pytest.raises(ValueError, match="needs responses with a 'subject' dim"):
         enc.encode(feats, resp.isel(subject=0), cross_subject=True)
 

@@ -56,18 +56,18 @@ def test_alice_layer_scores_with_word_rate_baseline():
     predictors = ds["predictors"].rename(feature="unit").expand_dims(layer=["linguistic"])
     feats = enc.fir_delays(predictors, [0, 1, 2]).assign_coords(block=("time", blocks))
     scores = enc.layer_scores(feats, bold, **options)
-    assert set(scores.dims) == {"layer", "target", "subject"}
+    assert set(scores.dims) == {"layer", "parcel", "subject"}
     assert scores.sizes["subject"] == 13 and "s33" not in scores["subject"].values
     for name in ("p_value", "r_baseline", "gain", "alpha_median"):
         assert name in scores.coords
-    base = scores["r_baseline"].sel(target=TEMPORAL).mean("target")
+    base = scores["r_baseline"].sel(parcel=TEMPORAL).mean("parcel")
     # the claim of the issue: positive in the temporal ROIs for most subjects (12 of 13 here)
     assert int((base > 0).sum()) >= 10
     assert float(base.mean()) > 0.1
     group = enc.layer_scores(feats, bold.mean("subject"), **options)
-    assert group.dims == ("layer", "target")
-    assert np.all(group["r_baseline"].sel(target=TEMPORAL) > 0.3)
-    assert np.all(group["p_value"].sel(target=TEMPORAL) < 0.05)
+    assert group.dims == ("layer", "parcel")
+    assert np.all(group["r_baseline"].sel(parcel=TEMPORAL) > 0.3)
+    assert np.all(group["p_value"].sel(parcel=TEMPORAL) < 0.05)
 
 
 @pytest.mark.shared_data
@@ -75,9 +75,9 @@ def test_alice_without_drift_removal_is_worse():
     _, bold, _, options = _alice()
     rate = options.pop("baseline")
     options.pop("n_permutations")
-    with_drift = enc.encode(rate, bold, **options)["r"].sel(target=TEMPORAL).mean()
+    with_drift = enc.encode(rate, bold, **options)["r"].sel(parcel=TEMPORAL).mean()
     without = enc.encode(rate, bold, **{**options, "drift_cutoff": None})["r"]
-    assert float(with_drift) > float(without.sel(target=TEMPORAL).mean()) + 0.05
+    assert float(with_drift) > float(without.sel(parcel=TEMPORAL).mean()) + 0.05
 
 
 @pytest.mark.slow
@@ -95,4 +95,4 @@ def test_alice_minilm_layers(tmp_path):
     )
     assert group.sizes["layer"] == 7
     # on the group average, every temporal ROI is predicted by the early layers (measured r ~ 0.5)
-    assert float(group.sel(target=TEMPORAL).isel(layer=slice(0, 3)).min()) > 0.3
+    assert float(group.sel(parcel=TEMPORAL).isel(layer=slice(0, 3)).min()) > 0.3

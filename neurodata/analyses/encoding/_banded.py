@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._progress import progress as _progress_bar
 from ...errors import SchemaError
 from . import _ridge
 
@@ -227,7 +228,9 @@ def banded_cv_arrays(
     best_alpha = np.full(n_targets, np.nan)
     candidate_scores = np.empty((len(gammas), n_targets))
     factors = [_factor(X) for X in Xs]
-    bar = progress(range(len(gammas)), desc="band weights", enabled=show_progress, unit="candidate")
+    bar = _progress_bar(
+        range(len(gammas)), desc="band weights", enabled=show_progress, unit="candidate"
+    )
     for c in bar:
         out = _ridge.ridge_cv_arrays(
             _scaled(factors, gammas[c]), Y, splits, settings, refit=False, device=device

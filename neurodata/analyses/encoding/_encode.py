@@ -371,6 +371,9 @@ def brain_score(
         }
     )
     if ceiling is not None:
+        named = scores.attrs.get("target_dim")
+        if named and named in ceiling.dims and named not in scores.dims and "target" in scores.dims:
+            ceiling = ceiling.rename({named: "target"})  # scores stacked into a generic "target"
         with np.errstate(divide="ignore", invalid="ignore"):
             out["normalized"] = out["score"] / ceiling
     return out

@@ -191,6 +191,8 @@ def encode(
     null = dict(n_permutations=n_permutations, block=block, seed=seed)
     for layer in _progress_layers(layers, resolve("progress", progress)):
         X, _ = _as_matrix(feats.sel(layer=layer), "features", "feature")
+        # layers narrower than the widest are NaN-padded when stacked along `layer`
+        X = X[:, ~np.all(np.isnan(X), axis=0)]
         if Xb is not None:
             X = np.hstack([X, Xb.astype(X.dtype)])
         results.append(_fit_and_score(X, Yfit, Yeval, nested, fit=fit, **null))

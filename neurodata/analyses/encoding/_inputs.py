@@ -11,7 +11,7 @@ from ...errors import SchemaError
 from ...schema import as_dataarray
 from . import _ridge
 
-_SAMPLE_DIMS = ("time", "sample")
+_SAMPLE_DIMS = ("time", "sample", "stimulus")  # stimulus: encoding over a stimulus set (images)
 
 
 def _sample_dim(da: xr.DataArray, what: str) -> str:

@@ -546,3 +546,22 @@ def test_encode_with_the_torch_backend(rng):
     a = enc.encode(feats, resp, cv=3, inner_cv=3)
     b = enc.encode(feats, resp, cv=3, inner_cv=3, backend="torch")
     np.testing.assert_allclose(a["r"], b["r"], atol=1e-4)
+
+
+def test_layer_scores_over_a_stimulus_set_with_nan_padded_layers(rng):
+    """Image activations: `stimulus` is the sample dim; narrower layers are NaN-padded."""
+    from sklearn.model_selection import KFold
+
+    A = rng.standard_normal((2, 92, 10))
+    A[0, :, 6:] = np.nan  # layer "a" has 6 units, padded to the widest
+    acts = xr.DataArray(A, dims=("layer", "stimulus", "unit"), coords={"layer": ["a", "b"]})
+    Y = xr.DataArray(A[0, :, :3] + 0.5 * rng.standard_normal((92, 3)), dims=("stimulus", "voxel"))
+    folds = dict(
+        cv=KFold(4, shuffle=True, random_state=0), inner_cv=KFold(3, shuffle=True, random_state=0)
+    )
+    scores = enc.layer_scores(acts, Y, drift_cutoff=None, progress=False, **folds)
+    assert scores.dims == ("layer", "voxel")
+    assert float(scores.sel(layer="a").min()) > 0.7 > float(scores.sel(layer="b").max())
+    alone = enc.layer_scores(acts.sel(layer=["a"]).isel(unit=slice(0, 6)), Y, drift_cutoff=None,
+                             progress=False, **folds)  # fmt: skip
+    np.testing.assert_allclose(scores.sel(layer=["a"]), alone, rtol=1e-5)

@@ -539,7 +539,7 @@ def _regular_chunks(ds: xr.Dataset) -> xr.Dataset:
 
 
 def _decode(ds: xr.Dataset) -> xr.Dataset | xr.DataArray:
-    """Undo :func:`_encode`, building the Dataset once (linear in the number of variables)."""
+    """Undo `_encode`, building the Dataset once (linear in the number of variables)."""
     decoded = {}
     for name, var in ds.variables.items():
         dtype = var.attrs.get(_DTYPE_ATTR)

@@ -376,7 +376,7 @@ def dataset_from_raw(
     lazy : bool or "indexed"
         True: ``signal`` is a dask array read chunk by chunk from ``raw``;
         ``"indexed"``: read on indexing, without dask (both with a computed
-        ``time`` index; see :mod:`neurodata.loaders._eeg_lazy`).
+        ``time`` index; see `neurodata.loaders._eeg_lazy`).
     chunk_seconds : float
         Length of the lazy chunks along ``time``.
     source, source_format : optional

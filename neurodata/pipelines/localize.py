@@ -51,7 +51,7 @@ def localize(
     Parameters
     ----------
     stimuli : str, os.PathLike or xarray.Dataset
-        A folder of localizer CSVs (:func:`neurodata.datasets.load_localizer`) or
+        A folder of localizer CSVs ([`neurodata.datasets.load_localizer`][]) or
         a stimulus set along ``stimulus`` with ``text`` and ``condition``.
     model : str or os.PathLike, optional
         Default: the packaged MiniLM.
@@ -63,7 +63,7 @@ def localize(
         Condition levels (sentence > nonword).
     control : bool
         Also localize in the same architecture with random weights
-        (:func:`neurodata.models.random_like`, ``seed``).
+        ([`neurodata.models.random_like`][], ``seed``).
     batch_size : int
         Stimuli per forward pass.
     out : path, optional
@@ -142,7 +142,7 @@ def localize(
 def write_localizer_report(
     result: xr.Dataset, path: str | os.PathLike, *, overwrite: bool = False
 ) -> Path:
-    """The self-contained HTML report of :func:`localize`; every number is read from ``result``."""
+    """The self-contained HTML report of [`localize`][]; every number is read from ``result``."""
     import pandas as pd
 
     from ..plotting.selectivity import plot_selectivity

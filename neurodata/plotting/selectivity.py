@@ -31,12 +31,12 @@ def plot_selectivity(
     ----------
     statistic : xarray.DataArray or Dataset
         A (``layer``, ``unit``) map (the ``statistic`` of a Dataset from
-        :func:`neurodata.analyses.selectivity.contrast`).
+        [`neurodata.analyses.selectivity.contrast`][]).
     mask : xarray.DataArray
         Boolean (``layer``, ``unit``) mask of the selected units
-        (:func:`neurodata.analyses.selectivity.top_units`).
+        ([`neurodata.analyses.selectivity.top_units`][]).
     control, control_mask : optional
-        The same for the control network (e.g. :func:`neurodata.models.random_like`),
+        The same for the control network (e.g. [`neurodata.models.random_like`][]),
         drawn on the same axes.
     label, control_label : str
         Legend labels.
@@ -99,7 +99,7 @@ def plot_lesion_effect(result: xr.Dataset, *, title: str | None = None) -> Any:
     Parameters
     ----------
     result : xarray.Dataset
-        From :func:`neurodata.models.lesion_effect`: ``effect`` and
+        From [`neurodata.models.lesion_effect`][]: ``effect`` and
         ``random_effect`` (``random``, ...); extra dims (e.g. ``target``) get one
         panel each (at most 12).
     title : str, optional

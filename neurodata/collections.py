@@ -51,6 +51,7 @@ import pandas as pd
 import xarray as xr
 
 from ._progress import progress as _progress
+from ._registry import pick
 from ._stacking import (
     RAGGED_DIMS,
     CollectionError,
@@ -350,7 +351,7 @@ def open_collection(
         A recording is missing or cannot be read (from [`neurodata.load`][]).
     """
     if join not in JOINS:
-        raise ValueError(f"`join` must be one of {list(JOINS)}; got {join!r}")
+        pick(JOINS, join, "join")
     if isinstance(paths_or_bids_root, str | os.PathLike) and _is_collection_store(
         Path(paths_or_bids_root)
     ):

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from .._registry import pick
 from ..errors import FormatError
 from .neurons import N_NEURONS, is_neuron, neuron_coords, neurons, normalize_name
 
@@ -22,11 +23,6 @@ __all__ = ["build_worm"]
 
 _UNCERTAIN = ("include", "exclude")
 _DUPLICATES = ("drop", "raise")
-
-
-def _check_choice(value: Any, choices: Sequence[str], param: str) -> None:
-    if value not in choices:
-        raise ValueError(f"`{param}` must be one of {sorted(choices)}; got {value!r}")
 
 
 def build_worm(
@@ -87,8 +83,8 @@ def build_worm(
         ``roi_label``, ``roi_confidence``, ``roi_uncertain``, ``roi_status``
         along (worm, roi). ``attrs["n_identified"]`` counts the filled slots.
     """
-    _check_choice(uncertain, _UNCERTAIN, "uncertain")
-    _check_choice(duplicates, _DUPLICATES, "duplicates")
+    pick(_UNCERTAIN, uncertain, "uncertain")
+    pick(_DUPLICATES, duplicates, "duplicates")
     where = name or worm
     traces = np.asarray(traces, dtype=float)
     times = np.asarray(times, dtype=float)

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .._registry import pick
 from ..celegans.neurons import is_neuron
 from ..celegans.stack import stack
 from ..celegans.worm import build_worm
@@ -219,7 +220,7 @@ def read_flavell(
     import h5py
 
     if signal not in SIGNALS:
-        raise ValueError(f"`signal` must be one of {sorted(SIGNALS)}; got {signal!r}")
+        pick(SIGNALS, signal, "signal")
     uid = _worm_id(path) if worm is None else str(worm)
     check_hdf5(path)
     with h5py.File(path, "r") as fh:

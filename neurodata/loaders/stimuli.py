@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .._registry import pick
 from ..errors import FormatError
 from ..schema import validate, with_provenance
 from ._tables import read_table
@@ -90,8 +91,7 @@ def words_dataset(
         Coordinates along ``word``: ``word`` (int position), ``text``, ``onset``,
         ``offset`` (s) and, with ``silence="keep"``, ``is_word``; sorted by onset.
     """
-    if silence not in _SILENCE_MODES:
-        raise ValueError(f"`silence` must be one of {list(_SILENCE_MODES)}; got {silence!r}")
+    pick(_SILENCE_MODES, silence, "silence")
     text = [str(t).strip() for t in text]
     onset = np.asarray(onset, dtype=float)
     offset = np.asarray(offset, dtype=float)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .._config import resolve
+from .._registry import pick
 from ..errors import NotFoundError, OutputExistsError
 from ..io import save
 from ..report import render_html, write_report
@@ -128,7 +129,7 @@ def run_demo(
     from ..models.activations import extract_activations
 
     if data not in DEMO_DATA:
-        raise ValueError(f"`data` must be one of {list(DEMO_DATA)}; got {data!r}")
+        pick(DEMO_DATA, data, "data")
     out = Path(out)
     if not out.parent.is_dir():
         raise NotFoundError(f"{out}: parent directory {str(out.parent)!r} does not exist")

@@ -212,7 +212,7 @@ def plot_noise_ceiling(
     if target_dim is None:
         others = [str(d) for d in ceiling.dims if d != subject_dim]
         if len(others) != 1:
-            raise ValueError(f"ceiling: pass `target_dim`; dims are {ceiling.dims}")
+            raise SchemaError(f"ceiling: pass `target_dim`; dims are {ceiling.dims}")
         target_dim = others[0]
     mean = ceiling.mean(subject_dim) if subject_dim in ceiling.dims else ceiling
     labels = (

@@ -9,6 +9,7 @@ import numpy as np
 import xarray as xr
 
 from .._compat import require
+from ..errors import SchemaError
 
 __all__ = ["plot_layer_profile", "plot_snr_bars", "plot_spectrum"]
 
@@ -113,7 +114,7 @@ def plot_layer_profile(results: xr.Dataset | dict[str, xr.Dataset], *, ax: Any =
     for i, (condition, res) in enumerate(results.items()):
         frac = res["fraction_significant"]
         if "layer" not in frac.dims:
-            raise ValueError(f"results[{condition!r}]: fraction_significant has no 'layer' dim")
+            raise SchemaError(f"results[{condition!r}]: fraction_significant has no 'layer' dim")
         x = np.arange(frac.sizes["layer"])
         for j in range(frac.sizes["frequency"]):
             f = float(frac["frequency"][j])

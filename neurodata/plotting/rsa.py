@@ -7,13 +7,15 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ..errors import SchemaError
+
 __all__ = ["plot_comparison", "plot_lu_grid", "plot_rdm"]
 
 
 def _rdm_dim(rdm: xr.DataArray) -> str:
     pairs = [str(d) for d in rdm.dims if f"{d}_2" in rdm.dims]
     if len(pairs) != 1:
-        raise ValueError(f"rdm: expected dims (..., <dim>, <dim>_2); found {rdm.dims}")
+        raise SchemaError(f"rdm: expected dims (..., <dim>, <dim>_2); found {rdm.dims}")
     return pairs[0]
 
 
@@ -46,7 +48,7 @@ def plot_rdm(
     dim = _rdm_dim(rdm)
     extra = [d for d in rdm.dims if d not in (dim, f"{dim}_2")]
     if len(extra) > 1:
-        raise ValueError(f"rdm: at most one extra dim to draw panels along; found {extra}")
+        raise SchemaError(f"rdm: at most one extra dim to draw panels along; found {extra}")
     panels = (
         [rdm]
         if not extra

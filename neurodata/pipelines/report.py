@@ -6,11 +6,24 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from ..report import Section, render_html, write_report
 
-__all__ = ["compare_report", "compare_sections", "recovered_layer", "versions"]
+__all__ = [
+    "CEILING_FLOOR",
+    "compare_report",
+    "compare_sections",
+    "describe_parameters",
+    "group_summary",
+    "recovered_layer",
+    "versions",
+]
+
+#: A group noise ceiling (in r) below this is too low to divide by: the region's
+#: normalised score is left undefined (NaN) and the report says so.
+CEILING_FLOOR = 0.1
 
 
 def versions() -> dict[str, str]:
@@ -34,6 +47,68 @@ def recovered_layer(result: xr.Dataset) -> str:
 
 def _mean_over(da: xr.DataArray, *dims: str) -> xr.DataArray:
     return da.mean([d for d in dims if d in da.dims])
+
+
+def group_summary(result: xr.Dataset, *, floor: float = CEILING_FLOOR) -> xr.Dataset:
+    """Per target, the group's best layer, its score and its ceiling-normalised score.
+
+    The score is the held-out r averaged over subjects (``r`` of ``result``, dims
+    (layer, target[, subject])); the best layer is the one with the highest mean, so
+    that the layer and the number shown belong together. The group ceiling is the mean
+    over subjects of ``ceiling`` (the inter-subject noise ceiling); ``normalized`` =
+    score / group ceiling, NaN where the group ceiling is below ``floor``
+    (``ceiling_ok`` False): dividing by a ceiling near zero, or negative, gives
+    numbers without meaning.
+
+    Returns
+    -------
+    xarray.Dataset
+        Along ``target``: ``best_layer``, ``score``, and with a ceiling ``ceiling``,
+        ``ceiling_ok``, ``normalized``; attrs ``floor``.
+    """
+    mean = _mean_over(result["r"], "subject")
+    best = mean.fillna(-np.inf).argmax("layer")
+    out = xr.Dataset(
+        {
+            "best_layer": mean["layer"][best].drop_vars("layer"),
+            "score": mean.isel(layer=best).drop_vars("layer"),
+        },
+        attrs={"floor": float(floor)},
+    )
+    if "ceiling" in result:
+        ceiling = _mean_over(result["ceiling"], "subject")
+        ok = ceiling >= floor
+        out["ceiling"], out["ceiling_ok"] = ceiling, ok
+        out["normalized"] = (out["score"] / ceiling).where(ok)
+    return out
+
+
+#: How the report words a parameter whose stored value is a flag or a number.
+_WORDING = {
+    "zscore": lambda v: (
+        "z-scored inside each training fold" if _true(v) else "not z-scored inside the folds"
+    ),
+    "drift_cutoff": lambda v: (
+        "no drift removal" if v is None or v == "None" else f"cosine high-pass, cutoff {v} s"
+    ),
+    "n_permutations": lambda v: "no permutation test" if not v else f"{int(v)} block permutations",
+    "cv": lambda v: f"{v} contiguous outer folds",
+    "delays": lambda v: f"FIR delays {list(v)} (scans)",
+    "fit_intercept": lambda v: "intercept fitted" if _true(v) else "no intercept",
+}
+
+
+def _true(value: Any) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes")
+
+
+def describe_parameters(attrs: dict[str, Any]) -> dict[str, str]:
+    """The parameters of a run in words (``zscore 0`` becomes ``not z-scored``)."""
+    out = {}
+    for key, value in attrs.items():
+        word = _WORDING.get(key)
+        out[key] = word(value) if word is not None else str(value)
+    return out
 
 
 def compare_sections(result: xr.Dataset, *, data_name: str, notes: list[str]) -> list[Section]:
@@ -71,12 +146,14 @@ def compare_sections(result: xr.Dataset, *, data_name: str, notes: list[str]) ->
             "Held-out correlation by layer, per region (dashed: noise ceiling)",
         )
     )
-    # the best layers are computed once, by compare, and stored in the result
-    best = result[[v for v in ("best_layer", "best_score", "normalized") if v in result]]
-    best = best.rename({"best_score": "score"}) if "best_score" in best else best
-    summary.figures.append(
-        (plot_best_layer(best, target_dim=target), "Best layer per region and its score")
-    )
+    group = group_summary(result)
+    summary.figures.append((plot_best_layer(group, target_dim=target), _best_layer_caption(group)))
+    if "ceiling" in group and not bool(group["ceiling_ok"].all()):
+        low = [str(t) for t in group[target].values[~group["ceiling_ok"].values]]
+        summary.paragraphs.append(
+            f"Group noise ceiling below {group.attrs['floor']} (no normalised score): "
+            f"{', '.join(low)}."
+        )
     table = _mean_over(scores, "subject").to_pandas()
     if hasattr(table, "T") and table.ndim == 2:
         summary.tables.append((table, "Held-out r (mean over subjects): layers x regions"))
@@ -126,11 +203,26 @@ def compare_sections(result: xr.Dataset, *, data_name: str, notes: list[str]) ->
     return sections
 
 
+def _best_layer_caption(group: xr.Dataset) -> str:
+    what = (
+        "held-out r averaged over subjects, divided by the group noise ceiling (mean "
+        f"inter-subject ceiling; no bar where it is below {group.attrs['floor']})"
+        if "normalized" in group
+        else "held-out r averaged over subjects"
+    )
+    return (
+        "Best layer per region: each bar is the layer with the highest group-mean r "
+        f"(labelled above it); its height is that layer's {what}"
+    )
+
+
 def compare_report(
     result: xr.Dataset, brain: Any, path: str | os.PathLike, *, overwrite: bool = False
 ) -> Path:
     """Write the self-contained HTML report of a comparison."""
-    params = {k: v for k, v in result.attrs.items() if k not in ("notes", "truth", "history")}
+    params = describe_parameters(
+        {k: v for k, v in result.attrs.items() if k not in ("notes", "truth", "history")}
+    )
     sections = compare_sections(result, data_name=brain.name, notes=list(brain.notes))
     text = render_html("neurodata compare", sections, parameters=params, versions=versions())
     return write_report(path, text, overwrite=overwrite)

@@ -132,16 +132,19 @@ def plot_best_layer(
     subject_dim: str = "subject",
     ax: Any = None,
 ) -> Any:
-    """Best layer of every target and its score.
-
-    The input is the result of
-    [`brain_score`][neurodata.analyses.encoding.brain_score].
+    """Best layer of every target and its score, the layer written above its bar.
 
     Parameters
     ----------
     brain : xarray.Dataset
-        ``best_layer`` and ``score`` along ``target`` (optionally ``subject``:
-        the most frequent best layer and the mean score are shown).
+        ``best_layer`` and ``score`` along ``target``, and ``normalized`` when the
+        score was divided by a noise ceiling (then the bars show it; NaN, e.g. a
+        ceiling too low to divide by, leaves no bar and says so). E.g. the group
+        summary of a comparison (`neurodata.pipelines.report.group_summary`), or
+        [`brain_score`][neurodata.analyses.encoding.brain_score]. With a
+        ``subject`` dim (one best layer per subject) each bar is the mean over
+        subjects of each subject's best score, labelled with the most frequent best
+        layer and how many subjects share it (``l2 3/4``).
     target_dim, subject_dim : str
         Dim names.
     ax : matplotlib.axes.Axes, optional
@@ -152,37 +155,38 @@ def plot_best_layer(
     """
     fig, ax = _axes(ax, (6.0, 3.5))
     target_dim = _target_dim(brain["best_layer"], target_dim, (subject_dim,))
-    best, score = brain["best_layer"], brain["score"]
-    if "normalized" in brain:
-        score = brain["normalized"]
+    normalized = "normalized" in brain
+    best, score = brain["best_layer"], brain["normalized" if normalized else "score"]
     if subject_dim in best.dims:
         best = best.transpose(target_dim, subject_dim)
-        modes = []
+        labels = []
         for row in best.values:
-            labels, counts = np.unique(row.astype(str), return_counts=True)
-            modes.append(labels[np.argmax(counts)])
-        best_labels = np.asarray(modes)
+            names, counts = np.unique(row.astype(str), return_counts=True)
+            labels.append(f"{names[np.argmax(counts)]} {counts.max()}/{row.size}")
         score = score.mean(subject_dim)
+        what = "mean over subjects of each subject's best score"
     else:
-        best_labels = best.values.astype(str)
+        labels = [str(v) for v in best.values]
+        what = "score of the best layer"
     targets = (
         [str(t) for t in brain[target_dim].values]
         if target_dim in brain.coords
         else [str(i) for i in range(brain.sizes[target_dim])]
     )
+    heights = score.transpose(target_dim).values.astype(float)
     x = np.arange(len(targets))
-    bars = ax.bar(x, score.transpose(target_dim).values, color="C0")
-    for bar, label in zip(bars, best_labels):
+    bars = ax.bar(x, np.nan_to_num(heights), color="C0")
+    for bar, label, height in zip(bars, labels, heights):
         ax.annotate(
-            label,
-            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            label if np.isfinite(height) else f"{label}\n(ceiling too low)",
+            (bar.get_x() + bar.get_width() / 2, max(bar.get_height(), 0.0)),
             ha="center",
             va="bottom",
             fontsize="small",
         )
     ax.set_xticks(x, targets)
-    ax.set_ylabel("normalized score" if "normalized" in brain else "score of the best layer")
-    ax.set_title("best layer per target (label above each bar)", fontsize="medium")
+    ax.set_ylabel(f"{what} / noise ceiling" if normalized else what)
+    ax.set_title("best layer per target (written above its bar)", fontsize="medium")
     return fig
 
 

@@ -64,8 +64,9 @@ def test_plot_best_layer_and_ceiling(scores, ceiling):
 
     brain = enc.brain_score(scores, ceiling=ceiling)
     fig = plot_best_layer(brain)
-    texts = [t.get_text() for t in fig.axes[0].texts]
-    assert len(texts) == 3 and set(texts) <= {"l0", "l1", "l2", "l3"}
+    texts = [t.get_text() for t in fig.axes[0].texts]  # "l2 3/5": most frequent, how often
+    assert len(texts) == 3 and {t.split()[0] for t in texts} <= {"l0", "l1", "l2", "l3"}
+    assert all(t.split()[1].endswith(f"/{scores.sizes['subject']}") for t in texts)
     plt.close(fig)
     fig = plot_noise_ceiling(ceiling)
     heights = [bar.get_height() for bar in fig.axes[0].patches]

@@ -13,7 +13,7 @@ The policy, documented in ``docs/conventions.md``:
   a limiter inspects the loaded libraries (about 3 ms), so per-``eigh`` limiters cost
   seconds over a ``compare`` run.
 
-:func:`blas_threads` is the one way to set a limit; the controller that applies it is
+[`blas_threads`][] is the one way to set a limit; the controller that applies it is
 built once per process (it only describes the BLAS libraries numpy and scipy loaded).
 """
 

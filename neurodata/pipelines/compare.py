@@ -1,9 +1,9 @@
 """The main job: which layer of a language model predicts which brain region.
 
-:func:`compare` composes the layers of neurodata — a language model's word
-activations (:mod:`neurodata.models`), their alignment to the scans, drift
+[`compare`][] composes the layers of neurodata — a language model's word
+activations (`neurodata.models`), their alignment to the scans, drift
 removal, cross-validated ridge encoding models with a word-rate baseline,
-noise ceilings and permutation nulls (:mod:`neurodata.analyses.encoding`) — and
+noise ceilings and permutation nulls ([`neurodata.analyses.encoding`][]) — and
 writes a result store and a self-contained HTML report.
 """
 
@@ -95,7 +95,7 @@ def _words_only(ds: xr.Dataset) -> xr.Dataset:
 
 
 def resolve_data(data: Any, *, data_dir: str | os.PathLike | None = None) -> BrainData:
-    """Turn ``data`` into :class:`BrainData`.
+    """Turn ``data`` into [`BrainData`][].
 
     Parameters
     ----------
@@ -167,18 +167,18 @@ def compare(
     Parameters
     ----------
     data : BrainData, "alice", or path
-        See :func:`resolve_data`.
+        See [`resolve_data`][].
     model : str or path
         Language model (default: the packaged offline MiniLM).
     activations : xarray.DataArray, optional
         Precomputed word activations (``layer``, ``word``, ``unit``) with
         ``onset`` along ``word``; skips the forward pass.
     kind, pool, context
-        Passed to :func:`neurodata.models.activations.extract_activations`.
+        Passed to [`neurodata.models.activations.extract_activations`][].
     delays : sequence of int
         FIR delays in scans (the haemodynamic lag).
     settings : RidgeSettings, optional
-        The ridge/CV settings (:class:`~neurodata.analyses.encoding.RidgeSettings`:
+        The ridge/CV settings ([`RidgeSettings`][neurodata.analyses.encoding.RidgeSettings]:
         alphas, outer and inner folds, scoring, dtype, ...), passed whole to every fit.
     cv : int or splitter, optional
         Outer folds, overriding ``settings.cv`` (default 5 contiguous folds; inner
@@ -218,7 +218,7 @@ def compare(
         Where to find named datasets.
     scheduler : None, str, distributed.Client or cluster
         Where the encoding models' batches of targets run (see
-        :func:`neurodata.analyses.encoding.ridge_cv`); results do not depend on it.
+        [`neurodata.analyses.encoding.ridge_cv`][]); results do not depend on it.
 
     Returns
     -------
@@ -226,7 +226,7 @@ def compare(
         ``r``, ``r2``, ``p_value`` (layer, <target>[, subject]), ``r_baseline`` and
         ``gain`` over the word-rate baseline, ``ceiling`` (<target>[, subject])
         when there are several subjects, ``best_layer`` and ``best_score``
-        (<target>[, subject]) from :func:`~neurodata.analyses.encoding.brain_score`
+        (<target>[, subject]) from [`brain_score`][neurodata.analyses.encoding.brain_score]
         (``normalized`` too with a ceiling); <target> is the data's own dim
         (e.g. ``parcel``); attrs record every parameter.
     """

@@ -1,21 +1,21 @@
 """Encoding models: ridge regression from features to brain responses.
 
 Layered as scikit-learn is: numerical kernels (``_ridge``, ``_banded``, ``_ridge_torch``) ->
-public functions on labelled data -> the estimator :class:`RidgeEncoder`, which only wraps
-:func:`ridge_cv`.
+public functions on labelled data -> the estimator `RidgeEncoder`, which only wraps
+[`ridge_cv`][].
 
-- :class:`RidgeSettings`: the ridge/CV settings (alphas, folds, scoring, intercept, dtype,
+- [`RidgeSettings`][]: the ridge/CV settings (alphas, folds, scoring, intercept, dtype,
   batch size, backend) as one validated object, passed whole from ``compare`` to the kernels;
   every function also takes its fields as keywords.
-- :func:`ridge_cv`: one ridge model per target (voxel, parcel, channel) with its own alpha
+- [`ridge_cv`][]: one ridge model per target (voxel, parcel, channel) with its own alpha
   chosen by time-respecting cross-validation, refitted on all samples.
-- :func:`cross_validated_scores`: held-out Pearson r and R^2 with nested CV.
-- :func:`encode`, :func:`layer_scores`: every layer of a network (and every subject);
-  :func:`brain_score`: which layer predicts each target best.
-- Banded ridge: :func:`banded_ridge_cv`, :func:`banded_scores`, :func:`variance_partition`.
-- Statistics and preprocessing: :func:`noise_ceiling`, :func:`block_permutation_test`,
-  :func:`remove_drift`, :func:`drift_basis`, :func:`fir_delays`.
-- Splitters: :class:`ContiguousKFold`, :class:`LeaveGroupOut`, :func:`check_splits`.
+- [`cross_validated_scores`][]: held-out Pearson r and R^2 with nested CV.
+- [`encode`][], [`layer_scores`][]: every layer of a network (and every subject);
+  [`brain_score`][]: which layer predicts each target best.
+- Banded ridge: [`banded_ridge_cv`][], [`banded_scores`][], [`variance_partition`][].
+- Statistics and preprocessing: [`noise_ceiling`][], [`block_permutation_test`][],
+  [`remove_drift`][], [`drift_basis`][], [`fir_delays`][].
+- Splitters: [`ContiguousKFold`][], [`LeaveGroupOut`][], [`check_splits`][].
 """
 
 from typing import Any

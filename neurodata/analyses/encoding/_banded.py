@@ -7,7 +7,7 @@ the features ``sqrt(gamma_b) X_b`` with penalty ``alpha``, i.e. kernel ridge on
 ``K = sum_b gamma_b X_b X_b'`` (himalaya's multiple-kernel ridge). The band
 weights ``gamma`` lie on the simplex (only ``gamma / alpha`` matters); each
 candidate ``gamma`` is scored for every alpha by the per-target
-cross-validation of :mod:`neurodata.analyses._ridge` (one decomposition per
+cross-validation of `neurodata.analyses._ridge` (one decomposition per
 fold, training targets projected once), and each target keeps the best
 (candidate, alpha) pair. Candidates are visited in order and a target moves to
 a later candidate only if its score improves by more than the dtype's machine
@@ -22,7 +22,7 @@ of bands ``T`` and ``h(T) = f(all) - f(all minus T)``, the variance explained
 by exactly the bands ``S`` (and no other) is the Moebius inversion
 ``g(S) = sum_{T subset of S} (-1)^{|S|-|T|} h(T)``: for two bands,
 ``g({A}) = f(AB) - f(B)`` (unique to A) and ``g({A, B}) = f(A) + f(B) - f(AB)``
-(shared). :func:`split_r2` is the product-measure split of one joint model's R^2
+(shared). [`split_r2`][] is the product-measure split of one joint model's R^2
 (himalaya's ``r2_score_split``), whose per-band terms sum to the joint R^2.
 """
 

@@ -1,13 +1,13 @@
 """Banded ridge and variance partitioning on several feature spaces.
 
-:func:`banded_ridge_cv` fits one model on several feature spaces ("bands",
+[`banded_ridge_cv`][] fits one model on several feature spaces ("bands",
 e.g. two layers, or a layer plus word rate and sound power) with the weight of
-every band learned per target by cross-validation; :func:`banded_scores` gives
+every band learned per target by cross-validation; [`banded_scores`][] gives
 its held-out scores by nested cross-validation, with the joint R^2 split over
-bands (product measure); :func:`variance_partition` fits every subset of bands
+bands (product measure); [`variance_partition`][] fits every subset of bands
 and partitions the held-out variance into the part unique to each band and the
-parts they share. The kernels are in :mod:`neurodata.analyses._banded`. All
-functions are re-exported by :mod:`neurodata.analyses.encoding`.
+parts they share. The kernels are in `neurodata.analyses._banded`. All
+functions are re-exported by [`neurodata.analyses.encoding`][].
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def _banded_fit(
 def _banded_fit_function(
     n_baseline: int, settings: RidgeSettings, band_weights: Any, *, seed: int
 ) -> Callable:
-    """For :func:`encode`: columns are [layer features, baseline features]."""
+    """For [`encode`][]: columns are [layer features, baseline features]."""
     gammas = _candidates(band_weights, 2, 20, (0.1, 1.0), seed)
 
     def fit(Xtr: np.ndarray, Ytr: np.ndarray, Xte: np.ndarray, inner: list) -> tuple:
@@ -159,7 +159,7 @@ def banded_ridge_cv(
         Responses.
     settings : RidgeSettings, sequence of float or None
         The ridge settings (``cv`` chooses the weights and alphas here), or the alphas
-        alone; ``**fields`` override it (see :func:`neurodata.analyses.encoding.ridge_cv`).
+        alone; ``**fields`` override it (see [`neurodata.analyses.encoding.ridge_cv`][]).
     band_weights : {"random", "grid"} or array (n_candidates, n_bands)
         Candidate band weights: ``"random"`` draws ``n_iter`` from Dirichlet
         distributions (the first is uniform), ``"grid"`` spans log-ratios from
@@ -168,7 +168,7 @@ def banded_ridge_cv(
     n_iter, concentration, seed
         Size, Dirichlet concentrations (cycled) and seed of the random search.
     groups, device, progress
-        As in :func:`neurodata.analyses.encoding.ridge_cv`.
+        As in [`neurodata.analyses.encoding.ridge_cv`][].
 
     Returns
     -------
@@ -288,14 +288,14 @@ def banded_scores(
     Parameters
     ----------
     feature_spaces, Y, band_weights, n_iter, concentration, seed
-        As in :func:`banded_ridge_cv` (band weights and alphas are chosen on the
+        As in [`banded_ridge_cv`][] (band weights and alphas are chosen on the
         inner folds of every outer training set).
     settings, groups, device, **fields
-        As in :func:`neurodata.analyses.encoding.cross_validated_scores` (``cv``:
+        As in [`neurodata.analyses.encoding.cross_validated_scores`][] (``cv``:
         outer folds, ``inner_cv``: inner folds).
     drift_cutoff, confounds, zscore, runs, tr
         Preprocessing estimated inside the outer folds, as in
-        :func:`neurodata.analyses.encoding.cross_validated_scores`.
+        [`neurodata.analyses.encoding.cross_validated_scores`][].
 
     Returns
     -------
@@ -365,9 +365,9 @@ def variance_partition(
     Parameters
     ----------
     feature_spaces, Y, band_weights, n_iter, concentration, seed
-        As in :func:`banded_ridge_cv` (``"grid"`` by default here, for 2-3 bands).
+        As in [`banded_ridge_cv`][] (``"grid"`` by default here, for 2-3 bands).
     settings, groups, device, drift_cutoff, confounds, zscore, runs, tr, **fields
-        As in :func:`banded_scores`.
+        As in [`banded_scores`][].
 
     Returns
     -------

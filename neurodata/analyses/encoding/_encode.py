@@ -1,4 +1,4 @@
-"""Layer-wise encoding on labelled data: :func:`encode`, :func:`layer_scores`, :func:`brain_score`."""
+"""Layer-wise encoding on labelled data: [`encode`][], [`layer_scores`][], [`brain_score`][]."""
 
 from __future__ import annotations
 
@@ -65,32 +65,32 @@ def encode(
     features : xarray.DataArray
         Dims (``time``, ``unit``) or (``layer``, ``time``[, ``delay``], ``unit``),
         sampled at the responses' times (e.g. activations resampled to TRs, with
-        FIR delays from :func:`fir_delays`). ``delay`` and ``unit`` are stacked
+        FIR delays from [`fir_delays`][]). ``delay`` and ``unit`` are stacked
         into the features of each layer's model.
     responses : xarray.DataArray
         Dims (``time``, <target dim>) such as ``parcel``, ``voxel`` or
         ``channel``, optionally with ``subject``. Subjects share the features,
         so they are fitted together (each target of each subject has its own alpha).
     settings : RidgeSettings, sequence of float or None
-        The ridge settings passed whole to every fit (:class:`RidgeSettings`:
+        The ridge settings passed whole to every fit ([`RidgeSettings`][]:
         alphas, outer ``cv``, ``inner_cv``, scoring, intercept, dtype, batch size,
         backend), or the alphas alone; None: the defaults. ``**fields`` override it.
     groups, device
-        As in :func:`cross_validated_scores`.
+        As in [`cross_validated_scores`][].
     drift_cutoff : float, "auto" or None
         High-pass period (s) of the cosine drift basis removed inside the outer
         folds from features, baseline and responses (see
-        :func:`cross_validated_scores`). ``"auto"`` (default): 128 s (SPM's
+        [`cross_validated_scores`][]). ``"auto"`` (default): 128 s (SPM's
         default) when the sampling period is known from ``tr``, ``attrs["sfreq"]``
         or a regular ``time`` coordinate, else none. Without drift removal,
         contiguous folds of raw fMRI time courses give negative held-out
         correlations (seen on the Alice data). Data already detrended by
-        :func:`remove_drift` are barely changed.
+        [`remove_drift`][] are barely changed.
     confounds, zscore, runs, tr
         Preprocessing estimated inside the outer folds, as in
-        :func:`cross_validated_scores`.
+        [`cross_validated_scores`][].
     scheduler : None, str, distributed.Client or cluster
-        Where the batches of targets run (see :func:`ridge_cv`).
+        Where the batches of targets run (see [`ridge_cv`][]).
     baseline : xarray.DataArray, optional
         Nuisance / baseline features (``time``[, ``delay``], ``unit``), e.g. word
         rate and sound power. They are added to every layer's features, scored
@@ -98,17 +98,17 @@ def encode(
         gain over them (``gain_r2`` the same in R^2: the layer's unique variance).
     banded : bool
         Keep the baseline as its own feature space with its own penalty (banded
-        ridge, :func:`banded_ridge_cv`) instead of one penalty for the joined
+        ridge, [`banded_ridge_cv`][]) instead of one penalty for the joined
         features; adds ``band_weight`` (layer, fold, band, <target dim>[, subject]).
     band_weights : {"grid", "random"} or array (n_candidates, 2)
-        Candidate band weights with ``banded=True`` (see :func:`banded_ridge_cv`).
+        Candidate band weights with ``banded=True`` (see [`banded_ridge_cv`][]).
     cross_subject : bool
         Train on the mean response of the *other* subjects and test on each
         subject's own (held-out times, leave-one-subject-out): scores that no
         subject-specific noise can inflate. Needs a ``subject`` dim.
     n_permutations : int
         If > 0, a block-permutation null of the held-out correlation (see
-        :func:`block_permutation_test`) gives ``p_value``.
+        [`block_permutation_test`][]) gives ``p_value``.
     block : int
         Block length (samples) of the permutation null; take it longer than the
         autocorrelation of the responses.
@@ -310,7 +310,7 @@ def layer_scores(
     score : {"r", "r2"}
         Which held-out score to return.
     **options
-        Passed to :func:`encode` (``alphas``, ``cv``, ``inner_cv``, ``groups``,
+        Passed to [`encode`][] (``alphas``, ``cv``, ``inner_cv``, ``groups``,
         ``n_permutations``, ``scheduler``, ...).
 
     Returns
@@ -348,10 +348,10 @@ def brain_score(
     Parameters
     ----------
     scores : xarray.DataArray
-        Held-out scores with a ``layer`` dim (e.g. from :func:`layer_scores`).
+        Held-out scores with a ``layer`` dim (e.g. from [`layer_scores`][]).
     ceiling : xarray.DataArray, optional
         Noise ceiling broadcastable against ``scores`` without ``dim`` (e.g.
-        from :func:`noise_ceiling`, with the same target dim as ``scores``, e.g.
+        from [`noise_ceiling`][], with the same target dim as ``scores``, e.g.
         ``parcel``); adds
         ``normalized`` = score / ceiling.
     dim : str

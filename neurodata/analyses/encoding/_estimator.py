@@ -1,4 +1,4 @@
-"""scikit-learn estimator around :func:`neurodata.analyses.encoding.ridge_cv`.
+"""scikit-learn estimator around [`neurodata.analyses.encoding.ridge_cv`][].
 
 Imported lazily (through ``neurodata.analyses.encoding.RidgeEncoder``) because it
 imports scikit-learn at module level.
@@ -21,14 +21,14 @@ __all__ = ["RidgeEncoder"]
 class RidgeEncoder(RegressorMixin, BaseEstimator):
     """Ridge regression with one alpha per target chosen by time-respecting CV.
 
-    A thin wrapper: :meth:`fit` calls :func:`neurodata.analyses.encoding.ridge_cv`
+    A thin wrapper: [`fit`][] calls [`neurodata.analyses.encoding.ridge_cv`][]
     with the constructor parameters and keeps its result (a Dataset, so target
     coordinates survive) in ``result_``.
 
     Parameters
     ----------
     alphas, cv, fit_intercept, scoring, targets_batch, dtype, backend, device
-        As in :func:`~neurodata.analyses.encoding.ridge_cv`.
+        As in [`ridge_cv`][neurodata.analyses.encoding.ridge_cv].
 
     Attributes
     ----------

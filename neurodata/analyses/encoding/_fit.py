@@ -1,15 +1,15 @@
 """Encoding models: ridge regression from features to brain responses.
 
-:func:`ridge_cv` fits one ridge model per target (voxel, parcel, channel) with
+[`ridge_cv`][] fits one ridge model per target (voxel, parcel, channel) with
 its own regularisation chosen by time-respecting cross-validation, and refits
-on all samples; :func:`cross_validated_scores` nests it inside outer folds to
-give held-out Pearson r and R^2; :func:`encode` / :func:`layer_scores` run that
-for every layer of a network (and every subject), and :func:`brain_score`
+on all samples; [`cross_validated_scores`][] nests it inside outer folds to
+give held-out Pearson r and R^2; [`encode`][] / [`layer_scores`][] run that
+for every layer of a network (and every subject), and [`brain_score`][]
 summarises which layer predicts each target best. Noise ceilings, block
-permutation nulls and FIR delays are in :mod:`neurodata.analyses.encoding_stats`
+permutation nulls and FIR delays are in [`neurodata.analyses.encoding_stats`][]
 and re-exported here.
 
-The numerical kernels live in :mod:`neurodata.analyses._ridge`; see its
+The numerical kernels live in `neurodata.analyses._ridge`; see its
 docstring for the algorithm (one eigen-decomposition per fold, training
 targets projected once per fold, every alpha scored by one small product).
 """
@@ -72,11 +72,11 @@ def ridge_cv(
         Responses with dims (``time``, <target dims>), e.g. (``time``, ``parcel``);
         the target dims are stacked into ``target`` and their coordinates kept.
     settings : RidgeSettings, sequence of float or None
-        The ridge settings (:class:`RidgeSettings`: ``alphas``, ``cv`` — the folds
+        The ridge settings ([`RidgeSettings`][]: ``alphas``, ``cv`` — the folds
         that choose alphas here —, ``scoring``, ``fit_intercept``, ``dtype``,
         ``targets_batch``, ``backend``), or the alphas alone; None: the defaults.
     **fields
-        Fields of :class:`RidgeSettings` overriding ``settings`` (``cv=10``, ...).
+        Fields of [`RidgeSettings`][] overriding ``settings`` (``cv=10``, ...).
     groups : array_like or str, optional
         One label per sample, or the name of a coordinate along ``time`` of
         ``X`` or ``Y`` (e.g. ``"run"``), for group splitters.
@@ -149,19 +149,19 @@ def cross_validated_scores(
     """Held-out Pearson r and R^2 per target by nested cross-validation.
 
     The outer folds (``cv``) give the scores; within each outer training set,
-    :func:`ridge_cv` chooses each target's alpha with the inner folds
+    [`ridge_cv`][] chooses each target's alpha with the inner folds
     (``inner_cv``) and refits, and the model predicts the outer test samples,
     which are never seen while choosing alphas. Optional preprocessing (drift
     removal, nuisance regression, z-scoring) is estimated on each outer
-    training set and applied to its test set (see :mod:`._confounds`).
+    training set and applied to its test set (see `._confounds`).
 
     Parameters
     ----------
     X, Y, groups, device, scheduler, **fields
-        As in :func:`ridge_cv`.
+        As in [`ridge_cv`][].
     settings : RidgeSettings, sequence of float or None
         The ridge settings: ``cv`` are the outer folds (an int is
-        :class:`ContiguousKFold`), ``inner_cv`` the inner folds applied to each outer
+        [`ContiguousKFold`][]), ``inner_cv`` the inner folds applied to each outer
         training set (a group splitter gets the training groups), ``scoring``
         chooses alphas in the inner loop; or the alphas alone; None: the defaults.
     return_predictions : bool

@@ -46,7 +46,7 @@ def _nested_cv(
 ) -> dict[str, np.ndarray]:
     """Outer loop of nested CV on arrays; ``Yeval`` (default ``Ya``) is what predictions are scored against.
 
-    ``settings`` (:class:`~._settings.RidgeSettings`) gives the outer folds (``cv``),
+    ``settings`` (`RidgeSettings`) gives the outer folds (``cv``),
     the inner folds and the ridge fit. ``fit(Xtr, Ytr, Xte, inner_splits)`` ->
     (prediction, alpha, info) replaces the per-target ridge (used by banded ridge).
     """

@@ -314,7 +314,7 @@ def ridge_cv_arrays(
 ) -> dict[str, np.ndarray]:
     """Per-target alpha by cross-validation over ``splits``, then refit on all samples.
 
-    ``settings`` (a :class:`~._settings.RidgeSettings`) gives the alphas, scoring,
+    ``settings`` (a `RidgeSettings`) gives the alphas, scoring,
     intercept, dtype, batch size and backend; its folds are not used here (``splits``
     are the folds).
 
@@ -322,8 +322,8 @@ def ridge_cv_arrays(
     (the decompositions and the refit stay in numpy).
 
     With the numpy backend every batch of targets is one independent task
-    (:func:`_cv_batch`: scores of every alpha, best alpha, refit) run by
-    :func:`neurodata._distributed.run_tasks` on ``scheduler`` (None: in this
+    (`_cv_batch`: scores of every alpha, best alpha, refit) run by
+    `neurodata._distributed.run_tasks` on ``scheduler`` (None: in this
     process); the decompositions are computed here once and shared.
 
     Returns a dict with ``best_alpha`` (t,), ``alpha_index`` (t,), ``cv_score`` (t,)

@@ -1,4 +1,4 @@
-"""The torch backend of the cross-validation loop of :func:`._ridge.ridge_cv_arrays`.
+"""The torch backend of the cross-validation loop of `._ridge.ridge_cv_arrays`.
 
 The decompositions (float64, small) stay in numpy; the large products over
 targets (projections and the per-alpha predictions) run in torch on ``device``

@@ -23,21 +23,21 @@ class RidgeSettings:
     """What a cross-validated ridge fit computes: penalties, folds, scoring, precision.
 
     One object instead of the same parameters written out in every signature:
-    :func:`ridge_cv`, :func:`cross_validated_scores`, :func:`encode`,
-    :func:`layer_scores`, :func:`banded_ridge_cv`, :func:`banded_scores`,
-    :func:`variance_partition` and ``neurodata compare`` take it whole (as
+    [`ridge_cv`][], [`cross_validated_scores`][], [`encode`][],
+    [`layer_scores`][], [`banded_ridge_cv`][], [`banded_scores`][],
+    [`variance_partition`][] and ``neurodata compare`` take it whole (as
     ``settings``) and pass it on unchanged to the kernels. Every function also accepts
     the fields as keywords, which override the object's (``ridge_cv(X, Y, cv=10)``).
     How to compute (``scheduler``, ``device``, ``progress``) is not a setting: those
-    are keywords of each function or come from :func:`neurodata.config`.
+    are keywords of each function or come from `neurodata.config`.
 
     Parameters
     ----------
     alphas : sequence of float
-        Positive, distinct ridge penalties (default :data:`DEFAULT_ALPHAS`, 1e-1 ... 1e7).
+        Positive, distinct ridge penalties (default `DEFAULT_ALPHAS`, 1e-1 ... 1e7).
     cv : int, splitter or iterable of (train, test)
-        Folds: those that choose alphas in :func:`ridge_cv`, the outer folds of the
-        nested functions. An int is :class:`ContiguousKFold` (never shuffled).
+        Folds: those that choose alphas in [`ridge_cv`][], the outer folds of the
+        nested functions. An int is [`ContiguousKFold`][] (never shuffled).
     inner_cv : int or splitter
         Inner folds of the nested functions, applied to each outer training set.
     scoring : {"neg_mse", "r2", "r"}

@@ -52,7 +52,7 @@ def _train_without_gap(
 class ContiguousKFold:
     """K folds of consecutive samples, optionally with a gap around each test block.
 
-    With ``gap=0`` the folds are those of :class:`sklearn.model_selection.KFold`
+    With ``gap=0`` the folds are those of `sklearn.model_selection.KFold`
     without shuffling (the first ``n_samples % n_splits`` folds hold one more
     sample).
 
@@ -104,7 +104,7 @@ class LeaveGroupOut:
 
     Notes
     -----
-    ``groups`` (one label per sample) is given to :meth:`split`, as in
+    ``groups`` (one label per sample) is given to `split`, as in
     scikit-learn's ``LeaveOneGroupOut``; groups are visited in order of first
     appearance.
     """
@@ -149,7 +149,7 @@ def check_splits(cv: Any, n_samples: int, groups: Any = None) -> list[Split]:
     Parameters
     ----------
     cv : int, splitter or iterable of (train, test)
-        An int means :class:`ContiguousKFold` with that many folds (never a
+        An int means [`ContiguousKFold`][] with that many folds (never a
         shuffled split); any object with a ``split`` method (neurodata's or
         scikit-learn's) is called with ``groups``; an iterable of index pairs is
         used as is.

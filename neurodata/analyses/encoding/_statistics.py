@@ -1,6 +1,6 @@
 """Helpers around encoding models: FIR delays, drift removal, noise ceilings, permutation nulls.
 
-All functions are re-exported by :mod:`neurodata.analyses.encoding`.
+All functions are re-exported by [`neurodata.analyses.encoding`][].
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ import xarray as xr
 
 from ..errors import FormatError
 from ._nwb_inventory import ICEPHYS_STIMULI
+from ._nwb_values import _value_attrs
 
 __all__ = ["recordings_frame", "sweeps_dataset"]
 
@@ -48,7 +49,6 @@ def _start(ts: Any) -> float:
 
 def _stack(path: Path, series: list[Any], scaled: Any, what: str) -> tuple[np.ndarray, dict]:
     """(sweep, time) float64 array padded with NaN, and the shared value attrs."""
-    from .nwb import _value_attrs
 
     arrays = [np.asarray(scaled(path, ts, False), dtype=float) for ts in series]
     if any(a.ndim != 1 for a in arrays):

@@ -51,17 +51,10 @@ from ..errors import FormatError
 from ..schema import append_history, with_provenance
 from ._nwb_icephys import recordings_frame, sweeps_dataset
 from ._nwb_inventory import ICEPHYS_RESPONSES, ICEPHYS_STIMULI, default_series, holdings, inventory
+from ._nwb_values import _decode, _value_attrs
 
 __all__ = ["list_series", "read_nwb", "sniff_nwb"]
 
-#: NWB unit strings -> SI symbols. Anything else is not a unit neurodata stores.
-_SI_UNITS = {
-    "volts": "V", "volt": "V", "v": "V", "seconds": "s", "second": "s", "s": "s",
-    "meters": "m", "meter": "m", "m": "m", "amperes": "A", "ampere": "A", "a": "A",
-    "hz": "Hz", "hertz": "Hz", "radians": "rad", "radian": "rad", "rad": "rad",
-    "degrees c": "degC", "celsius": "degC", "pascal": "Pa", "pa": "Pa",
-    "meters/second": "m/s", "m/s": "m/s", "newtons": "N", "n": "N",
-}  # fmt: skip
 
 #: "highpass=0.1 Hz; lowpass=40 Hz" in an ElectricalSeries' ``filtering`` (as write_nwb writes it).
 _FILTERS = re.compile(r"\b(highpass|lowpass|line_freq)=([-+0-9.eE]+) Hz")
@@ -78,17 +71,6 @@ def sniff_nwb(path: Path) -> bool:
 
     with h5py.File(path, "r") as f:
         return "nwb_version" in f.attrs
-
-
-def _si(unit: Any) -> str | None:
-    text = _decode(unit).strip() if unit is not None else ""
-    return _SI_UNITS.get(text.lower())
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, bytes | np.bytes_):
-        return value.decode("utf-8", errors="replace")
-    return value
 
 
 def _str_array(values: Any) -> np.ndarray:
@@ -135,20 +117,6 @@ def _times(ts: Any) -> tuple[np.ndarray, float | None]:
     rate = float(ts.rate)
     start = float(ts.starting_time or 0.0)
     return start + np.arange(ts.data.shape[0], dtype=float) / rate, rate
-
-
-def _value_attrs(ts: Any, kind: str | None = None) -> dict[str, Any]:
-    unit = _decode(getattr(ts, "unit", None))
-    attrs: dict[str, Any] = {}
-    si = _si(unit)
-    description = _decode(getattr(ts, "description", "")) or ts.name
-    if kind == "DfOverF":
-        attrs["long_name"] = f"dF/F, dimensionless ({description})"
-    elif si is not None:
-        attrs["units"] = si
-    else:
-        attrs["long_name"] = f"{description} (unit in file: {unit!r})"
-    return attrs
 
 
 def _scaled(path: Path, ts: Any, lazy: bool) -> Any:

@@ -9,11 +9,13 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .._compat import require
+from .._registry import pick as _pick
 from ..errors import NotFoundError
 
 __all__ = ["DEFAULT_MODEL", "MLP_HOOKS", "ModelRef", "load_model", "resolve_model"]
@@ -230,3 +232,20 @@ def weights_digest(model: Any) -> str:
         for key in getattr(module, "_neurodata_interventions", ()):
             digest.update(key.encode())
     return "weights-" + digest.hexdigest()[:16]
+
+
+def _dtype(dtype: Any) -> Any:
+    torch = require("torch", "models", purpose="extracting activations")
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    names = {
+        "float32": torch.float32,
+        "float16": torch.float16,
+        "bfloat16": torch.bfloat16,
+        "float64": torch.float64,
+    }
+    return _pick(names, dtype, "dtype")
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "model"

@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -44,7 +43,7 @@ from ..errors import NeurodataError
 from . import _hf, _stimulus_sets
 from ._cache import cached as _cached
 from ._cache import store_cache as _store_cache
-from ._hf import DEFAULT_MODEL, ModelRef
+from ._hf import DEFAULT_MODEL, ModelRef, _dtype, _slug
 from ._images import is_image_set
 from ._pooling import POOLS, pool_words
 from .stimuli import words_hash
@@ -244,28 +243,11 @@ def _run(
 # --------------------------------------------------------------------------------------
 
 
-def _dtype(dtype: Any) -> Any:
-    torch = require("torch", "models", purpose="extracting activations")
-    if isinstance(dtype, torch.dtype):
-        return dtype
-    names = {
-        "float32": torch.float32,
-        "float16": torch.float16,
-        "bfloat16": torch.bfloat16,
-        "float64": torch.float64,
-    }
-    return _pick(names, dtype, "dtype")
-
-
 def _device(device: str) -> str:
     if device == "auto":
         torch = require("torch", "models")
         return "cuda" if torch.cuda.is_available() else "cpu"
     return device
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "model"
 
 
 def extract_activations(

@@ -294,7 +294,7 @@ def load_model(
         The base model in eval mode; ``extract_activations(stimuli, loaded)``
         needs no ``tokenizer``.
     """
-    from .activations import _dtype
+    from ._hf import _dtype
 
     ref = _hf.resolve_model(model)
     base, _ = _hf.load_model(ref, dtype=_dtype(dtype), device=resolve("device", device))

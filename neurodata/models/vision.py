@@ -43,8 +43,8 @@ from ..errors import NotFoundError, SchemaError
 from . import _hf
 from ._cache import cached as _cached
 from ._cache import store_cache as _store_cache
+from ._hf import _dtype, _slug
 from ._images import IMAGENET_MEAN, IMAGENET_STD, Preprocess, as_images
-from .activations import _dtype, _slug
 
 __all__ = ["DEFAULT_VISION_MODEL", "IMAGE_POOLS", "extract_image_activations"]
 

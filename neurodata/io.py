@@ -388,7 +388,7 @@ def load(path: PathLike, *, format: str | None = None, **options: Any) -> xr.Dat
             f"{path}: could not read as {spec.description}: {type(exc).__name__}: "
             + (" ".join(str(exc).split()) or "no message")
         ) from exc
-    empty = isinstance(result, xr.Dataset) and not result.data_vars
+    empty = isinstance(result, xr.Dataset) and not result.data_vars and not result.sizes
     if empty and spec.reader != "neurodata.io:open":
         raise FormatError(  # never an empty answer for a file that holds something
             f"{path}: the {spec.name} reader found nothing to read (no data variables); "

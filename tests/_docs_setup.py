@@ -190,6 +190,20 @@ def _selectivity(work: Path) -> dict[str, Any]:
     return {"model": load_model(), "measure": measure}
 
 
+def _encoding(work: Path) -> dict[str, Any]:
+    from neurodata.datasets import load_alice
+    from neurodata.models import align, extract_activations
+
+    ds = load_alice(shared_path(), subjects=["s18", "s22"])
+    words = ds[["text", "onset", "offset"]]  # along word
+    acts = extract_activations(words, str(_tiny_gpt2(work)), progress=False)  # untrained
+    activations = align(acts, ds["bold"], method="lanczos")["activation"]  # (layer, time, unit)
+    bold = ds["bold"].transpose("time", "parcel", "subject")
+    X, Y = activations.isel(layer=-1), bold.isel(subject=0)
+    return {"activations": activations, "bold": bold, "word_rate": ds["word_rate"].isel(subject=0),
+            "X": X, "Y": Y}  # fmt: skip
+
+
 def _patterns(dims: dict[str, int], seed: int = 0) -> xr.DataArray:
     """Gaussian patterns with the named dims (the RSA page's inputs are abstract)."""
     rng = np.random.default_rng(seed)
@@ -207,6 +221,7 @@ def _rsa(work: Path) -> dict[str, Any]:
 
 
 SETUPS = {
+    "encoding.md": _encoding,
     "selectivity.md": _selectivity,
     "models.md": _models,
     "frequency-tagging.md": _frequency_tagging,

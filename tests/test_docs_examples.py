@@ -43,7 +43,6 @@ PAGES = [
 ]
 #: Pages whose examples do not run yet, and why (reported as skips by ``pytest -ra``).
 PENDING = {
-    "encoding.md": "waits for the encoding rewrite (RidgeSettings) to land: inputs made then",
     "distributed.md": "needs a dask.distributed cluster and inputs for four analyses",
 }
 

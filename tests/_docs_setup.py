@@ -220,7 +220,17 @@ def _rsa(work: Path) -> dict[str, Any]:
             "rdms_subject_region": rsa.rdm(regions)}  # fmt: skip
 
 
+def _conventions(work: Path) -> dict[str, Any]:
+    from neurodata.analyses import rsa
+
+    return {
+        "rdms_a": rsa.rdm(_patterns({"condition": 8, "unit": 20})),
+        "rdms_b": rsa.rdm(_patterns({"condition": 8, "unit": 20}, seed=1)),
+    }
+
+
 SETUPS = {
+    "conventions.md": _conventions,
     "encoding.md": _encoding,
     "selectivity.md": _selectivity,
     "models.md": _models,

@@ -227,7 +227,8 @@ def compare(
         ``gain`` over the word-rate baseline, ``ceiling`` (<target>[, subject])
         when there are several subjects, ``best_layer`` and ``best_score``
         (<target>[, subject]) from [`brain_score`][neurodata.analyses.encoding.brain_score]
-        (``normalized`` too with a ceiling); <target> is the data's own dim
+        (per-subject ratios to a ceiling are not stored: a subject's ceiling can be about 0; the
+        report divides the group mean by the group ceiling); <target> is the data's own dim
         (e.g. ``parcel``); attrs record every parameter.
     """
     from ..analyses import encoding
@@ -277,11 +278,9 @@ def compare(
         cleaned = encoding.remove_drift(responses, cutoff=drift_cutoff, zscore=True)
         ceiling = encoding.noise_ceiling(cleaned, "inter_subject")
         result["ceiling"] = ceiling
-    best = encoding.brain_score(scores, ceiling=ceiling)
+    best = encoding.brain_score(scores)
     result["best_layer"] = best["best_layer"]
     result["best_score"] = best["score"]
-    if "normalized" in best:
-        result["normalized"] = best["normalized"]
     result.attrs.update(
         {
             "model": str(acts.attrs.get("model", model)),

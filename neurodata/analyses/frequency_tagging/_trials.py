@@ -41,11 +41,12 @@ def segment(
         Regularly sampled series with dims (..., ``time``).
     duration : float
         Trial length in seconds (rounded to whole samples).
-    onsets : sequence of float, optional
+    onsets : sequence of float, numpy.ndarray or xarray.DataArray, optional
         Trial starts in seconds on the data's clock (e.g. event onsets). Default:
         consecutive non-overlapping blocks from the start (a remainder is dropped).
-    labels : sequence, optional
-        One label per trial, stored as coordinate ``label`` along ``trial_dim``.
+    labels : sequence, numpy.ndarray or xarray.DataArray, optional
+        One label per trial (a 1-D DataArray's values are used), stored as coordinate
+        ``label`` along ``trial_dim``.
 
     Returns
     -------
@@ -63,7 +64,8 @@ def segment(
     if onsets is None:
         starts = np.arange(da.sizes[dim] // n) * n
     else:
-        starts = np.round((np.asarray(onsets, dtype=float) - t0) * sfreq).astype(int)
+        onsets = np.asarray(getattr(onsets, "values", onsets), dtype=float).ravel()
+        starts = np.round((onsets - t0) * sfreq).astype(int)
     bad = (starts < 0) | (starts + n > da.sizes[dim])
     if starts.size == 0 or bad.any():
         what = (
@@ -74,14 +76,19 @@ def segment(
         raise SchemaError(
             f"data: {da.sizes[dim] / sfreq:g} s long; {what} (duration {duration:g} s)"
         )
-    pieces = [da.isel({dim: slice(s, s + n)}).drop_vars(dim) for s in starts]
-    out = xr.concat(pieces, dim=trial_dim, coords="minimal", compat="override")
+    if labels is not None:
+        labels = np.asarray(getattr(labels, "values", labels))
+        if labels.ndim != 1 or labels.size != starts.size:
+            raise SchemaError(
+                f"`labels` must hold one label per trial ({starts.size}); got shape {labels.shape}"
+            )
+    # One vectorised take of a (trial, time) index instead of a concat of slices.
+    index = xr.DataArray(starts[:, None] + np.arange(n), dims=(trial_dim, dim))
+    out = da.drop_vars([c for c in da.coords if dim in da[c].dims]).isel({dim: index})
     out = out.assign_coords({dim: xr.Variable(dim, np.arange(n) / sfreq, {"units": "s"})})
     out = out.assign_coords(onset=xr.Variable(trial_dim, t0 + starts / sfreq, {"units": "s"}))
     if labels is not None:
-        if len(labels) != starts.size:
-            raise SchemaError(f"`labels` has {len(labels)} entries for {starts.size} trials")
-        out = out.assign_coords(label=(trial_dim, list(labels)))
+        out = out.assign_coords(label=(trial_dim, labels))
     out.attrs = dict(da.attrs)
     return out.transpose(..., trial_dim, dim)
 

@@ -295,6 +295,12 @@ def test_segment_and_classify(rng):
     np.testing.assert_array_equal(pred.values, truth)
     with pytest.raises(ValueError, match="trials \\[0\\] run outside it"):
         ft.segment(da, 2.0, onsets=[-1.0])
+    # Labels and onsets given as DataArrays (e.g. an events table's variables) are values.
+    events = xr.Dataset({"onset": ("event", np.arange(6) * 2.0), "label": ("event", truth)})
+    again = ft.segment(da, 2.0, onsets=events["onset"], labels=events["label"])
+    xr.testing.assert_identical(again, epochs)
+    with pytest.raises(ValueError, match="one label per trial \\(6\\); got shape \\(5,\\)"):
+        ft.segment(da, 2.0, onsets=np.arange(6) * 2.0, labels=truth[:5])
 
 
 def test_hftp_brain_model_rsa_on_spectra_goes_through_rsa(rng):

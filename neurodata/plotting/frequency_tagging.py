@@ -80,7 +80,7 @@ def plot_snr_bars(result: xr.Dataset, *, by: str | None = "layer", ax: Any = Non
         (ax.figure, ax) if ax is not None else plt.subplots(figsize=(max(5, len(groups)), 3.5))
     )
     width = 0.8 / n_freq
-    labels = result["level"].values if "level" in result.coords else None
+    labels = result["tag"].values if "tag" in result.coords else None
     for j in range(n_freq):
         values = mean.isel(frequency=j)
         values = np.atleast_1d(values.values if by is None else values.sel({by: groups}).values)

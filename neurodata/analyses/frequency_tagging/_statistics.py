@@ -89,7 +89,7 @@ class _Prepared:
         }
         coords["frequency"] = xr.Variable("frequency", self.targets, attrs={"units": "Hz"})
         if self.names is not None:
-            coords["level"] = ("frequency", self.names)
+            coords["tag"] = ("frequency", self.names)
         coords["bin_frequency"] = xr.Variable("frequency", self.actual, attrs={"units": "Hz"})
         return coords
 
@@ -180,7 +180,7 @@ def tag_test(
         ``(channel, time)`` or epochs ``(trial, channel, time)``.
     frequencies : sequence of float or mapping
         Tagged frequencies (Hz), e.g. ``[1, 2, 4]`` or ``{"sentence": 1,
-        "phrase": 2, "word": 4}`` (the names become coordinate ``level``).
+        "phrase": 2, "word": 4}`` (the names become coordinate ``tag`` along ``frequency``).
     family : sequence of str, optional
         Dims of the result over which to correct; default all of them (every
         unit, channel, layer and tagged frequency is one family). E.g.

@@ -159,7 +159,8 @@ def test_tag_test_finds_planted_components(planted, correction):
     freqs = {"sentence": 1.0, "phrase": 2.0, "word": 4.0}
     res = ft.tag_test(planted, freqs, n_permutations=300, correction=correction, seed=0)
     assert res.snr.dims == ("layer", "unit", "frequency")
-    assert list(res.level.values) == ["sentence", "phrase", "word"]
+    assert list(res.tag.values) == ["sentence", "phrase", "word"]
+    assert res.attrs["level"] == 0.05  # the significance level is an attr, the rate names a coord
     assert res.frequency.attrs["units"] == "Hz"
     # SNR is exactly snr(spectrum()) at the tagged bins
     ref = ft.snr(ft.spectrum(planted)).sel(frequency=[1.0, 2.0, 4.0])

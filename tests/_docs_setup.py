@@ -204,6 +204,14 @@ def _encoding(work: Path) -> dict[str, Any]:
             "X": X, "Y": Y}  # fmt: skip
 
 
+def _distributed(work: Path) -> dict[str, Any]:
+    namespace = _encoding(work)
+    patterns = _patterns({"layer": 2, "time": 3, "condition": 8, "unit": 20})
+    namespace["patterns"] = patterns.assign_coords(time=("time", [0.0, 0.5, 1.0], {"units": "s"}))
+    namespace["activity"] = _connectome(work)["activity"].isel(neuron=slice(12))
+    return namespace
+
+
 def _patterns(dims: dict[str, int], seed: int = 0) -> xr.DataArray:
     """Gaussian patterns with the named dims (the RSA page's inputs are abstract)."""
     rng = np.random.default_rng(seed)
@@ -231,6 +239,7 @@ def _conventions(work: Path) -> dict[str, Any]:
 
 SETUPS = {
     "conventions.md": _conventions,
+    "distributed.md": _distributed,
     "encoding.md": _encoding,
     "selectivity.md": _selectivity,
     "models.md": _models,

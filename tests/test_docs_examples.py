@@ -35,16 +35,14 @@ def python_blocks(page: Path) -> list[tuple[int, str]]:
 
 #: Pages that run a language model on hundreds of stimuli or parse large tables (minutes
 #: on a busy machine): marked slow, so that ``-m "not slow"`` leaves them out.
-SLOW = {"celegans.md", "frequency-tagging.md", "models.md", "selectivity.md"}
+SLOW = {"celegans.md", "distributed.md", "frequency-tagging.md", "models.md", "selectivity.md"}
 PAGES = [
     pytest.param(page.name, marks=[pytest.mark.slow] if page.name in SLOW else [])
     for page in sorted(DOCS.glob("*.md"))
     if python_blocks(page)
 ]
 #: Pages whose examples do not run yet, and why (reported as skips by ``pytest -ra``).
-PENDING = {
-    "distributed.md": "needs a dask.distributed cluster and inputs for four analyses",
-}
+PENDING: dict[str, str] = {}
 
 
 def test_every_page_with_examples_is_collected():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -45,15 +46,21 @@ def content_digest(obj: xr.Dataset | xr.DataArray) -> str:
     return h.hexdigest()
 
 
-def verify_digest(obj: xr.Dataset | xr.DataArray) -> str | None:
+def verify_digest(
+    obj: xr.Dataset | xr.DataArray,
+    digest: Callable[[Any], str] = content_digest,
+    what: str = "content digest",
+) -> str | None:
     """What is wrong with ``obj``'s content against the digest in its attrs, or None if it matches.
 
     An object without a recorded digest is reported too (it cannot be trusted).
+    ``digest`` computes the digest to compare (default: ``content_digest``);
+    ``what`` names it in the message.
     """
     expected = obj.attrs.get(DIGEST_ATTR)
     if not expected:
         return f"no {DIGEST_ATTR} attribute"
-    found = content_digest(obj)
+    found = digest(obj)
     if found != expected:
-        return f"content digest {found[:12]}... differs from the recorded {str(expected)[:12]}..."
+        return f"{what} {found[:12]}... differs from the recorded {str(expected)[:12]}..."
     return None

@@ -12,17 +12,19 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import xarray as xr
 
-from .._hashing import DIGEST_ATTR, content_digest
+from .._hashing import DIGEST_ATTR, content_digest, verify_digest
 from ..errors import ConcurrentWriteError
 from ..io import open as _open_store
 from ..io import save as _save_store
+from ._hf import _slug
 
-__all__ = ["cached", "store_cache"]
+__all__ = ["cached", "lookup", "store_cache"]
 
 
 def _plain(value: Any) -> Any:
@@ -40,12 +42,9 @@ def entry_digest(entry: xr.Dataset) -> str:
 
 
 def _problem(entry: xr.Dataset, key: str) -> str | None:
-    expected = entry.attrs.get(DIGEST_ATTR)
-    if not expected:
-        return f"no {DIGEST_ATTR} attribute"
-    found = entry_digest(entry)
-    if found != expected:
-        return f"digest {found[:12]}... of values and attrs differs from the recorded {str(expected)[:12]}..."
+    problem = verify_digest(entry, entry_digest, "digest of values and attrs")
+    if problem is not None:
+        return problem
     if entry.attrs.get("cache_key") != key:
         return "its key differs from the requested extraction"
     return None
@@ -62,12 +61,26 @@ def cached(store: Path, key: str) -> xr.Dataset | None:
         warnings.warn(
             f"{store}: activation cache entry failed validation ({problem}); recomputing it",
             RuntimeWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
         return None
     for name in (DIGEST_ATTR, "cache_key"):
         tokens.attrs.pop(name, None)
     return tokens
+
+
+def lookup(
+    cache: str | Path, name: str, kind: str, fields: Mapping[str, Any]
+) -> tuple[Path, str, xr.Dataset | None]:
+    """Where the extraction described by ``fields`` is cached, its key, and the entry.
+
+    The key is ``fields`` as sorted JSON; the store is ``<cache>/<model>-<kind>-<hash>.zarr``.
+    The entry is None when the store is absent or fails validation (then a warning).
+    """
+    key = json.dumps(dict(fields), sort_keys=True, default=str)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:20]
+    store = Path(cache) / f"{_slug(name)}-{kind}-{digest}.zarr"
+    return store, key, cached(store, key) if store.is_dir() else None
 
 
 def store_cache(tokens: xr.Dataset, store: Path, key: str) -> None:

@@ -27,7 +27,6 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,9 +40,9 @@ from .._registry import pick as _pick
 from .._version import __version__
 from ..errors import NeurodataError
 from . import _hf, _stimulus_sets
-from ._cache import cached as _cached
+from ._cache import lookup as _lookup
 from ._cache import store_cache as _store_cache
-from ._hf import DEFAULT_MODEL, ModelRef, _dtype, _slug
+from ._hf import DEFAULT_MODEL, ModelRef, _dtype
 from ._images import is_image_set
 from ._pooling import POOLS, pool_words
 from .stimuli import words_hash
@@ -411,7 +410,10 @@ def extract_activations(
     if cache is not None:
         if loaded is not None:
             ref = ModelRef(ref.name, None, _hf.weights_digest(loaded))
-        key = json.dumps(
+        store, key, tokens = _lookup(
+            cache,
+            ref.name,
+            kind,
             {
                 "model": ref.name,
                 "revision": ref.revision,
@@ -424,14 +426,9 @@ def extract_activations(
                 "words": words_hash(words if stimuli is None else stimuli),
                 **({"stimulus_set": True} if stimuli is not None else {}),
             },
-            sort_keys=True,
         )
-        digest = hashlib.sha256(key.encode()).hexdigest()[:20]
-        store = Path(cache) / f"{_slug(ref.name)}-{kind}-{digest}.zarr"
-        if store.is_dir():
-            tokens = _cached(store, key)
-            if tokens is not None:
-                return _finish(tokens, words, stimuli, pool, pool_fn)
+        if tokens is not None:
+            return _finish(tokens, words, stimuli, pool, pool_fn)
 
     if loaded is None:
         base, tok = _hf.load_model(ref, dtype=torch_dtype, device=device)

@@ -41,9 +41,9 @@ from .._registry import pick as _pick
 from .._version import __version__
 from ..errors import NotFoundError, SchemaError
 from . import _hf
-from ._cache import cached as _cached
+from ._cache import lookup as _lookup
 from ._cache import store_cache as _store_cache
-from ._hf import _dtype, _slug
+from ._hf import _dtype
 from ._images import IMAGENET_MEAN, IMAGENET_STD, Preprocess, as_images
 
 __all__ = ["DEFAULT_VISION_MODEL", "IMAGE_POOLS", "extract_image_activations"]
@@ -346,17 +346,15 @@ def extract_image_activations(
     store = key = None
     if cache is not None:
         revision = net.revision or _hf.weights_digest(net.module)
-        key = json.dumps(
-            {**attrs, "model_revision": revision, "layers": names, "images": _images_key(images)},
-            sort_keys=True,
-            default=str,
-        )
-        key_digest = hashlib.sha256(key.encode()).hexdigest()[:20]
-        store = Path(cache) / f"{_slug(net.name)}-images-{key_digest}.zarr"
-        if store.is_dir():
-            found = _cached(store, key)
-            if found is not None:
-                return found
+        fields = {
+            **attrs,
+            "model_revision": revision,
+            "layers": names,
+            "images": _images_key(images),
+        }
+        store, key, found = _lookup(cache, net.name, "images", fields)
+        if found is not None:
+            return found
     data, widths = _run(net, images, names, pool, steps, int(batch_size), show)
     out = _assemble(data, widths, names, images, pool, attrs)
     if store is not None and key is not None:

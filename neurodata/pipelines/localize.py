@@ -10,8 +10,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .._version import __version__
-from ._outputs import prepare_outputs, write_outputs
+from ._outputs import model_provenance, prepare_outputs, write_job_report, write_outputs
 
 __all__ = ["localize", "write_localizer_report"]
 
@@ -90,9 +89,7 @@ def localize(
 
     model = DEFAULT_MODEL if model is None else model
     show = resolve("progress", progress)
-    if out is not None:
-        out = Path(out)
-        prepare_outputs(out, (STORE, REPORT), overwrite)
+    out = prepare_outputs(out, (STORE, REPORT), overwrite)
     if not isinstance(stimuli, xr.Dataset):
         stimuli = load_localizer(stimuli)
     args = {"positive": positive, "negative": negative, "method": method}
@@ -117,8 +114,14 @@ def localize(
         )
     result.attrs.update(
         {
-            "model": acts.attrs["model"],
-            "model_revision": acts.attrs.get("model_revision", ""),
+            **model_provenance(
+                "localize",
+                acts.attrs,
+                method=method,
+                fraction=fraction,
+                control=control,
+                seed=seed,
+            ),
             "fraction": fraction,
             "n_selected": int(mask.sum()),
             "n_stimuli": int(acts.sizes["stimulus"]),
@@ -129,14 +132,9 @@ def localize(
             if "set" in acts.coords
             else "odd vs even items",
             "source": str(stimuli.attrs.get("source", "")),
-            "neurodata_version": __version__,
-            "history": f"localize(model={acts.attrs['model']!r}, method={method!r}, "
-            f"fraction={fraction}, control={control}, seed={seed})",
         }
     )
-    if out is not None:
-        write_outputs(result, out, STORE, REPORT, write_localizer_report, overwrite=overwrite)
-    return result
+    return write_outputs(result, out, STORE, REPORT, write_localizer_report, overwrite=overwrite)
 
 
 def write_localizer_report(
@@ -146,7 +144,7 @@ def write_localizer_report(
     import pandas as pd
 
     from ..plotting.selectivity import plot_selectivity
-    from ..report import Section, render_html, write_report
+    from ..report import Section
 
     a = result.attrs
     per_layer = {"selected (trained)": result["mask"].sum("unit").to_pandas()}
@@ -207,6 +205,5 @@ def write_localizer_report(
             )
         )
     params = {k: a[k] for k in ("model", "fraction", "method", "positive", "negative") if k in a}
-    text = render_html(f"Localizer: {a['model']}", sections, parameters=params,
-                       versions={"neurodata": a.get("neurodata_version")})  # fmt: skip
-    return write_report(path, text, overwrite=overwrite)
+    return write_job_report(path, f"Localizer: {a['model']}", sections, params, a,
+                            overwrite=overwrite)  # fmt: skip

@@ -15,9 +15,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .._version import __version__
 from ..errors import SchemaError
-from ._outputs import prepare_outputs, write_outputs
+from ._outputs import model_provenance, prepare_outputs, write_job_report, write_outputs
 
 __all__ = ["METHODS", "vision_rsa", "write_vision_report"]
 
@@ -126,9 +125,7 @@ def vision_rsa(
     from ..models import extract_activations
 
     show = resolve("progress", progress)
-    if out is not None:
-        out = Path(out)
-        prepare_outputs(out, (STORE, REPORT), overwrite)
+    out = prepare_outputs(out, (STORE, REPORT), overwrite)
     images, brains, labels = _stimuli(stimuli, brain, data_dir)
     acts = extract_activations(images, model, pool="mean", batch_size=batch_size, progress=show)
     models = _layer_rdms(acts["activation"], rdm_method)
@@ -180,8 +177,13 @@ def vision_rsa(
     best = {str(b): str(first.sel(brain=b).idxmax("layer").values) for b in result["brain"].values}
     result.attrs.update(
         {
-            "model": acts.attrs["model"],
-            "model_revision": acts.attrs.get("model_revision", ""),
+            **model_provenance(
+                "vision_rsa",
+                acts.attrs,
+                rdm_method=rdm_method,
+                n_bootstrap=n_bootstrap,
+                seed=seed,
+            ),
             "rdm_method": rdm_method,
             "n_bootstrap": int(n_bootstrap),
             "ci_method": f"{METHODS[0]}, stimuli resampled",
@@ -189,15 +191,10 @@ def vision_rsa(
             "best_layer": ", ".join(f"{b}: {v}" for b, v in best.items()),
             "stimuli": str(stimuli) if isinstance(stimuli, str | os.PathLike) else "image set",
             "n_stimuli": int(n),
-            "neurodata_version": __version__,
-            "history": f"vision_rsa(model={acts.attrs['model']!r}, rdm_method={rdm_method!r}, "
-            f"n_bootstrap={n_bootstrap}, seed={seed})",
             **{k: v for k, v in acts.attrs.items() if k.startswith("preprocess_")},
         }
     )
-    if out is not None:
-        write_outputs(result, out, STORE, REPORT, write_vision_report, overwrite=overwrite)
-    return result
+    return write_outputs(result, out, STORE, REPORT, write_vision_report, overwrite=overwrite)
 
 
 def write_vision_report(
@@ -205,7 +202,7 @@ def write_vision_report(
 ) -> Path:
     """The HTML report of [`vision_rsa`][]; every number is read from ``result``."""
     from ..plotting.vision import plot_layer_profile, plot_mds, plot_rdm_pair
-    from ..report import Section, render_html, write_report
+    from ..report import Section
 
     a = result.attrs
     labels = result["category"].values if "category" in result.coords else None
@@ -257,6 +254,5 @@ def write_vision_report(
         )
     params = {k: a[k] for k in ("model", "stimuli", "rdm_method", "n_bootstrap", "seed") if k in a}
     params.update({k: v for k, v in a.items() if k.startswith("preprocess_")})
-    text = render_html(f"RSA: {a['model']} vs brain", sections, parameters=params,
-                       versions={"neurodata": a.get("neurodata_version")})  # fmt: skip
-    return write_report(path, text, overwrite=overwrite)
+    return write_job_report(path, f"RSA: {a['model']} vs brain", sections, params, a,
+                            overwrite=overwrite)  # fmt: skip

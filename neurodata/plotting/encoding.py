@@ -8,6 +8,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import SchemaError
+from ._common import coord_labels
 
 __all__ = [
     "plot_best_layer",
@@ -40,7 +41,9 @@ def _match_targets(ceiling: xr.DataArray, scores: xr.DataArray) -> xr.DataArray:
     return ceiling
 
 
-def _target_dim(da: xr.DataArray, target_dim: str | None, others: tuple[str, ...]) -> str:
+def _target_dim(
+    da: xr.DataArray, target_dim: str | None, others: tuple[str, ...], what: str = "scores"
+) -> str:
     """The target dim: as given, else ``attrs["target_dim"]``, else the one dim not in ``others``."""
     if target_dim is not None:
         return target_dim
@@ -49,7 +52,7 @@ def _target_dim(da: xr.DataArray, target_dim: str | None, others: tuple[str, ...
         return str(named)
     rest = [str(d) for d in da.dims if d not in others]
     if len(rest) != 1:
-        raise SchemaError(f"scores: cannot tell the target dim among {rest}; pass `target_dim`")
+        raise SchemaError(f"{what}: cannot tell the target dim among {rest}; pass `target_dim`")
     return rest[0]
 
 
@@ -86,20 +89,13 @@ def plot_layer_scores(
     target_dim = _target_dim(scores, target_dim, (dim, subject_dim))
     fig, ax = _axes(ax, (6.5, 4.0))
     mean, sem = _mean_sem(scores, subject_dim)
-    layers = (
-        [str(v) for v in scores[dim].values]
-        if dim in scores.coords
-        else list(range(scores.sizes[dim]))
-    )
+    layers = coord_labels(scores, dim)
     x = np.arange(len(layers))
     if ceiling is not None:
         ceiling = _match_targets(ceiling, scores)
         if subject_dim in ceiling.dims:
             ceiling = ceiling.mean(subject_dim)
-    targets = (
-        mean[target_dim].values if target_dim in mean.coords else range(mean.sizes[target_dim])
-    )
-    for i, target in enumerate(targets):
+    for i, target in enumerate(coord_labels(mean, target_dim)):
         line = mean.isel({target_dim: i}).transpose(dim).values
         (handle,) = ax.plot(x, line, marker="o", label=str(target))
         if sem is not None:
@@ -168,11 +164,7 @@ def plot_best_layer(
     else:
         labels = [str(v) for v in best.values]
         what = "score of the best layer"
-    targets = (
-        [str(t) for t in brain[target_dim].values]
-        if target_dim in brain.coords
-        else [str(i) for i in range(brain.sizes[target_dim])]
-    )
+    targets = coord_labels(brain, target_dim)
     heights = score.transpose(target_dim).values.astype(float)
     x = np.arange(len(targets))
     bars = ax.bar(x, np.nan_to_num(heights), color="C0")
@@ -204,7 +196,8 @@ def plot_noise_ceiling(
     ceiling : xarray.DataArray
         From [`neurodata.analyses.encoding.noise_ceiling`][].
     target_dim : str, optional
-        The target dim (default: the dim that is not ``subject``).
+        The target dim (default: ``ceiling.attrs["target_dim"]``, else the dim that is
+        not ``subject``).
     subject_dim : str
     ax : matplotlib.axes.Axes, optional
 
@@ -213,17 +206,9 @@ def plot_noise_ceiling(
     matplotlib.figure.Figure
     """
     fig, ax = _axes(ax, (6.0, 3.5))
-    if target_dim is None:
-        others = [str(d) for d in ceiling.dims if d != subject_dim]
-        if len(others) != 1:
-            raise SchemaError(f"ceiling: pass `target_dim`; dims are {ceiling.dims}")
-        target_dim = others[0]
+    target_dim = _target_dim(ceiling, target_dim, (subject_dim,), "ceiling")
     mean = ceiling.mean(subject_dim) if subject_dim in ceiling.dims else ceiling
-    labels = (
-        [str(t) for t in ceiling[target_dim].values]
-        if target_dim in ceiling.coords
-        else [str(i) for i in range(ceiling.sizes[target_dim])]
-    )
+    labels = coord_labels(ceiling, target_dim)
     x = np.arange(len(labels))
     ax.bar(x, mean.transpose(target_dim).values, color="0.75")
     if subject_dim in ceiling.dims:
@@ -265,11 +250,7 @@ def plot_variance_partition(
     fig, ax = _axes(ax, (6.5, 3.8))
     target_dim = _target_dim(partition["total"], target_dim, ())
     unique = partition["unique"].transpose("band", target_dim)
-    labels = (
-        [str(t) for t in partition[target_dim].values]
-        if target_dim in partition.coords
-        else [str(i) for i in range(partition.sizes[target_dim])]
-    )
+    labels = coord_labels(partition, target_dim)
     x = np.arange(len(labels))
     pos = np.zeros(len(x))
     neg = np.zeros(len(x))

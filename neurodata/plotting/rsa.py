@@ -8,6 +8,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import SchemaError
+from ._common import coord_labels
 
 __all__ = ["plot_comparison", "plot_lu_grid", "plot_rdm"]
 
@@ -55,7 +56,7 @@ def plot_rdm(
         else [rdm.isel({extra[0]: i}) for i in range(min(rdm.sizes[extra[0]], max_panels))]
     )
     n = rdm.sizes[dim]
-    names = [str(v) for v in rdm[dim].values] if dim in rdm.coords else [str(i) for i in range(n)]
+    names = coord_labels(rdm, dim)
     labels = n <= 40 if labels is None else labels
     ncol = min(len(panels), 4)
     nrow = int(np.ceil(len(panels) / ncol))
@@ -164,11 +165,7 @@ def plot_comparison(
             f"scores: expected one model dim besides {over!r}/'bootstrap'; found {scores.dims}"
         )
     mdim = mean.dims[0]
-    names = (
-        [str(v) for v in mean[mdim].values]
-        if mdim in mean.coords
-        else [str(i) for i in range(mean.size)]
-    )
+    names = coord_labels(mean, mdim)
     fig, ax = plt.subplots(figsize=(max(4.0, 0.6 * len(names) + 2), 4))
     x = np.arange(len(names))
     if noise_ceiling is not None:

@@ -38,7 +38,7 @@ import xarray as xr
 from ..errors import FormatError, NotFoundError
 from ..io import load
 from ..schema import append_history, validate, with_provenance
-from ._root import data_root
+from ._root import find_folder
 
 __all__ = ["ALICE_PREDICTORS", "ALICE_ROIS", "find_alice", "load_alice"]
 
@@ -68,16 +68,11 @@ TEXTGRID = "DownTheRabbitHoleFinal_exp120_pad_1.TextGrid"
 PREDICTORS = "sept18-generic-predictors-under-hrf-with-logfrqhal.txt"
 _MOTION = ("trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z")
 
-_WHERE_TO_GET = (
-    "it is not downloaded automatically: get the ROI time courses shared by J. Brennan with "
-    "Brennan et al. (2016, Brain & Language 157-158:81-94; CC BY 4.0), e.g. the "
-    "'alice_*_shared' files of github.com/daandouwe/Thesis (brain-data/syntax-in-rnng), "
-    "into <folder>/language/alice and pass data_dir=<folder> or set NEURODATA_DATA=<folder>"
+_SOURCE = (
+    "the ROI time courses shared by J. Brennan with Brennan et al. (2016, Brain & Language "
+    "157-158:81-94; CC BY 4.0), e.g. the 'alice_*_shared' files of github.com/daandouwe/Thesis "
+    "(brain-data/syntax-in-rnng),"
 )
-
-
-def _is_alice(folder: Path) -> bool:
-    return folder.is_dir() and (folder / TEXTGRID).is_file()
 
 
 def find_alice(data_dir: str | os.PathLike | None = None) -> Path:
@@ -98,14 +93,8 @@ def find_alice(data_dir: str | os.PathLike | None = None) -> Path:
     NotFoundError
         Saying where it looked and how to get the data.
     """
-    base, origin = data_root(data_dir, "Alice fMRI dataset", _WHERE_TO_GET)
-    for folder in (base, base / "language" / "alice", base / "alice"):
-        if _is_alice(folder):
-            return folder
-    raise NotFoundError(
-        f"Alice fMRI dataset: not found in {base} ({origin}; looked for {TEXTGRID} there, in "
-        f"language/alice and in alice); {_WHERE_TO_GET}"
-    )
+    return find_folder(data_dir, "Alice fMRI dataset", _SOURCE, TEXTGRID,
+                       ("", "language/alice", "alice"))  # fmt: skip
 
 
 def _subject_ids(root: Path, radius: int) -> tuple[Path, list[str]]:

@@ -26,20 +26,19 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from ..errors import FormatError, NotFoundError
+from ..errors import FormatError
 from ..io import load
 from ..schema import validate
-from ._root import data_root
+from ._root import find_folder
 
 __all__ = ["find_kriegeskorte2008", "load_kriegeskorte2008"]
 
 SUPPLEMENT = "Kriegeskorte_Neuron2008_supplementalData.mat"
 MODELS = "92_modelRDMs.mat"
-_WHERE_TO_GET = (
-    "it is not downloaded automatically: get Kriegeskorte_Neuron2008_supplementalData.mat and "
-    "92_modelRDMs.mat from github.com/rsagroup/rsatoolbox (demos/92imageData; MIT; cite "
-    "Kriegeskorte et al. 2008, Neuron 60:1126) into <folder>/vision/kriegeskorte2008 and pass "
-    "data_dir=<folder> or set NEURODATA_DATA=<folder>"
+_SOURCE = (
+    "Kriegeskorte_Neuron2008_supplementalData.mat and 92_modelRDMs.mat from "
+    "github.com/rsagroup/rsatoolbox (demos/92imageData; MIT; cite Kriegeskorte et al. 2008, "
+    "Neuron 60:1126)"
 )
 
 
@@ -61,14 +60,8 @@ def find_kriegeskorte2008(data_dir: str | os.PathLike | None = None) -> Path:
     NotFoundError
         Saying where it looked and how to get the files.
     """
-    base, origin = data_root(data_dir, "92-image dataset", _WHERE_TO_GET)
-    for folder in (base / "vision" / "kriegeskorte2008", base / "kriegeskorte2008", base):
-        if (folder / SUPPLEMENT).is_file():
-            return folder
-    raise NotFoundError(
-        f"92-image dataset: {SUPPLEMENT} not found in {base} ({origin}; looked in "
-        f"vision/kriegeskorte2008, kriegeskorte2008 and the folder itself); {_WHERE_TO_GET}"
-    )
+    return find_folder(data_dir, "92-image dataset", _SOURCE, SUPPLEMENT,
+                       ("vision/kriegeskorte2008", "kriegeskorte2008", ""))  # fmt: skip
 
 
 def _stimuli(contents: dict, path: Path) -> tuple[np.ndarray, dict]:

@@ -26,11 +26,13 @@ import xarray as xr
 from .._hashing import DIGEST_ATTR, content_digest, verify_digest
 from ..errors import NotFoundError, OutputExistsError, SchemaError
 from ..io import save
+from ..schema import UNIT_DIMS, unit_dims
 
 __all__ = ["BrainData", "compare", "resolve_data"]
 
 _RESPONSE_VARS = ("bold", "responses", "signal", "activity")
-_TARGET_DIMS = ("parcel", "voxel", "channel", "neuron", "region")
+#: The brain's unit-like dims (the schema's, without the network side's ``feature``/``unit``).
+_TARGET_DIMS = tuple(d for d in UNIT_DIMS if d not in ("feature", "unit"))
 CHECKPOINTS = "checkpoints"
 INPUTS_ATTR = "inputs_sha256"
 
@@ -43,7 +45,8 @@ class BrainData:
     ----------
     responses : xarray.DataArray
         Dims (``time``, <target>) or (``subject``, ``time``, <target>), with
-        ``<target>`` one of ``parcel``, ``voxel``, ``channel``, ``neuron``, ``region``.
+        ``<target>`` one of ``channel``, ``neuron``, ``voxel``, ``parcel``, ``roi``, ``region``
+        (the brain's unit-like dims of `neurodata.schema.UNIT_DIMS`).
     words : xarray.Dataset
         Along ``word``: ``text``, ``onset``, ``offset`` (s, scan clock).
     name : str
@@ -65,7 +68,7 @@ class BrainData:
 
 
 def _target_dim(responses: xr.DataArray) -> str:
-    found = [d for d in _TARGET_DIMS if d in responses.dims]
+    found = [d for d in unit_dims(responses.dims) if d in _TARGET_DIMS]
     if len(found) != 1 or "time" not in responses.dims:
         raise SchemaError(
             f"responses must have dims ('time', <target>) with <target> one of "

@@ -17,12 +17,11 @@ measured on the observed entries only.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from ..._threads import blas_threads
+from ..._threads import blas_threads as _limit_blas
 
 __all__ = ["NTF_METHODS", "factor_similarity", "fit_ntf", "observed_slices"]
 
@@ -196,27 +195,21 @@ def fit_ntf(
     tol: float = 1e-6,
     batch: int | None = None,
     progress: Callable | None = None,
-    n_threads: int | None = 1,
+    blas_threads: int | None = 1,
     index: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[list[np.ndarray], list[float]]:
     """Non-negative CP of a 3-way float32 tensor (NaN = missing).
 
     Returns the factors (weights folded in, as tensorly's with
     ``normalize_factors=False``) and the relative reconstruction error of every
-    iteration (observed entries only when entries are missing). ``n_threads``
-    limits the BLAS threads during the fit (``None``: no limit): the products are
+    iteration (observed entries only when entries are missing). ``blas_threads``
+    limits the BLAS threads during the fit (``None``: ``nd.config``'s, else no limit): the products are
     thin (``rank`` columns), so threads bring little and contend on busy machines.
     ``index`` (integer positions per mode) fits the sub-tensor
     ``data[np.ix_(*index)]`` without ever forming it.
     """
-    with _blas_threads(n_threads):
+    with _limit_blas(blas_threads):
         return _fit(data, rank, update, seed, n_iter_max, tol, batch, progress, index)
-
-
-def _blas_threads(n_threads: int | None):
-    if n_threads is None:
-        return contextlib.nullcontext()
-    return blas_threads(int(n_threads))
 
 
 def _fit(data, rank, update, seed, n_iter_max, tol, batch, progress, index=None):

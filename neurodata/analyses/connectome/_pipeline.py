@@ -133,7 +133,7 @@ def ntf(
     fits: dict[int, list] = {}
     jobs = [(r, s) for r in ranks for s in seeds]
     fit_options = dict(data=data, update=update, n_iter_max=n_iter_max, tol=tol, batch=batch,
-                       n_threads=resolve("blas_threads", blas_threads),
+                       blas_threads=resolve("blas_threads", blas_threads),
                        index=index)  # fmt: skip
     done = run_tasks(
         _ntf_fit,

@@ -198,37 +198,32 @@ def _corr_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return (a * b).sum(0) / np.sqrt((a * a).sum(0) * (b * b).sum(0))
 
 
-def _ceiling_inter_subject(da: xr.DataArray, dim: str, n_splits: int, seed: int) -> xr.DataArray:
+def _repeats(
+    da: xr.DataArray, dim: str, method: str, entries: str
+) -> tuple[np.ndarray, xr.DataArray]:
+    """Values (``dim``, time, target) of ``da`` (targets flattened) and its target template."""
     if dim not in da.dims or da.sizes[dim] < 2:
         raise SchemaError(
-            f"inter-subject ceiling needs a {dim!r} dim with >= 2 entries; got {da.sizes}"
+            f"{method} ceiling needs a {dim!r} dim with >= 2 {entries}; got {da.sizes}"
         )
     da = da.transpose(dim, "time", ...)
     values = np.asarray(da.values, dtype=np.float64)
-    n = values.shape[0]
-    total = values.sum(0)
-    flat = values.reshape(n, values.shape[1], -1)
-    out = np.stack(
-        [
-            _corr_columns(flat[s], (total.reshape(flat.shape[1:]) - flat[s]) / (n - 1))
-            for s in range(n)
-        ]
-    )
-    rest = da.isel({dim: 0, "time": 0}, drop=True)
+    return values.reshape(*values.shape[:2], -1), da.isel({dim: 0, "time": 0}, drop=True)
+
+
+def _ceiling_inter_subject(da: xr.DataArray, dim: str, n_splits: int, seed: int) -> xr.DataArray:
+    flat, rest = _repeats(da, dim, "inter-subject", "entries")
+    n = flat.shape[0]
+    total = flat.sum(0)
+    out = np.stack([_corr_columns(flat[s], (total - flat[s]) / (n - 1)) for s in range(n)])
     return xr.DataArray(
         out.reshape((n, *rest.shape)), dims=(dim, *rest.dims), coords={**rest.coords, dim: da[dim]}
     )
 
 
 def _ceiling_split_half(da: xr.DataArray, dim: str, n_splits: int, seed: int) -> xr.DataArray:
-    if dim not in da.dims or da.sizes[dim] < 2:
-        raise SchemaError(
-            f"split-half ceiling needs a {dim!r} dim with >= 2 repeats; got {da.sizes}"
-        )
-    da = da.transpose(dim, "time", ...)
-    values = np.asarray(da.values, dtype=np.float64)
-    n = values.shape[0]
-    flat = values.reshape(n, values.shape[1], -1)
+    flat, rest = _repeats(da, dim, "split-half", "repeats")
+    n = flat.shape[0]
     rng = np.random.default_rng(seed)
     acc = np.zeros(flat.shape[2])
     for _ in range(n_splits):
@@ -236,7 +231,6 @@ def _ceiling_split_half(da: xr.DataArray, dim: str, n_splits: int, seed: int) ->
         a, b = flat[perm[: n // 2]].mean(0), flat[perm[n // 2 :]].mean(0)
         r = _corr_columns(a, b)
         acc += 2 * r / (1 + r)  # Spearman-Brown: reliability of the mean of all repeats
-    rest = da.isel({dim: 0, "time": 0}, drop=True)
     return xr.DataArray((acc / n_splits).reshape(rest.shape), dims=rest.dims, coords=rest.coords)
 
 

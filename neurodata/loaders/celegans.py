@@ -284,13 +284,24 @@ def _labels_per_roi(table: pd.DataFrame, n_roi: int) -> tuple[np.ndarray, np.nda
     gets them all, joined by ``|`` (kept apart as ``ambiguous``); empty labels are unlabelled."""
     labels = np.full(n_roi, "", dtype=object)
     conf = np.full(n_roi, np.nan)
-    text = table["label"].fillna("").astype(str).str.strip()
-    scores = table["confidence"].to_numpy(dtype=float) if "confidence" in table else None
-    for col, rows in table.assign(_text=text).groupby(table["roi"].to_numpy() - 1).groups.items():
-        names = list(dict.fromkeys(t for t in text.loc[rows] if t))
-        labels[col] = "|".join(names)
-        if scores is not None and len(names) == 1:
-            conf[col] = np.nanmax(scores[table.index.get_indexer(rows)])
+    text = table["label"].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+    scores = (
+        table["confidence"].to_numpy(dtype=float)
+        if "confidence" in table
+        else np.full(len(table), np.nan)
+    )
+    names: dict[int, dict[str, None]] = {}  # ordered sets of the labels of each ROI column
+    best: dict[int, float] = {}
+    for col, name, score in zip((table["roi"].to_numpy() - 1).tolist(), text, scores):
+        found = names.setdefault(col, {})
+        if name:
+            found[name] = None
+        if not np.isnan(score):
+            best[col] = max(best.get(col, -np.inf), score)
+    for col, found in names.items():
+        labels[col] = "|".join(found)
+        if len(found) == 1 and col in best:
+            conf[col] = best[col]
     return labels, conf
 
 

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from .._registry import check_int
 from .._registry import pick as _pick
 from .._sampling import is_regular, sampling_period, sampling_rate
 from ..errors import SchemaError
@@ -272,8 +273,7 @@ def align(
         or (``layer``, ``time``, ``delay``, ``unit``) with ``delays``.
     """
     compute = _pick(ALIGN_METHODS, method, "method")
-    if not (isinstance(window, int | np.integer) and window >= 1):
-        raise ValueError(f"`window` must be a positive integer; got {window!r}")
+    window = check_int(window, "window", minimum=1)
     if not (np.isfinite(cutoff) and cutoff > 0):
         raise ValueError(f"`cutoff` must be a positive fraction of Nyquist; got {cutoff!r}")
     dim = _event_dim(features, dim)

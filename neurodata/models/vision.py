@@ -37,6 +37,7 @@ import xarray as xr
 from .._compat import require
 from .._config import resolve
 from .._progress import progress as _progress
+from .._registry import check_int
 from .._registry import pick as _pick
 from .._version import __version__
 from ..errors import NotFoundError, SchemaError
@@ -321,8 +322,7 @@ def extract_image_activations(
     require("torch", "models", purpose="extracting activations")
     if pool is not None:
         _pick(IMAGE_POOLS, pool, "pool")
-    if not isinstance(batch_size, int | np.integer) or batch_size < 1:
-        raise ValueError(f"`batch_size` must be an integer >= 1; got {batch_size!r}")
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
     show = resolve("progress", progress)
     device = resolve("device", device)
     if isinstance(model, str | os.PathLike):

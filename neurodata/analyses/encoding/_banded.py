@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from ..._progress import progress as _progress_bar
+from ..._registry import check_int
 from ...errors import SchemaError
 from . import _ridge
 
@@ -68,8 +69,7 @@ def random_candidates(
     weights near the corners of the simplex, 1 spreads them evenly), as in
     himalaya's random search.
     """
-    if not (isinstance(n_iter, int | np.integer) and n_iter >= 1):
-        raise SchemaError(f"`n_iter` must be a positive int; got {n_iter!r}")
+    n_iter = check_int(n_iter, "n_iter", minimum=1)
     conc = np.atleast_1d(np.asarray(concentration, dtype=np.float64))
     if conc.size == 0 or np.any(conc <= 0):
         raise SchemaError(f"`concentration` must be positive numbers; got {concentration!r}")

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ..._registry import check_int
 from ...errors import SchemaError
 from ...schema import append_history, as_dataarray
 
@@ -323,8 +324,7 @@ def block_permutation_test(
         ``r`` (n_targets,), ``null`` (n_permutations, n_targets) and one-sided
         ``p_value`` = (1 + #{null >= r}) / (1 + n_permutations).
     """
-    if not (isinstance(n_permutations, int | np.integer) and n_permutations >= 1):
-        raise SchemaError(f"`n_permutations` must be a positive int; got {n_permutations!r}")
+    n_permutations = check_int(n_permutations, "n_permutations", minimum=1)
     if not (isinstance(block, int | np.integer) and block >= 1):
         raise SchemaError(f"`block` must be a positive int (samples); got {block!r}")
     y = np.asarray(y, dtype=np.float64)

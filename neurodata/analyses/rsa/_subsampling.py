@@ -17,6 +17,7 @@ import xarray as xr
 
 from ..._config import resolve
 from ..._progress import progress as _progress
+from ..._registry import check_int
 from ..._registry import pick as _pick
 from ...errors import SchemaError
 from ._compare_methods import COMPARE_METHODS, compare_vectors
@@ -100,8 +101,7 @@ def subsampling_curve(
     over = _pick(SUBSAMPLE_OVER, over, "over")
     _pick(COMPARE_METHODS, method, "method")
     _pick(RDM_KERNELS, rdm_method, "rdm_method")
-    if not isinstance(n_draws, int | np.integer) or n_draws < 1:
-        raise ValueError(f"`n_draws` must be an integer >= 1; got {n_draws!r}")
+    n_draws = check_int(n_draws, "n_draws", minimum=1)
     names, mats, data = layer_matrices(patterns, dim)
     if not isinstance(brain, xr.DataArray):
         raise TypeError(f"brain: expected an xarray DataArray; got {type(brain).__name__}")

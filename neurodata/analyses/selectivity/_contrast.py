@@ -16,6 +16,7 @@ import xarray as xr
 from scipy import stats
 
 from ..._progress import progress as _progress
+from ..._registry import check_int, check_level
 from ..._registry import pick as _pick
 from ...errors import SchemaError
 from .._stats import fdr_bh
@@ -137,6 +138,18 @@ def _split(
     return act.isel({dim: np.flatnonzero(used)}), member, info
 
 
+def _observed(
+    kernel: Callable, activation: Any, condition: Any, positive: Any, negative: Any, dim: str
+) -> tuple[np.ndarray, np.ndarray, xr.DataArray, dict, tuple[np.ndarray, ...]]:
+    """The contrasted items' centred (items, units) matrix, their positive membership, the
+    units' template, the attrs, and the kernel's (statistic, p, degenerate) per unit."""
+    act, member, info = _split(activation, condition, positive, negative, dim)
+    x, template = unit_matrix(act, dim)
+    x = x - x.mean(axis=0)
+    stat, p, bad = kernel(x, member[None, :])
+    return x, member, template, info, (stat[0], p[0], bad[0])
+
+
 def contrast(
     activation: Any,
     condition: Any = "condition",
@@ -178,16 +191,15 @@ def contrast(
         Attrs name the method, levels and counts.
     """
     kernel, _ = _pick(CONTRASTS, method, "method")
-    act, member, info = _split(activation, condition, positive, negative, dim)
-    x, template = unit_matrix(act, dim)
-    x = x - x.mean(axis=0)
-    stat, p, bad = kernel(x, member[None, :])
+    _, _, template, info, (stat, p, bad) = _observed(
+        kernel, activation, condition, positive, negative, dim
+    )
     attrs = {"method": method, **info}
     return xr.Dataset(
         {
-            "statistic": from_features(stat[0], template, "statistic", long_name=method),
-            "p_value": from_features(p[0], template, "p_value"),
-            "degenerate": from_features(bad[0], template, "degenerate"),
+            "statistic": from_features(stat, template, "statistic", long_name=method),
+            "p_value": from_features(p, template, "p_value"),
+            "degenerate": from_features(bad, template, "degenerate"),
         },
         attrs={
             **attrs,
@@ -238,15 +250,12 @@ def permutation_test(
     from ..._config import resolve
 
     kernel, centre = _pick(CONTRASTS, method, "method")
-    if not isinstance(n_permutations, int | np.integer) or n_permutations < 1:
-        raise SchemaError(f"`n_permutations` must be a positive integer; got {n_permutations!r}")
-    if not 0 < level < 1:
-        raise SchemaError(f"`level` must be in (0, 1); got {level!r}")
-    act, member, info = _split(activation, condition, positive, negative, dim)
-    x, template = unit_matrix(act, dim)
-    x = x - x.mean(axis=0)
-    stat, _, bad = kernel(x, member[None, :])
-    observed = np.abs(stat[0] - centre)
+    n_permutations = check_int(n_permutations, "n_permutations", minimum=1)
+    level = check_level(level)
+    x, member, template, info, (stat, _, bad) = _observed(
+        kernel, activation, condition, positive, negative, dim
+    )
+    observed = np.abs(stat - centre)
     rng = np.random.default_rng(seed)
     exceed = np.zeros(x.shape[1])
     chunks = [min(batch, n_permutations - i) for i in range(0, n_permutations, batch)]
@@ -255,13 +264,13 @@ def permutation_test(
         rows = np.stack([rng.permutation(member) for _ in range(size)])
         null, _, _ = kernel(x, rows)
         exceed += (np.abs(null - centre) >= observed - 1e-12).sum(axis=0)
-    p_perm = np.where(bad[0], 1.0, (1 + exceed) / (1 + n_permutations))
+    p_perm = np.where(bad, 1.0, (1 + exceed) / (1 + n_permutations))
     q = fdr_bh(p_perm)
     attrs = {"method": method, "n_permutations": int(n_permutations), "level": level, **info}
     return xr.Dataset(
         {
-            "statistic": from_features(stat[0], template, "statistic", long_name=method),
-            "degenerate": from_features(bad[0], template, "degenerate"),
+            "statistic": from_features(stat, template, "statistic", long_name=method),
+            "degenerate": from_features(bad, template, "degenerate"),
             "p_permutation": from_features(p_perm, template, "p_permutation"),
             "q_value": from_features(q, template, "q_value"),
             "significant": from_features(q <= level, template, "significant"),

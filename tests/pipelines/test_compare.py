@@ -152,3 +152,11 @@ def test_result_keeps_the_datas_target_dim(planted):
     assert set(result["best_layer"].dims) == {"parcel", "subject"}
     assert set(result["ceiling"].dims) == {"parcel", "subject"}
     np.testing.assert_array_equal(result["best_score"], result["r"].max("layer"))
+
+
+def test_any_brain_unit_dim_of_the_schema_is_a_target_dim(planted):
+    """The target dims are the schema's unit-like dims of the brain (`roi` included)."""
+    acts, brain = planted
+    data = BrainData(responses=brain.responses.rename(parcel="roi"), words=brain.words, name="x")
+    result = compare(data, activations=acts, n_permutations=0, progress=False)
+    assert result.attrs["target_dim"] == "roi" and "roi" in result["r"].dims

@@ -28,7 +28,9 @@ def prepare_outputs(
     out.mkdir(exist_ok=True)
     existing = [p for p in names if (out / p).exists()]
     if existing and not overwrite:
-        raise OutputExistsError(f"{out}: already holds {existing}; pass --overwrite")
+        raise OutputExistsError(
+            f"{out}: already holds {existing}; pass --overwrite (Python: overwrite=True)"
+        )
     return out
 
 

@@ -24,7 +24,7 @@ import numpy as np
 import xarray as xr
 
 from .._hashing import DIGEST_ATTR, content_digest, verify_digest
-from ..errors import NotFoundError, OutputExistsError, SchemaError
+from ..errors import NotFoundError, SchemaError
 from ..io import save
 from ..schema import UNIT_DIMS, unit_dims
 
@@ -403,11 +403,6 @@ def _checkpoint(path: Path, inputs: str) -> xr.Dataset | None:
 
 
 def _prepare_out(out: Path, overwrite: bool) -> None:
-    if not out.parent.is_dir():
-        raise NotFoundError(f"{out}: parent directory {str(out.parent)!r} does not exist")
-    out.mkdir(exist_ok=True)
-    existing = [p for p in ("results.zarr", "report.html") if (out / p).exists()]
-    if existing and not overwrite:
-        raise OutputExistsError(
-            f"{out}: already holds {existing}; pass overwrite=True (CLI: --overwrite)"
-        )
+    from ._outputs import prepare_outputs
+
+    prepare_outputs(out, ("results.zarr", "report.html"), overwrite)

@@ -14,9 +14,10 @@ from typing import Any
 
 from .._config import resolve
 from .._registry import pick
-from ..errors import NotFoundError, OutputExistsError
+from ..errors import NotFoundError
 from ..io import save
 from ..report import render_html, write_report
+from ._outputs import prepare_outputs
 from .compare import BrainData, compare
 from .report import compare_sections, versions
 
@@ -130,13 +131,8 @@ def run_demo(
 
     if data not in DEMO_DATA:
         pick(DEMO_DATA, data, "data")
-    out = Path(out)
-    if not out.parent.is_dir():
-        raise NotFoundError(f"{out}: parent directory {str(out.parent)!r} does not exist")
+    out = prepare_outputs(out, ("report.html",), overwrite)
     report = out / "report.html"
-    if report.exists() and not overwrite:
-        raise OutputExistsError(f"{out}: already holds a demo report; pass --overwrite")
-    out.mkdir(exist_ok=True)
     use_alice = data == "alice" or (data == "auto" and _alice_available(data_dir))
     cache = out / "activations-cache"
     if use_alice:

@@ -29,6 +29,7 @@ from ._atomic import atomic_output
 from ._codec import _decode, _encode
 from ._hdf5guard import check_hdf5
 from ._inputs import check_regular, check_tree
+from ._lazyguard import StoreIdentity, guard
 from ._progress import dask_progress
 from ._settle import compute_settled
 from .errors import FormatError, NeurodataError
@@ -394,7 +395,7 @@ def load(path: PathLike, *, format: str | None = None, **options: Any) -> xr.Dat
             f"{path}: the {spec.name} reader found nothing to read (no data variables); "
             "the file may hold a kind of data neurodata does not read yet"
         )
-    return result
+    return guard(result, path)  # errors of lazy reads, at compute time, name the file
 
 
 def _check_options(
@@ -462,8 +463,10 @@ def open(path: PathLike, *, chunks: Any = "store") -> xr.Dataset | xr.DataArray:
             check_hdf5(path)  # external storage, links out of the folder, declared sizes
     else:
         raise FormatError(f"{path}: not a netCDF/HDF5 file (unrecognised header bytes)")
+    identity = StoreIdentity(path)
     try:
-        return _decode(xr.open_dataset(path, chunks=dask_chunks, **opener))
+        opened = _decode(xr.open_dataset(path, chunks=dask_chunks, **opener))
+        return guard(opened, path, check=identity)  # replaced store: an error, not a mix
     except NeurodataError:
         raise
     except (Exception, RecursionError) as exc:  # attrs too: JSON, dtypes, nesting

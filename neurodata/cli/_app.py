@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 
 import click
 
@@ -23,7 +26,8 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         debug = bool(ctx.params.get("debug")) or os.environ.get("NEURODATA_DEBUG") == "1"
         try:
-            return super().invoke(ctx)
+            with _background_reports(quiet=not debug):
+                return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except KeyboardInterrupt:
@@ -52,6 +56,55 @@ class _Group(click.Group):
             if debug:
                 raise
             _internal(ctx, exc)
+
+
+#: Loggers through which background machinery reports a failed task by itself: asyncio
+#: ("Task exception was never retrieved", zarr's event loop) and dask's workers.
+_BACKGROUND_LOGGERS = ("asyncio", "distributed.worker", "distributed.core")
+
+
+@contextlib.contextmanager
+def _background_reports(*, quiet: bool) -> Iterator[None]:
+    """Hold back what asyncio, dask and stray threads print while a command runs.
+
+    They print their own tracebacks of a failure that the command then reports as one
+    line; held back, those reports are shown only if the command succeeds (they were
+    not about its failure then), and never when it fails. ``--debug`` shows everything.
+    """
+    if not quiet:
+        yield
+        return
+    held: list[logging.LogRecord] = []
+    handler = _Hold(held)
+    saved = []
+    for name in _BACKGROUND_LOGGERS:
+        logger = logging.getLogger(name)
+        saved.append((logger, logger.propagate))
+        logger.addHandler(handler)
+        logger.propagate = False
+    hook = threading.excepthook
+    threading.excepthook = lambda args: None  # the command's own error is the one reported
+    failed = True
+    try:
+        yield
+        failed = False
+    finally:
+        threading.excepthook = hook
+        for logger, propagate in saved:
+            logger.removeHandler(handler)
+            logger.propagate = propagate
+        if not failed:
+            for record in held:
+                logging.getLogger(record.name).handle(record)
+
+
+class _Hold(logging.Handler):
+    def __init__(self, held: list[logging.LogRecord]):
+        super().__init__(logging.DEBUG)
+        self.held = held
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.held.append(record)
 
 
 def _internal(ctx: click.Context, exc: BaseException) -> None:

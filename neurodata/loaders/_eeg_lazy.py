@@ -20,6 +20,8 @@ import numpy as np
 from xarray.backends import BackendArray
 from xarray.core import indexing
 
+from ..errors import FormatError
+
 __all__ = [
     "LAZY_MIN_BYTES",
     "LAZY_SECONDS",
@@ -62,7 +64,14 @@ class _RawArray:
         picks = np.arange(self.shape[1])[ckey]
         if stop <= start or picks.size == 0:
             return np.empty((max(0, len(range(start, stop, step))), picks.size))
-        data = self.raw.get_data(picks=picks, start=start, stop=stop, verbose="ERROR")
+        try:
+            data = self.raw.get_data(picks=picks, start=start, stop=stop, verbose="ERROR")
+        except Exception as exc:  # a truncated or damaged data file, found only now
+            where = next(iter(getattr(self.raw, "filenames", None) or ()), None) or "recording"
+            raise FormatError(
+                f"{where}: could not read samples {start}:{stop}: {type(exc).__name__}: "
+                + (" ".join(str(exc).split()) or "no message")
+            ) from exc
         return data.T[::step]
 
 

@@ -43,6 +43,10 @@ def sniff_pickle(path: Path) -> bool:
     return len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5
 
 
+#: Most dims of an array read (numpy's nditer and ufuncs stop at 32).
+_MAX_DIMS = 32
+
+
 def _check_npy_header(fh, where: str, available: int, allow_pickle: bool) -> None:
     """Validate a ``.npy`` header before numpy allocates anything."""
     start = fh.tell()
@@ -63,6 +67,11 @@ def _check_npy_header(fh, where: str, available: int, allow_pickle: bool) -> Non
         shape, _, dtype = read_header(fh, max_header_size=10_000)
     except (ValueError, SyntaxError, TypeError, EOFError) as exc:
         raise FormatError(f"{where}: not a valid .npy header: {exc}") from None
+    if len(shape) > _MAX_DIMS:  # numpy holds 64, but most of its operations stop at 32
+        raise FormatError(
+            f"{where}: header declares {len(shape)} dims; expected at most {_MAX_DIMS} "
+            "(numpy's limit for most operations)"
+        )
     if dtype.hasobject:
         if not allow_pickle:
             raise FormatError(_REFUSED.format(path=where, what="holds a Python object array"))

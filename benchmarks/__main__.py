@@ -1,4 +1,8 @@
-"""``python -m benchmarks [names...] [--quick]``: run benchmarks and print ratio tables."""
+"""``python -m benchmarks [names...] [--quick]``: run benchmarks and print ratio tables.
+
+``python -m benchmarks before_after [--base REV] [--quick]`` measures the peer ratios of
+the code at ``REV`` and of this tree side by side (see `benchmarks.before_after`).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,17 @@ import argparse
 import importlib
 import json
 import pkgutil
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["before_after"]:
+        from benchmarks.before_after import main as before_after
+
+        return before_after(sys.argv[2:])
     available = sorted(
         m.name[len("bench_") :]
         for m in pkgutil.iter_modules([str(HERE)])

@@ -23,13 +23,19 @@ def measure(func: Callable[[], Any], *, repeat: int = 3, memory: bool = False) -
         times.append(time.perf_counter() - start)
     out = {"seconds": min(times)}
     if memory:
-        gc.collect()
-        tracemalloc.start()
-        func()
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        out["peak_mib"] = peak / 2**20
+        out["peak_mib"] = peak_mib(func)
     return out
+
+
+def peak_mib(func: Callable[[], Any]) -> float:
+    """Peak memory (MiB) traced by :mod:`tracemalloc` during one run of ``func``."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        func()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
 
 
 def row(

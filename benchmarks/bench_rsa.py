@@ -35,13 +35,37 @@ def _best(func: Any, repeat: int) -> float:
     return measure(func, repeat=repeat)["seconds"]
 
 
+def rdm_inputs(rng: np.random.Generator, n: int, p: int) -> tuple[Any, Any, Any, Any]:
+    """Patterns (``n`` conditions x ``p`` features) as neurodata and rsatoolbox take them:
+    one set for correlation RDMs, two folds for crossnobis RDMs."""
+    import rsatoolbox as rt
+
+    x = rng.standard_normal((n, p))
+    y = rng.standard_normal((2, n, p))
+    folds = rt.data.Dataset(
+        np.concatenate(list(y)),
+        obs_descriptors={"conds": np.tile(np.arange(n), 2), "fold": np.repeat([0, 1], n)},
+    )
+    return (
+        xr.DataArray(x, dims=("condition", "feature")),
+        rt.data.Dataset(x),
+        xr.DataArray(y, dims=("fold", "condition", "feature")),
+        folds,
+    )
+
+
+def peer_crossnobis(folds: Any) -> Any:
+    """rsatoolbox's crossnobis RDM of the two folds of `rdm_inputs`."""
+    import rsatoolbox as rt
+
+    return rt.rdm.calc_rdm(folds, method="crossnobis", descriptor="conds", cv_descriptor="fold")
+
+
 def _rdm_rows(rng: np.random.Generator, n: int, p: int, repeat: int) -> list[dict]:
     import rsatoolbox as rt
 
     out = []
-    x = rng.standard_normal((n, p))
-    da = xr.DataArray(x, dims=("condition", "feature"))
-    ds = rt.data.Dataset(x)
+    da, ds, daf, dsf = rdm_inputs(rng, n, p)
     ours = measure(lambda: rsa.rdm(da, method="correlation"), repeat=repeat)
     peer = measure(lambda: rt.rdm.calc_rdm(ds, method="correlation"), repeat=repeat)
     diff = np.abs(
@@ -52,15 +76,8 @@ def _rdm_rows(rng: np.random.Generator, n: int, p: int, repeat: int) -> list[dic
         row(f"correlation RDM {n}x{p}", ours, peer, "rsatoolbox 0.3.2", max_abs_diff=float(diff))
     )
 
-    y = rng.standard_normal((2, n, p))
-    daf = xr.DataArray(y, dims=("fold", "condition", "feature"))
-    dsf = rt.data.Dataset(
-        np.concatenate(list(y)),
-        obs_descriptors={"conds": np.tile(np.arange(n), 2), "fold": np.repeat([0, 1], n)},
-    )
-
     def peer_cn() -> Any:
-        return rt.rdm.calc_rdm(dsf, method="crossnobis", descriptor="conds", cv_descriptor="fold")
+        return peer_crossnobis(dsf)
 
     ours = measure(lambda: rsa.rdm(daf, method="crossnobis"), repeat=repeat)
     peer = measure(peer_cn, repeat=1)

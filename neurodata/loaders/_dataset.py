@@ -6,7 +6,9 @@ arrays of names go through pandas, about 0.4 ms each with pandas' string
 inference) and, on the first call, imports ``dask.array`` only to ask whether
 an array is one. A loader knows its arrays: numpy, with the final dtype. These
 helpers hand them to xarray as they are and build the dimension indexes
-directly, which gives the same Dataset (``identical``) at a quarter of the cost.
+directly, then assemble the Dataset from its parts without a merge (xarray's
+``Dataset._construct_direct``, the constructor its own backends and methods use),
+which gives the same Dataset (``identical``, tested) at a tenth of the cost.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pandas as pd
 import xarray as xr
 from xarray.core.indexes import Index, PandasIndex
 from xarray.core.indexing import ExplicitlyIndexed
+from xarray.core.variable import calculate_dimensions
 
 __all__ = ["build_dataset", "variable"]
 
@@ -50,10 +53,10 @@ def build_dataset(
         index = PandasIndex(pd.Index(values, dtype=values.dtype, name=name), name)
         chosen[name] = index
         variables.update(index.create_variables({name: var}))
-    # every variable as a coordinate, then the data variables released: the Coordinates
-    # constructor checks what a Dataset's does (sizes, indexes) without merging and
-    # aligning (the arrays are one recording's, aligned by construction)
-    ds = xr.Coordinates({**variables, **data_vars}, chosen).to_dataset()
-    ds = ds.reset_coords(list(data_vars))
-    ds.attrs = attrs
-    return ds
+    coord_names = set(variables)
+    variables.update(data_vars)
+    # one recording's arrays, aligned by construction: the sizes are checked here (what
+    # a merge would do) and the parts handed over as they are
+    return xr.Dataset._construct_direct(
+        variables, coord_names, calculate_dimensions(variables), dict(attrs), chosen
+    )

@@ -41,7 +41,8 @@ from .._compat import require
 from .._inputs import companion, companions_of
 from .._timeindex import time_coords
 from ..errors import FormatError
-from ..schema import append_history, with_provenance
+from ..schema import append_history
+from ..schema._provenance import provenance_attrs
 from ._dataset import build_dataset, variable
 from ._edf_fidelity import apply_edf_header, signal_unit_attrs, strip_padding
 from ._edf_tal import check_tal
@@ -401,9 +402,10 @@ def dataset_from_raw(
         coords = {"time": variable("time", np.arange(raw.n_times) / sfreq, {"units": "s"})}
         indexes = {}
     bad = np.array([c in raw.info["bads"] for c in raw.ch_names], dtype=bool)
+    every = np.arange(len(chs))  # integer picks: MNE skips parsing "all" (half the cost)
     coords |= {
         "channel": variable("channel", np.array(raw.ch_names, dtype=object)),
-        "ch_type": variable("channel", np.array(raw.get_channel_types(), dtype=object)),
+        "ch_type": variable("channel", np.array(raw.get_channel_types(picks=every), dtype=object)),
         "ch_unit": variable("channel", np.array(units, dtype=object)),
         "bad": variable("channel", bad),
         **{
@@ -422,10 +424,8 @@ def dataset_from_raw(
         value = raw.info.get(key)
         if value is not None and np.isfinite(value):
             attrs[key] = float(value)
-    if source is not None:  # the foundation's provenance attrs, without copying a big Dataset
-        attrs.update(
-            with_provenance(xr.Dataset(), source=source, source_format=source_format).attrs
-        )
+    if source is not None:
+        attrs.update(provenance_attrs(source=source, source_format=source_format))
     if position_note:
         warnings.warn(f"{Path(str(source or 'raw')).name}: {position_note}", stacklevel=3)
         history = attrs.get("history")

@@ -16,13 +16,23 @@ def with_provenance(
 ) -> xr.Dataset | xr.DataArray:
     """Set the provenance attrs every loader adds: ``source``, ``source_format``,
     ``neurodata_version`` and a first ``history`` line. Returns a shallow copy."""
+    attrs = provenance_attrs(source=source, source_format=source_format)
+    history = attrs.pop("history")
+    obj = obj.copy(deep=False)
+    obj.attrs.update(attrs)
+    return append_history(obj, history)
+
+
+def provenance_attrs(*, source: str | os.PathLike, source_format: str) -> dict[str, str]:
+    """The attrs `with_provenance` adds, for a loader building its object from parts."""
     from .._version import __version__
 
-    obj = obj.copy(deep=False)
-    obj.attrs["source"] = os.fspath(source)
-    obj.attrs["source_format"] = source_format
-    obj.attrs["neurodata_version"] = __version__
-    return append_history(obj, f"read {os.path.basename(os.fspath(source))} ({source_format})")
+    return {
+        "source": os.fspath(source),
+        "source_format": source_format,
+        "neurodata_version": __version__,
+        "history": f"read {os.path.basename(os.fspath(source))} ({source_format})",
+    }
 
 
 def append_history(obj: xr.Dataset | xr.DataArray, line: str) -> xr.Dataset | xr.DataArray:

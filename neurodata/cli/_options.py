@@ -6,6 +6,7 @@ import contextlib
 import json
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import click
@@ -39,6 +40,20 @@ reader_option = click.option(
 format_option = click.option(
     "--format", "fmt", default=None, help="Force the input format (see `neurodata formats`)."
 )
+
+
+def lesion_options(command: Any) -> Any:
+    """``--lesion MASK`` and ``--lesion-mode zero|mean`` (the masked units of the model's forward
+    passes), for the subcommands that run a model."""
+    command = click.option(
+        "--lesion-mode", type=click.Choice(["zero", "mean"]), default="zero", show_default=True,
+        help="With --lesion: set the masked units to 0, or to their mean over the job's stimuli.",
+    )(command)  # fmt: skip
+    return click.option(
+        "--lesion", type=click.Path(path_type=Path), default=None, metavar="MASK",
+        help="Lesion these units on every forward pass: the localizer.zarr (or --out folder) "
+        "of `neurodata localize`, or any store with a boolean mask (layer, unit).",
+    )(command)  # fmt: skip
 
 
 def _check_scheduler(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ._options import scheduler_option, use_scheduler
+from ._options import lesion_options, scheduler_option, use_scheduler
 
 
 def _ints(text: str) -> list[int]:
@@ -51,6 +51,7 @@ def _ints(text: str) -> list[int]:
     help="Reuse the per-subject checkpoints an interrupted run left in --out (if inputs match).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@lesion_options
 @scheduler_option
 def command(
     data,
@@ -68,6 +69,8 @@ def command(
     resume,
     quiet,
     scheduler,
+    lesion,
+    lesion_mode,
 ) -> None:
     """Score every layer of MODEL against every region of DATA; write results.zarr and report.html."""
     from ..pipelines.compare import compare
@@ -90,6 +93,12 @@ def command(
         progress=not quiet,
         data_dir=data_dir,
         scheduler=scheduler,
+        lesion=lesion,
+        lesion_mode=lesion_mode,
     )
+    if lesion is not None:
+        from ..pipelines._lesion import describe_lesion
+
+        click.echo(describe_lesion(result.attrs))
     click.echo(f"best layer on average: {recovered_layer(result)}")
     click.echo(f"wrote {out / 'results.zarr'} and {out / 'report.html'}")

@@ -11,7 +11,7 @@ import numpy as np
 from ..analyses import frequency_tagging as ft
 from ..errors import SchemaError
 from ..io import load
-from ._options import format_option, parse_options, reader_option
+from ._options import format_option, lesion_options, parse_options, reader_option
 
 
 def _event_freqs(pairs: tuple[str, ...]) -> dict[str, float]:
@@ -49,10 +49,12 @@ def _event_freqs(pairs: tuple[str, ...]) -> dict[str, float]:
               help="Significance level of the corrected p-values.")  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
+@lesion_options
 @format_option
 @reader_option
 def command(recording, event_freqs, duration, model, sentences, rate, out, tmin, var,
-            n_permutations, correction, level, seed, as_json, fmt, options):  # fmt: skip
+            n_permutations, correction, level, seed, as_json, lesion, lesion_mode, fmt,
+            options):  # fmt: skip
     """Frequency tagging of RECORDING's trials (--event-freq, --duration), or of a language
     model's MLP neurons with the hierarchical frequency-tagging probe (--model).
 
@@ -61,8 +63,11 @@ def command(recording, event_freqs, duration, model, sentences, rate, out, tmin,
     if model is not None:
         if recording is not None:
             raise click.UsageError("give either RECORDING or --model, not both")
-        _tag_model(model, sentences, rate, out, n_permutations, correction, seed, as_json)
+        _tag_model(model, sentences, rate, out, n_permutations, correction, seed, as_json,
+                   lesion, lesion_mode)  # fmt: skip
         return
+    if lesion is not None:
+        raise click.UsageError("--lesion lesions a model's units: it needs --model")
     if recording is None or not event_freqs or duration is None:
         raise click.UsageError(
             "a recording needs RECORDING, --event-freq and --duration (or use --model)"
@@ -107,17 +112,23 @@ def command(recording, event_freqs, duration, model, sentences, rate, out, tmin,
                    f"significant channels [{sig}]; decoded {info['decoding_accuracy']:.0%}")  # fmt: skip
 
 
-def _tag_model(model, sentences, rate, out, n_permutations, correction, seed, as_json) -> None:
+def _tag_model(model, sentences, rate, out, n_permutations, correction, seed, as_json,
+               lesion, lesion_mode) -> None:  # fmt: skip
     from ..io import save
     from ..models.hftp import read_sentences
+    from ..pipelines._lesion import describe_lesion
     from ..pipelines.hftp import run_hftp
 
     corpus = read_sentences(sentences) if sentences is not None else None
     if out is not None:
         out.mkdir(exist_ok=True)
     results = run_hftp(model, corpus, rate=rate, n_permutations=n_permutations,
-                       correction=correction, seed=seed, progress=not as_json)  # fmt: skip
+                       correction=correction, seed=seed, progress=not as_json, lesion=lesion,
+                       lesion_mode=lesion_mode)  # fmt: skip
+    attrs = next(iter(results.values())).attrs
     report = {"model": model, "rate_hz": rate, "conditions": {}}
+    if lesion is not None:
+        report["lesion"] = {k: attrs[k] for k in attrs if k.startswith("lesion")}
     for condition, res in results.items():
         frac = res["fraction_significant"]
         report["conditions"][condition] = {
@@ -131,8 +142,11 @@ def _tag_model(model, sentences, rate, out, n_permutations, correction, seed, as
         from ..plotting.frequency_tagging import plot_layer_profile
         from ..report import save_figure
 
+        fig = plot_layer_profile(results)
+        if lesion is not None:
+            fig.suptitle(f"lesioned: {attrs['lesion_units']} units ({attrs['lesion_mode']})")
         save_figure(
-            plot_layer_profile(results),
+            fig,
             out / "hftp_layer_profile.png",
             overwrite=True,
             dpi=120,
@@ -141,6 +155,8 @@ def _tag_model(model, sentences, rate, out, n_permutations, correction, seed, as
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
+    if lesion is not None:
+        click.echo(describe_lesion(attrs))
     click.echo(f"{model}: fraction of MLP neurons significant per layer ({correction})")
     for condition, rows in report["conditions"].items():
         for freq, values in rows.items():

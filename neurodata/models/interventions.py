@@ -37,7 +37,7 @@ from .._registry import pick as _pick
 from ..errors import NeurodataError, SchemaError
 from . import _hf
 
-__all__ = ["MODES", "intervene", "layer_modules", "load_model", "random_like"]
+__all__ = ["MODES", "intervene", "layer_modules", "load_model", "mask_kind", "random_like"]
 
 #: ``mode=`` of [`intervene`][]: set the units to a value, or scale them.
 MODES = ("zero", "mean", "clamp", "scale", "patch")
@@ -103,6 +103,15 @@ def _infer_kind(model: Any, layers: list[str]) -> str:
         f"{type(model).__name__}; expected hidden layers {list(hidden)[:3]}... or MLP layers "
         "(as extract_activations names them)"
     )
+
+
+def mask_kind(model: Any, units: xr.DataArray) -> str:
+    """Which activations a (``layer``, ``unit``) mask addresses in ``model``: "hidden" or "mlp".
+
+    The kind [`intervene`][] infers from the mask's layer names; a name that is neither
+    a hidden nor an MLP layer of ``model`` raises ``SchemaError`` naming both.
+    """
+    return _infer_kind(model, [str(n) for n in _mask(units)["layer"].values])
 
 
 def _mask(units: Any) -> xr.DataArray:

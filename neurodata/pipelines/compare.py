@@ -9,6 +9,7 @@ writes a result store and a self-contained HTML report.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -27,6 +28,7 @@ from .._hashing import DIGEST_ATTR, content_digest, verify_digest
 from ..errors import NotFoundError, SchemaError
 from ..io import save
 from ..schema import UNIT_DIMS, unit_dims
+from ._lesion import Lesion
 
 __all__ = ["BrainData", "compare", "resolve_data"]
 
@@ -164,6 +166,8 @@ def compare(
     progress: bool = True,
     data_dir: str | os.PathLike | None = None,
     scheduler: Any = None,
+    lesion: Any = None,
+    lesion_mode: str = "zero",
 ) -> xr.Dataset:
     """Score every layer of ``model`` against every region of ``data``.
 
@@ -222,6 +226,15 @@ def compare(
     scheduler : None, str, distributed.Client or cluster
         Where the encoding models' batches of targets run (see
         [`neurodata.analyses.encoding.ridge_cv`][]); results do not depend on it.
+    lesion : path or xarray.DataArray, optional
+        Units to lesion on every forward pass of ``model``: a store written by
+        ``neurodata localize`` (its boolean ``mask`` (``layer``, ``unit``)) or
+        such a mask; checked against the model before anything else runs. The
+        result's attrs and the report's header record the mask (file, digest,
+        units per layer) and the mode; the activation cache keys on it.
+    lesion_mode : {"zero", "mean"}
+        Set the masked units to 0, or to their mean over the story's words in
+        the intact model.
 
     Returns
     -------
@@ -238,21 +251,26 @@ def compare(
     from ..models.activations import extract_activations
     from ..models.align import align, nuisance_features
 
+    provenance: dict[str, Any] = {}
+    if lesion is not None:
+        if activations is not None:
+            raise SchemaError(
+                "`lesion` needs the model's forward pass; got precomputed `activations`"
+            )
+        lesion = Lesion.read(lesion, lesion_mode)
+        model, lesion_kind = lesion.bind(model)  # a bad mask fails here, before any work
+        provenance = lesion.attrs(lesion_kind)
     brain = resolve_data(data, data_dir=data_dir)
     out = Path(out) if out is not None else None
     if out is not None:
         _prepare_out(out, overwrite)
     target_dim = _target_dim(brain.responses)
     if activations is None:
-        acts = extract_activations(
-            brain.words,
-            model,
-            kind=kind,
-            pool=pool,
-            context=context,
-            cache=cache,
-            progress=progress,
-        )["activation"]
+        extract = dict(pool=pool, context=context, cache=cache, progress=progress)
+        with contextlib.ExitStack() as stack:
+            if lesion is not None:
+                stack.enter_context(lesion.applied(model, lesion_kind, brain.words, **extract))
+            acts = extract_activations(brain.words, model, kind=kind, **extract)["activation"]
     else:
         acts = activations
     features = align(acts, brain.responses, method="lanczos", delays=list(delays))
@@ -300,6 +318,7 @@ def compare(
             "seed": seed,
             "notes": list(brain.notes),
             "truth": dict(brain.truth),
+            **provenance,
         }
     )
     if out is not None:

@@ -10,12 +10,14 @@ condition and its controls.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
 import xarray as xr
 
 from ..report import Section
+from ._lesion import Lesion, describe_lesion
 
 __all__ = ["hftp_section", "run_hftp"]
 
@@ -32,6 +34,8 @@ def run_hftp(
     dtype: str = "float32",
     seed: int = 0,
     progress: bool | None = None,
+    lesion: Any = None,
+    lesion_mode: str = "zero",
 ) -> dict[str, xr.Dataset]:
     """Tag tests of a model's MLP neurons for each HFTP condition.
 
@@ -56,6 +60,13 @@ def run_hftp(
         the ~18,000 tests of a small model; 1000 can.
     progress : bool or None
         Progress bars (None: ``nd.config``).
+    lesion : path or xarray.DataArray, optional
+        Units to lesion on every forward pass: a store written by ``neurodata
+        localize`` (its boolean ``mask`` (``layer``, ``unit``)) or such a mask,
+        checked against the model first; each result's attrs record it.
+    lesion_mode : {"zero", "mean"}
+        Set the masked units to 0, or to their mean over the condition's own
+        word stream in the intact model.
 
     Returns
     -------
@@ -67,15 +78,22 @@ def run_hftp(
     from ..models import hftp
     from ..models.activations import extract_activations
 
+    provenance: dict[str, Any] = {}
+    if lesion is not None:
+        lesion = Lesion.read(lesion, lesion_mode)
+        model, lesion_kind = lesion.bind(model)  # a bad mask fails here, before any work
+        provenance = lesion.attrs(lesion_kind)
     sentences = list(sentences if sentences is not None else hftp.EXAMPLE_SENTENCES)
     freqs = hftp.hftp_frequencies(rate)
     targets = {k: freqs[k] for k in ("sentence", "phrase")}
     results = {}
     for condition in conditions or hftp.CONDITIONS:
         stim = hftp.hftp_stimuli(sentences, condition, rate=rate, seed=seed)
-        acts = extract_activations(
-            stim, model, kind="mlp", pool="mean", context=context, progress=progress
-        )["activation"]
+        extract = dict(pool="mean", context=context, progress=progress)
+        with contextlib.ExitStack() as stack:
+            if lesion is not None:
+                stack.enter_context(lesion.applied(model, lesion_kind, stim, **extract))
+            acts = extract_activations(stim, model, kind="mlp", **extract)["activation"]
         # two samples per word keep the phrase rate below Nyquist; shuffle whole words
         series = hftp.tagged_timeseries(acts, rate=rate, samples_per_word=2)
         results[condition] = ft.tag_test(
@@ -88,6 +106,7 @@ def run_hftp(
             seed=seed,
             progress=progress,
         )
+        results[condition].attrs.update(provenance)
     return results
 
 
@@ -112,6 +131,9 @@ def hftp_section(results: dict[str, xr.Dataset], *, model: str) -> Section:
             "permutation null after FDR correction across neurons, layers and rates.",
         ],
     )
+    lesion = describe_lesion(any_result.attrs)
+    if lesion is not None:
+        section.notice = lesion
     section.tables.append((table, "Mean fraction of significant neurons over layers"))
     section.figures.append(
         (plot_layer_profile(results), "Fraction of significant neurons per layer")

@@ -10,6 +10,7 @@ import numpy as np
 import xarray as xr
 
 from ..report import Section, render_html, write_report
+from ._lesion import describe_lesion
 
 __all__ = [
     "CEILING_FLOOR",
@@ -224,5 +225,10 @@ def compare_report(
         {k: v for k, v in result.attrs.items() if k not in ("notes", "truth", "history")}
     )
     sections = compare_sections(result, data_name=brain.name, notes=list(brain.notes))
-    text = render_html("neurodata compare", sections, parameters=params, versions=versions())
+    title = "neurodata compare"
+    lesion = describe_lesion(result.attrs)
+    if lesion is not None:  # said first, before any score
+        title += " (lesioned model)"
+        sections.insert(0, Section("Lesion", notice=lesion))
+    text = render_html(title, sections, parameters=params, versions=versions())
     return write_report(path, text, overwrite=overwrite)

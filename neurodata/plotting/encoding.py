@@ -244,7 +244,7 @@ def plot_variance_partition(
     """
     for name in ("unique", "shared", "total"):
         if name not in partition:
-            raise ValueError(
+            raise SchemaError(
                 f"partition: no variable {name!r}; expected the output of variance_partition"
             )
     fig, ax = _axes(ax, (6.5, 3.8))

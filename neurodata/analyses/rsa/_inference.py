@@ -85,7 +85,7 @@ def noise_ceiling(
     v, _ = _subject_vectors(rdms, dim, over)
     n = v.shape[0]
     if n < 2:
-        raise ValueError(f"a noise ceiling needs at least 2 RDMs along {over!r}; got {n}")
+        raise SchemaError(f"a noise ceiling needs at least 2 RDMs along {over!r}; got {n}")
     upper = compare_vectors(pool(v, method), v, method, n_jobs=n_jobs)[0]
     lower = np.array(
         [
@@ -197,7 +197,7 @@ def bootstrap(
     _pick(COMPARE_METHODS, method, "method")
     unknown = set(resample) - {"subject", "condition"}
     if unknown:
-        raise ValueError(
+        raise SchemaError(
             f"`resample` must hold 'subject' and/or 'condition'; got {sorted(unknown)}"
         )
     rdms, dim = as_rdms(rdms, dim, name="rdms")
@@ -290,7 +290,7 @@ def permutation_test(
     va, _ = to_vectors(rdms_a, dim)
     vb, _ = to_vectors(rdms_b, dim)
     if np.isnan(va).any() or np.isnan(vb).any():
-        raise ValueError("permutation_test does not support NaN dissimilarities")
+        raise SchemaError("permutation_test does not support NaN dissimilarities")
     n = rdms_a.sizes[dim]
     idx = _pair_index(n)
     iu0, iu1 = np.triu_indices(n, k=1)

@@ -522,6 +522,14 @@ def test_noise_ceiling_matches_rsatoolbox(rng, method):
     assert float(ours.lower) <= float(ours.upper)
 
 
+def test_inference_refuses_what_it_cannot_use_with_a_schema_error(rng):
+    rdms = _subject_rdms(rng, n_sub=3)
+    with pytest.raises(SchemaError, match=r"needs at least 2 RDMs along 'subject'; got 1"):
+        rsa.noise_ceiling(rdms.isel(subject=[0]))
+    with pytest.raises(SchemaError, match=r"`resample` must hold 'subject' and/or 'condition'"):
+        rsa.bootstrap(rdms, rdms.isel(subject=0), resample=("unit",))
+
+
 def test_bootstrap_seeded_and_consistent(rng):
     rdms = _subject_rdms(rng)
     models = rsa.rdm(

@@ -80,9 +80,10 @@ def lazy_signal(raw: Any, chunk_seconds: float) -> Any:
     import dask.array as da
 
     chunk = max(1, round(chunk_seconds * raw.info["sfreq"]))
-    return da.from_array(
-        _RawArray(raw), chunks=(chunk, -1), lock=True, asarray=True, name=False, fancy=False
-    )
+    return da.from_array(  # meta given: dask does not read an empty slice to find it
+        _RawArray(raw), chunks=(chunk, -1), lock=True, asarray=True, name=False, fancy=False,
+        meta=np.empty((0, 0)),
+    )  # fmt: skip
 
 
 class _RawBackendArray(BackendArray):

@@ -227,6 +227,11 @@ def test_tag_model_lesion_edits_exactly_the_masked_neurons(tiny_gpt2, tmp_path):
     again = _tag(tiny_gpt2, sentences, tmp_path / "again")
     assert again == intact  # the unlesioned run is unchanged
 
+    from neurodata.pipelines.hftp import hftp_section
+
+    section = hftp_section({"structured": b}, model=str(tiny_gpt2))
+    assert section.notice.startswith("LESIONED MODEL: 2 mlp units set to 0")
+
 
 def test_tag_lesion_needs_a_model(tmp_path):
     result = CliRunner().invoke(cli, ["tag", str(tmp_path), "--event-freq", "1=2", "--duration",

@@ -14,7 +14,8 @@
   scale, patch) on every forward pass; [`random_like`][]: the same architecture
   with random weights; [`load_model`][]: a loaded model that remembers its tokenizer.
 - [`lesion_effect`][]: a measure of the model intact, lesioned and under random
-  lesions of the same size (the null); [`lm_loss`][] is one such measure.
+  lesions of the same size (the null); [`lm_loss`][] is one such measure;
+  [`pool_lesion_effects`][] pools the nulls of batches run with other seeds.
 
 Importing this package does not import torch or transformers.
 """
@@ -23,7 +24,7 @@ from ._images import Preprocess, as_images
 from .activations import DEFAULT_MODEL, extract_activations, pool_words
 from .align import align, nuisance_features, sample_times
 from .interventions import intervene, load_model, random_like
-from .lesion import lesion_effect, lm_loss, random_masks
+from .lesion import lesion_effect, lm_loss, pool_lesion_effects, random_masks
 from .stimuli import as_words
 from .vision import DEFAULT_VISION_MODEL, extract_image_activations
 
@@ -41,6 +42,7 @@ __all__ = [
     "lm_loss",
     "load_model",
     "nuisance_features",
+    "pool_lesion_effects",
     "pool_words",
     "random_like",
     "random_masks",

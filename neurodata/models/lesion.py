@@ -13,7 +13,7 @@ from .._progress import progress as _progress
 from ..errors import SchemaError
 from .interventions import _mask, intervene
 
-__all__ = ["lesion_effect", "lm_loss", "random_masks"]
+__all__ = ["lesion_effect", "lm_loss", "pool_lesion_effects", "random_masks"]
 
 
 def random_masks(
@@ -125,13 +125,7 @@ def lesion_effect(
     effect = lesioned - intact
     ds = xr.Dataset({"intact": intact, "lesioned": lesioned, "effect": effect})
     if randoms:
-        null = xr.concat(randoms, dim="random")
-        below = (null < effect).sum("random") + 0.5 * (null == effect).sum("random")
-        ds["random_effect"] = null
-        ds["percentile"] = 100.0 * below / n_random
-        ds["p_value"] = (1 + (np.abs(null) >= np.abs(effect) - 1e-12).sum("random")) / (
-            1 + n_random
-        )
+        ds = _against_null(ds, xr.concat(randoms, dim="random"))
     ds.attrs = {
         "mode": mode,
         "n_units": int(np.asarray(units.values).sum()),
@@ -141,6 +135,63 @@ def lesion_effect(
         "history": f"lesion_effect(mode={mode!r}, n_random={n_random}, seed={seed})",
     }
     return ds
+
+
+def _against_null(ds: xr.Dataset, null: xr.DataArray) -> xr.Dataset:
+    """``ds`` with the random effects ``null`` (random, ...), the percentile and the p-value."""
+    effect, n = ds["effect"], null.sizes["random"]
+    below = (null < effect).sum("random") + 0.5 * (null == effect).sum("random")
+    ds = ds.assign(random_effect=null)
+    ds["percentile"] = 100.0 * below / n
+    ds["p_value"] = (1 + (np.abs(null) >= np.abs(effect) - 1e-12).sum("random")) / (1 + n)
+    return ds
+
+
+def pool_lesion_effects(results: Sequence[xr.Dataset]) -> xr.Dataset:
+    """One [`lesion_effect`][] result from runs of the same lesion with other random masks.
+
+    Long measures are run in batches (``seed=0``, ``seed=1``, ...); this pools their
+    random lesions into one null and recomputes ``percentile`` and ``p_value`` as
+    [`lesion_effect`][] does. The batches' masks are independent draws (masks of
+    different seeds may coincide, as two draws of one seed may not).
+
+    Parameters
+    ----------
+    results : sequence of xarray.Dataset
+        [`lesion_effect`][] results with the same ``intact`` and ``lesioned``
+        measures (to 1e-9) and mode, each with ``random_effect`` (``random``, ...).
+
+    Returns
+    -------
+    xarray.Dataset
+        As [`lesion_effect`][], ``random_effect`` holding every batch's random
+        lesions in order; attrs ``n_random`` (the total) and ``seeds``.
+    """
+    results = list(results)
+    if not results or any("random_effect" not in r for r in results):
+        raise SchemaError(
+            "`results` must be lesion_effect results with random lesions (n_random > 0)"
+        )
+    first = results[0]
+    for i, other in enumerate(results[1:], start=1):
+        for name in ("intact", "lesioned"):
+            if not np.allclose(other[name].values, first[name].values, rtol=0, atol=1e-9):
+                raise SchemaError(
+                    f"`results`: result {i} has another `{name}` measure than result 0 "
+                    f"({np.asarray(other[name].values).ravel()[:3]} vs "
+                    f"{np.asarray(first[name].values).ravel()[:3]}): not the same lesion and measure"
+                )
+        if other.attrs.get("mode") != first.attrs.get("mode"):
+            raise SchemaError(
+                f"`results`: result {i} has mode {other.attrs.get('mode')!r}; result 0 "
+                f"{first.attrs.get('mode')!r}"
+            )
+    null = xr.concat([r["random_effect"] for r in results], dim="random")
+    pooled = _against_null(first[["intact", "lesioned", "effect"]], null)
+    seeds = [int(r.attrs.get("seed", -1)) for r in results]
+    pooled.attrs = {**first.attrs, "n_random": int(null.sizes["random"]), "seeds": seeds,
+                    "history": f"pool_lesion_effects({len(results)} results, seeds={seeds})"}  # fmt: skip
+    return pooled
 
 
 def lm_loss(texts: Sequence[str], tokenizer: Any = None) -> Callable:

@@ -95,3 +95,31 @@ def test_cache_never_returns_intact_activations_under_an_intervention(tiny_gpt2,
     assert float(np.abs(lesioned["activation"].sel(layer="h.0", unit=[0, 1])).max()) == 0.0
     again = extract_activations(SENTENCES, model, cache=tmp_path, progress=False)["activation"]
     xr.testing.assert_identical(again, intact)
+
+
+def test_pooling_batches_of_random_lesions_equals_one_null(tiny_gpt2):
+    model = load_model(tiny_gpt2)
+    acts = extract_activations(SENTENCES, model, progress=False)["activation"]
+    mask = _mask(acts, "h.0", [0, 1, 2])
+
+    def measure(m):  # per layer: a DataArray-valued measure
+        return extract_activations(SENTENCES, m, progress=False)["activation"].mean(
+            ("stimulus", "unit")
+        )
+
+    batches = [lesion_effect(measure, model, mask, n_random=n, progress=False, seed=s)
+               for s, n in ((0, 3), (1, 2))]  # fmt: skip
+    pooled = nd.models.pool_lesion_effects(batches)
+    assert pooled.attrs["n_random"] == 5 and pooled.attrs["seeds"] == [0, 1]
+    null = np.concatenate([b["random_effect"].values for b in batches])
+    np.testing.assert_array_equal(pooled["random_effect"].values, null)
+    effect = batches[0]["effect"].values
+    below = (null < effect).sum(0) + 0.5 * (null == effect).sum(0)
+    np.testing.assert_allclose(pooled["percentile"].values, 100 * below / 5)
+    p = (1 + (np.abs(null) >= np.abs(effect) - 1e-12).sum(0)) / 6
+    np.testing.assert_allclose(pooled["p_value"].values, p)
+    other = lesion_effect(measure, model, _mask(acts, "h.0", [4]), n_random=1, progress=False)
+    with pytest.raises(SchemaError, match=r"result 1 has another `lesioned` measure than result 0"):
+        nd.models.pool_lesion_effects([batches[0], other])
+    with pytest.raises(SchemaError, match=r"with random lesions \(n_random > 0\)"):
+        nd.models.pool_lesion_effects([batches[0].drop_vars("random_effect")])

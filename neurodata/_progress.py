@@ -42,7 +42,7 @@ def dask_progress(enabled: bool, desc: str) -> Iterator[None]:
     class _Bar(Callback):
         def _start_state(self, dsk: Any, state: dict) -> None:
             total = sum(len(state[k]) for k in ("ready", "waiting", "running"))
-            self._bar = tqdm(total=total, desc=desc, unit="task", leave=False)
+            self._bar = tqdm(total=total, desc=desc, unit="task", leave=False, delay=2.0)
 
         def _posttask(self, key: Any, result: Any, dsk: Any, state: dict, worker_id: Any) -> None:
             self._bar.update(1)

@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ._config import resolve
 from ._progress import progress as _progress
 from ._registry import pick
 from ._stacking import (
@@ -281,7 +282,7 @@ def open_collection(
     subject_from: str | Callable[[Path], str] = "auto",
     entities: Mapping[str, str] | None = None,
     metadata: pd.DataFrame | Mapping[str, Mapping[str, Any]] | PathLike | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
     **options: Any,
 ) -> xr.Dataset | xr.DataTree:
     """Open many recordings as one lazy collection along ``subject``.
@@ -319,8 +320,9 @@ def open_collection(
         subject ids; or ``{subject: {field: value}}``; or a TSV/CSV file). Merged
         over ``participants.tsv`` or a store's coordinates (these win). Missing
         numbers are NaN, missing text ``"n/a"``.
-    progress : bool
-        Show a progress bar while opening the recordings.
+    progress : bool, optional
+        Show a progress bar while opening the recordings (after 2 s). None:
+        ``neurodata.config`` (on by default).
     **options
         Passed to every reader (e.g. ``chunk_seconds=30`` for EEG). Readers that
         take ``lazy`` get ``lazy=True`` unless you pass it.
@@ -391,7 +393,9 @@ def open_collection(
     time_axes: dict[tuple, Any] = {}  # one shared time coordinate per distinct length
     items = [
         (subject, path, _open_one(path, format, options, time_axes))
-        for subject, path in _progress(chosen, desc="opening recordings", enabled=progress)
+        for subject, path in _progress(
+            chosen, desc="opening recordings", enabled=resolve("progress", progress)
+        )
     ]
     taken = {"subject", "n_time", "n_event"} | {str(n) for _, _, ds in items for n in ds.variables}
     meta = _metadata_coords([s for s, _, _ in items], tables, taken)
@@ -447,7 +451,7 @@ def write_collection(
     overwrite: bool = False,
     time_chunk: int | None = None,
     dtype: str | np.dtype | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> Path:
     """Write a collection to one zarr v3 store, one shard per subject.
 
@@ -475,8 +479,8 @@ def write_collection(
         Store floating-point variables with this dtype (e.g. ``"float32"``: half
         the disk, exact for EEG formats that hold <= 24-bit integers or float32).
         Default: as they are.
-    progress : bool
-        Show a progress bar over the write tasks.
+    progress : bool, optional
+        Show a progress bar over the write tasks (after 2 s). None: ``neurodata.config``.
 
     Returns
     -------

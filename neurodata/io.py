@@ -27,6 +27,7 @@ import xarray as xr
 
 from ._atomic import atomic_output
 from ._codec import _decode, _encode
+from ._config import resolve
 from ._hdf5guard import check_hdf5
 from ._inputs import check_regular, check_tree
 from ._lazyguard import StoreIdentity, guard
@@ -495,7 +496,7 @@ def save(
     *,
     format: str | None = None,
     overwrite: bool = False,
-    progress: bool = False,
+    progress: bool | None = None,
     **options: Any,
 ) -> Path:
     """Write ``obj`` to ``path`` atomically.
@@ -517,8 +518,9 @@ def save(
         A writable format name (see `supported_formats`).
     overwrite : bool
         Replace an existing output. Default False: raise [`OutputExistsError`][].
-    progress : bool
-        Show a progress bar while computing/writing dask-backed data.
+    progress : bool, optional
+        Show a progress bar while computing/writing dask-backed data (after 2 s).
+        None: ``neurodata.config`` (on by default).
     **options
         Passed to the format's writer.
 
@@ -548,6 +550,6 @@ def save(
     with atomic_output(path, overwrite=overwrite) as tmp:
         pending = _resolve(spec.writer)(obj, tmp, **options)
         if pending is not None and hasattr(pending, "compute"):
-            with dask_progress(progress, f"writing {path.name}"):
+            with dask_progress(resolve("progress", progress), f"writing {path.name}"):
                 compute_settled(pending)
     return path

@@ -29,6 +29,7 @@ import pandas as pd
 import xarray as xr
 
 from .._compat import require
+from .._config import resolve
 from .._progress import progress as _progress
 from ..errors import OutputExistsError
 from ..io import save
@@ -126,7 +127,7 @@ def make_eeg_collection(
     task: str = "rest",
     seed: int = 0,
     overwrite: bool = False,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> Path:
     """Write a synthetic multi-subject EEG collection as a BIDS-like tree.
 
@@ -149,8 +150,8 @@ def make_eeg_collection(
         Seeds ages and signals (subject ``i`` uses ``SeedSequence([seed, i])``).
     overwrite : bool
         Replace existing recordings in ``root``.
-    progress : bool
-        Show a progress bar.
+    progress : bool, optional
+        Show a progress bar (after 2 s). None: ``neurodata.config``.
 
     Returns
     -------
@@ -173,7 +174,9 @@ def make_eeg_collection(
     sexes = rng.choice(["F", "M"], n_subjects)
     lengths = np.round(duration * (1 - rng.uniform(0, 1, n_subjects) * duration_jitter))
     ext = EEG_COLLECTION_FORMATS[format]
-    for i in _progress(range(n_subjects), desc="writing subjects", enabled=progress):
+    for i in _progress(
+        range(n_subjects), desc="writing subjects", enabled=resolve("progress", progress)
+    ):
         ds = simulate_eeg_subject(
             float(ages[i]),
             n_channels=n_channels,

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from .._config import resolve
 from .._hashing import DIGEST_ATTR, content_digest, verify_digest
 from ..errors import NotFoundError, SchemaError
 from ..io import save
@@ -163,7 +164,7 @@ def compare(
     overwrite: bool = False,
     resume: bool = True,
     subjects_batch: int | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
     data_dir: str | os.PathLike | None = None,
     scheduler: Any = None,
     lesion: Any = None,
@@ -219,8 +220,8 @@ def compare(
         features once per fold for all of them; smaller batches checkpoint more
         often at the cost of repeating those decompositions. Results do not
         depend on it.
-    progress : bool
-        Progress bars.
+    progress : bool, optional
+        Progress bars (None: ``neurodata.config``, on by default).
     data_dir : path, optional
         Where to find named datasets.
     scheduler : None, str, distributed.Client or cluster
@@ -260,6 +261,7 @@ def compare(
         lesion = Lesion.read(lesion, lesion_mode)
         model, lesion_kind = lesion.bind(model)  # a bad mask fails here, before any work
         provenance = lesion.attrs(lesion_kind)
+    progress = resolve("progress", progress)
     brain = resolve_data(data, data_dir=data_dir)
     out = Path(out) if out is not None else None
     if out is not None:

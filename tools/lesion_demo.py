@@ -10,6 +10,10 @@
 
 Each is measured intact, with the localized units zeroed, and with ``--n-random`` random
 masks of the same per-layer counts; writes ``<part>.zarr`` and ``<part>.png`` to ``--out``.
+A further batch with another seed pools its random lesions with earlier ones:
+
+    python tools/lesion_demo.py --mask loc/localizer.zarr --part alice --n-random 6 --seed 1 \
+        --out demo-seed1 --pool-with demo/alice.zarr
 """
 
 from __future__ import annotations
@@ -62,6 +66,8 @@ def main() -> None:
     parser.add_argument("--n-permutations", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--pool-with", type=Path, action="append", default=[],
+                        help="earlier <part>.zarr of the same lesion (other seeds) to pool")  # fmt: skip
     args = parser.parse_args()
     mask = nd.open(args.mask)["mask"].load()
     model = load_model()
@@ -77,10 +83,14 @@ def main() -> None:
 
     res = lesion_effect(logged, model, mask, n_random=args.n_random, seed=args.seed,
                         progress=True)  # fmt: skip
+    if args.pool_with:
+        from neurodata.models import pool_lesion_effects
+
+        res = pool_lesion_effects([*(nd.open(p).load() for p in args.pool_with), res])
     args.out.mkdir(exist_ok=True)
     nd.save(res, args.out / f"{args.part}.zarr", overwrite=True)
     save_figure(plot_lesion_effect(res, title=f"{args.part}: lesion of {int(mask.sum())} "
-                                   f"localized units vs {args.n_random} random lesions"),
+                                   f"localized units vs {res.attrs['n_random']} random lesions"),
                 args.out / f"{args.part}.png", overwrite=True)  # fmt: skip
     with np.printoptions(precision=4, suppress=True):
         for name in ("intact", "lesioned", "effect", "percentile", "p_value"):

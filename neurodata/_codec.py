@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ._bounds import check_declared
 from .errors import FormatError
 
 __all__ = ["_decode", "_encode"]
@@ -139,14 +140,25 @@ def _regular_chunks(ds: xr.Dataset) -> xr.Dataset:
     return ds.chunk(fix) if fix else ds
 
 
-def _decode(ds: xr.Dataset) -> xr.Dataset | xr.DataArray:
-    """Undo ``_encode``, building the Dataset once (linear in the number of variables)."""
+def _decode(ds: xr.Dataset, where: str = "store", stored: int = 0) -> xr.Dataset | xr.DataArray:
+    """Undo ``_encode``, building the Dataset once (linear in the number of variables).
+
+    ``stored`` bytes back the fixed-width string dtypes the attrs ask for (`check_declared`).
+    """
     decoded = {}
     for name, var in ds.variables.items():
         dtype = var.attrs.get(_DTYPE_ATTR)
         attrs = _decode_attrs(var.attrs)
         if dtype is not None and var.dtype != np.dtype(dtype):
-            var = var.astype(np.dtype(dtype))
+            dtype = np.dtype(dtype)
+            if dtype.kind not in "UO":  # what _encode records, nothing else
+                raise FormatError(
+                    f"{where}: variable {name!r} asks for dtype {dtype} in {_DTYPE_ATTR}; "
+                    "expected a string dtype ('<U<n>' or '|O')"
+                )
+            what = f"variable {name!r} as {dtype}"
+            check_declared(where, what, var.size * dtype.itemsize, stored)
+            var = var.astype(dtype)
         var = var.copy(deep=False)
         var.attrs = attrs
         decoded[name] = var

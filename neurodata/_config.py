@@ -38,6 +38,9 @@ DEFAULTS: Mapping[str, Any] = {
     "blas_threads": None,
     # torch device for models and torch backends ("cpu", "cuda", "cuda:1", ...)
     "device": "cpu",
+    # how many bytes a file may declare (arrays, chunks, inflated members) per byte it
+    # stores, above 64 MiB (neurodata._bounds; docs/guarantees.md); math.inf: no bound
+    "max_expansion": 100.0,
 }
 
 _STATE: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
@@ -50,6 +53,12 @@ def _check(name: str, value: Any) -> None:
         raise SchemaError(f"`config` setting must be one of {sorted(DEFAULTS)}; got {name!r}")
     if name == "progress" and not isinstance(value, bool):
         raise SchemaError(f"`progress` must be True or False; got {value!r}")
+    if name == "max_expansion" and (
+        isinstance(value, bool) or not isinstance(value, int | float) or not value >= 1
+    ):
+        raise SchemaError(
+            f"`max_expansion` must be a number >= 1 (math.inf: no bound); got {value!r}"
+        )
     if name in ("n_jobs", "blas_threads") and value is not None:
         if isinstance(value, bool) or not isinstance(value, int) or value == 0 or value < -1:
             raise SchemaError(
@@ -74,6 +83,10 @@ def config(**settings: Any) -> Iterator[Mapping[str, Any]]:
         BLAS/LAPACK threads for the linear algebra of one call (default None: unchanged).
     device : str
         torch device for models and torch backends (default "cpu").
+    max_expansion : float
+        Bytes a file may declare (arrays, chunks, inflated archive members) per byte it
+        stores, beyond 64 MiB (default 100; ``math.inf`` removes the bound). Raise it to
+        read a trusted file that compresses extremely well (see ``docs/guarantees.md``).
 
     Yields
     ------

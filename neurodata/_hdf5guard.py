@@ -20,6 +20,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ._bounds import MIN_BYTES, too_big
+from ._config import resolve
 from ._inputs import check_regular, companion
 from .errors import FormatError, NeurodataError
 
@@ -37,7 +39,7 @@ class _Walk:
         self.links: list[tuple[str, str]] = []
 
     def _too_big(self, declared: int, stored: int) -> bool:
-        return declared > self.min_bytes and declared > self.max_ratio * max(stored, 1)
+        return too_big(declared, stored, self.max_ratio, self.min_bytes)
 
     def objects(self, name: str, obj: Any) -> None:
         import h5py
@@ -71,7 +73,8 @@ class _Walk:
             raise FormatError(
                 f"{self.path}: HDF5 dataset {name!r} declares shape {obj.shape} {obj.dtype} "
                 f"({declared} bytes) but the file stores {stored} bytes for it; refusing to "
-                "allocate it (corrupt or hostile file)"
+                "allocate it (corrupt or hostile file; for a file you trust, read it inside "
+                "`with neurodata.config(max_expansion=...)`)"
             )
 
     def link(self, name: str, link: Any) -> None:
@@ -85,8 +88,8 @@ def check_hdf5(
     path: str | Path,
     *,
     max_objects: int = 1_000_000,
-    max_ratio: float = 1000.0,
-    min_bytes: int = 64 << 20,
+    max_ratio: float | None = None,
+    min_bytes: int | None = None,
 ) -> None:
     """Refuse an HDF5 file that escapes its folder or declares sizes it cannot back.
 
@@ -96,20 +99,22 @@ def check_hdf5(
         The HDF5 file.
     max_objects : int
         Most groups + datasets visited.
-    max_ratio : float
+    max_ratio : float, optional
         Largest ratio of declared bytes to the bytes stored for them, per dataset
-        and for the file's datasets together (compression rarely exceeds 100x on
-        recordings).
-    min_bytes : int
+        and for the file's datasets together (default: ``nd.config``'s
+        ``max_expansion``, the one policy of `neurodata._bounds`).
+    min_bytes : int, optional
         A dataset, or a file's datasets together, declaring less than this are
-        never refused for their size.
+        never refused for their size (default `neurodata._bounds.MIN_BYTES`).
 
     Raises
     ------
     FormatError
         Naming the file and the dataset or link.
     """
-    _check(Path(path), (max_objects, max_ratio, min_bytes), [])
+    ratio = resolve("max_expansion") if max_ratio is None else max_ratio
+    floor = MIN_BYTES if min_bytes is None else min_bytes
+    _check(Path(path), (max_objects, ratio, floor), [])
 
 
 def _check(path: Path, bounds: tuple[int, float, int], seen: list[Path]) -> None:
@@ -130,7 +135,8 @@ def _check(path: Path, bounds: tuple[int, float, int], seen: list[Path]) -> None
     if walk._too_big(walk.declared, walk.stored):
         raise FormatError(
             f"{path}: HDF5 datasets declare {walk.declared} bytes together but the file stores "
-            f"{walk.stored} bytes for them; refusing to allocate them (corrupt or hostile file)"
+            f"{walk.stored} bytes for them; refusing to allocate them (corrupt or hostile file; "
+            "for a file you trust, read it inside `with neurodata.config(max_expansion=...)`)"
         )
     for name, filename in walk.links:
         target = companion(path, filename, key=f"external link {name!r}")

@@ -26,6 +26,7 @@ from typing import Any
 import xarray as xr
 
 from ._atomic import atomic_output
+from ._bounds import check_zarr
 from ._codec import _decode, _encode
 from ._config import resolve
 from ._hdf5guard import check_hdf5
@@ -457,8 +458,10 @@ def open(path: PathLike, *, chunks: Any = "store") -> xr.Dataset | xr.DataArray:
                 f"neurodata reads: {_supported_list()}"
             )
         check_tree(path)  # a FIFO chunk would block the reader forever
+        stored = check_zarr(path)  # metadata, array and chunk sizes against what is stored
         opener = {"engine": "zarr", "consolidated": False}
     elif _sniff_netcdf(path):
+        stored = path.stat().st_size
         opener = {"engine": "h5netcdf"} if _is_hdf5(path) else {"engine": "scipy"}
         if _is_hdf5(path):
             check_hdf5(path)  # external storage, links out of the folder, declared sizes
@@ -466,7 +469,7 @@ def open(path: PathLike, *, chunks: Any = "store") -> xr.Dataset | xr.DataArray:
         raise FormatError(f"{path}: not a netCDF/HDF5 file (unrecognised header bytes)")
     identity = StoreIdentity(path)
     try:
-        opened = _decode(xr.open_dataset(path, chunks=dask_chunks, **opener))
+        opened = _decode(xr.open_dataset(path, chunks=dask_chunks, **opener), str(path), stored)
         return guard(opened, path, check=identity)  # replaced store: an error, not a mix
     except NeurodataError:
         raise

@@ -23,6 +23,7 @@ FORBIDDEN = {
     "show_progress": "progress",
     "precision": "dtype",
     "random_state": "seed",
+    "max_ratio": "max_expansion",  # the declared-size bound, set through nd.config
 }
 
 #: Subpackages whose every public callable takes ``alpha`` as a ridge penalty.

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from .._bounds import check_declared
 from ..errors import FormatError
 
 __all__ = ["read_npy", "read_pickle", "sniff_npy", "sniff_pickle"]
@@ -131,7 +132,13 @@ def read_npy(
         raise FormatError(f"{path}: neither a .npy file nor a .npz archive: {exc}") from None
     arrays = {}
     with archive:
-        for info in archive.infolist():
+        members = archive.infolist()
+        for info in members:  # inflated sizes, before anything is inflated
+            check_declared(str(path), f"member {info.filename!r} once inflated",
+                           info.file_size, info.compress_size)  # fmt: skip
+        declared = sum(info.file_size for info in members)
+        check_declared(str(path), "its members together once inflated", declared, size)
+        for info in members:
             key = info.filename.removesuffix(".npy")
             where = f"{path}[{info.filename}]"
             with archive.open(info) as member:

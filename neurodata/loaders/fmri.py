@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .._bounds import check_declared
 from ..errors import FormatError
 from ..schema import append_history, validate, with_provenance
 from ._regions import (
@@ -229,10 +230,14 @@ def _series(img, select: Callable[[np.ndarray], np.ndarray], n_out: int, dtype, 
 
 def _check_data_size(img, path: Path) -> None:
     """An uncompressed image must hold the bytes its header declares (checked before reading)."""
-    if str(path).lower().endswith(".gz") or not path.is_file():
+    if not path.is_file():
         return
     offset = int(getattr(img.dataobj, "offset", 0))
     need = int(np.prod(img.shape, dtype=object)) * np.dtype(img.get_data_dtype()).itemsize
+    if str(path).lower().endswith(".gz"):  # inflated size against the compressed file
+        check_declared(path.name, f"its {img.shape} {img.get_data_dtype()} image once inflated",
+                       need, path.stat().st_size)  # fmt: skip
+        return
     have = path.stat().st_size - offset
     if need > have:
         raise FormatError(

@@ -73,7 +73,17 @@ class LoaderProcess:
             return {"outcome": "hang", "timeout": timeout}
         if answer.get("outcome") == "crash":
             self.stop()
+        _log(path, answer)
         return answer
+
+
+def _log(path: Path, answer: dict) -> None:
+    """With ``NEURODATA_FUZZ_LOG`` set, one JSON line per load (``python -m tests.fuzz.report``)."""
+    log = os.environ.get("NEURODATA_FUZZ_LOG")
+    if log:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
+        with open(log, "a") as fh:
+            fh.write(json.dumps({"test": test, "path": str(path), **answer}) + "\n")
 
 
 @pytest.fixture(scope="session")

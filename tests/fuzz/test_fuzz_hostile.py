@@ -9,7 +9,11 @@ passing answer is a refusal (``outcome == "neurodata"``), never a successful loa
 - HDF5 data kept elsewhere: external raw storage, virtual datasets of other files,
   external links out of the folder (netCDF-4 and Flavell-lab files);
 - FIFOs named like every seed (a hang is killed by the worker's timeout and fails);
-- declared-size bombs: many small unbacked HDF5 datasets;
+- declared-size bombs: many small unbacked HDF5 datasets, zarr arrays, chunks,
+  metadata and dtypes declaring what the store does not hold, ``.npz`` and
+  ``.nii.gz`` inflating 1000-fold, a 64-dim ``.npy`` (``_hostile.py``);
+- damage found only at compute time: corrupt zarr chunks, a truncated ``.fdt`` read
+  lazily (``_hostile.py``);
 - lying rates and calibrations in EDF and BrainVision headers.
 """
 
@@ -22,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.fuzz._hostile import BUILDERS, NEEDS
 from tests.fuzz.test_fuzz_loaders import FORMATS, TIMEOUT
 
 
@@ -145,3 +150,12 @@ def test_brainvision_lying_sampling_interval_is_refused(seeds, loader_process, t
     vhdr = _copy_seed(folder, made["brainvision"], tmp_path)
     _set_line(vhdr, "SamplingInterval", f"SamplingInterval={value}")
     _refused(loader_process, vhdr)
+
+
+@pytest.mark.parametrize("kind", sorted(BUILDERS))
+def test_declared_size_bombs_and_lazy_damage_are_refused(seeds, loader_process, tmp_path, kind):
+    folder, made = seeds
+    if NEEDS.get(kind) and NEEDS[kind] not in made:
+        pytest.skip(f"no {NEEDS[kind]} seed")
+    path, options = BUILDERS[kind][1](folder, made, tmp_path)
+    _refused(loader_process, path, options)

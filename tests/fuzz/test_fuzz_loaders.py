@@ -12,7 +12,7 @@ process (``_worker.py``) whose address space is capped (``RLIMIT_AS``, about
 A mutation passes when the load succeeds or raises a NeurodataError that is not
 a disguised MemoryError. It fails on any other exception, a hang, a crash
 (segfault) or a memory blow-up. Examples are derandomized (reproducible in CI);
-``NEURODATA_FUZZ_EXAMPLES`` sets how many per format (default 20; the whole
+``NEURODATA_FUZZ_EXAMPLES`` sets how many per format (default 8, to keep CI cheap; the whole
 suite stays well under 3 minutes).
 """
 
@@ -44,7 +44,7 @@ FORMATS = [
     "numpy",
     "netcdf",
 ]
-EXAMPLES = int(os.environ.get("NEURODATA_FUZZ_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("NEURODATA_FUZZ_EXAMPLES", "8"))
 TIMEOUT = float(os.environ.get("NEURODATA_FUZZ_TIMEOUT", "30"))
 
 

@@ -1,0 +1,141 @@
+"""Declared sizes a file cannot back are refused before anything is allocated (issue 18, item 7).
+
+One policy (`neurodata._bounds`): above 64 MiB, a file may declare at most
+``nd.config(max_expansion=...)`` (default 100) bytes per byte it stores: zarr arrays and
+chunks, ``.npz`` members once inflated, ``.nii.gz`` images once inflated, HDF5 datasets.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import zipfile
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import neurodata as nd
+from neurodata._bounds import MAX_METADATA_BYTES, MIN_BYTES
+from neurodata.errors import FormatError, SchemaError
+
+#: Just over the floor: big enough to be bounded, small enough to build in a test.
+OVER = MIN_BYTES + (16 << 20)
+
+
+def _zarr_store(path, shape, chunks, fill=None):
+    """A store as xarray writes one (dimension names), built with zarr itself."""
+    zarr = pytest.importorskip("zarr")
+    group = zarr.open_group(path, mode="w", zarr_format=3)
+    array = group.create_array("x", shape=shape, chunks=chunks, dtype="float64",
+                               dimension_names=["time"])  # fmt: skip
+    if fill is not None:
+        array[:] = fill
+    return path
+
+
+def test_zarr_array_declaring_more_than_it_stores_is_refused(tmp_path):
+    path = _zarr_store(tmp_path / "big.zarr", shape=(1 << 30,), chunks=(1 << 20,))
+    with pytest.raises(
+        FormatError,
+        match=r"big\.zarr: array 'x' declares 8589934592 bytes but the file stores 0 bytes "
+        r"for it, more than max_expansion=100 times",
+    ):
+        nd.open(path)
+
+
+def test_zarr_chunk_larger_than_its_array_is_refused(tmp_path):
+    # ten values in one 80 MiB chunk: any read decodes the whole chunk
+    path = _zarr_store(tmp_path / "chunk.zarr", shape=(10,), chunks=(OVER // 8,), fill=1.0)
+    with pytest.raises(FormatError, match=r"chunk\.zarr: one chunk of array 'x' declares 83886080"):
+        nd.open(path)
+    with nd.config(max_expansion=math.inf):  # a store you trust
+        assert float(nd.open(path).x.sum()) == 10.0
+
+
+def test_huge_zarr_metadata_is_refused_before_parsing(tmp_path):
+    path = nd.save(xr.Dataset({"x": ("time", np.arange(3.0))}), tmp_path / "meta.zarr")
+    meta = json.loads((path / "zarr.json").read_text())
+    meta["attributes"]["padding"] = " " * (MAX_METADATA_BYTES + 1)
+    (path / "zarr.json").write_text(json.dumps(meta))
+    with pytest.raises(FormatError, match=r"meta\.zarr: zarr\.json is \d+ bytes; expected zarr "):
+        nd.open(path)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "message"),
+    [
+        ("<U100000000", r"variable 'name' as <U100000000 declares 1200000000 bytes"),
+        ("<f8", r"variable 'name' asks for dtype float64 in _neurodata_dtype; expected a string"),
+    ],
+)
+def test_hostile_dtype_in_store_attrs_is_refused(tmp_path, dtype, message):
+    ds = xr.Dataset({"name": ("channel", np.array(["Fp1", "Cz", "O1"]))})
+    path = nd.save(ds.chunk(), tmp_path / "s.zarr")
+    meta_path = path / "name" / "zarr.json"
+    meta = json.loads(meta_path.read_text())
+    assert meta["attributes"]["_neurodata_dtype"] == "<U3"  # what neurodata wrote
+    meta["attributes"]["_neurodata_dtype"] = dtype
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(FormatError, match=message):
+        nd.open(path)
+
+
+def _npz_bomb(path, nbytes):
+    """A .npz whose one member inflates to ``nbytes`` of zeros, written in 1 MiB blocks."""
+    header = np.lib.format.header_data_from_array_1_0(np.zeros(0))
+    header["shape"] = (nbytes // 8,)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("x.npy", "w", force_zip64=True) as member:
+            np.lib.format.write_array_header_1_0(member, header)
+            block = bytes(1 << 20)
+            for _ in range(nbytes >> 20):
+                member.write(block)
+    return path
+
+
+def test_npz_member_inflating_far_beyond_the_archive_is_refused(tmp_path):
+    path = _npz_bomb(tmp_path / "bomb.npz", OVER)
+    assert path.stat().st_size < OVER / 500  # deflate packs zeros about 1000:1
+    with pytest.raises(
+        FormatError, match=r"bomb\.npz: member 'x\.npy' once inflated declares 83886\d+ bytes"
+    ):
+        nd.load(path)
+    with nd.config(max_expansion=5000):
+        assert nd.load(path)["x"].size == OVER // 8
+
+
+def test_nii_gz_inflating_far_beyond_the_file_is_refused(tmp_path):
+    nib = pytest.importorskip("nibabel")
+    image = nib.Nifti1Image(
+        np.full((64, 64, 32, OVER // (64 * 64 * 32 * 4)), 100, "float32"), np.eye(4)
+    )
+    image.header.set_xyzt_units("mm", "sec")
+    path = tmp_path / "bomb.nii.gz"
+    nib.save(image, path)
+    with pytest.raises(FormatError, match=r"bomb\.nii\.gz: its \(64, 64, 32, 160\) float32 image"):
+        nd.load(path)
+    with nd.config(max_expansion=math.inf):
+        assert nd.load(path, mask="all").sizes["time"] == 160
+
+
+def test_hdf5_guard_follows_the_same_setting(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    path = tmp_path / "sparse.h5"
+    with h5py.File(path, "w") as fh:  # 80 MiB declared, nothing written
+        fh.create_dataset("x", shape=(OVER // 8,), dtype="f8", chunks=(1 << 16,))
+    from neurodata._hdf5guard import check_hdf5
+
+    with pytest.raises(
+        FormatError, match=r"sparse\.h5: HDF5 dataset '/?x' declares .*max_expansion"
+    ):
+        check_hdf5(path)
+    with nd.config(max_expansion=math.inf):
+        check_hdf5(path)
+
+
+def test_the_setting_is_checked():
+    with pytest.raises(SchemaError, match=r"`max_expansion` must be a number >= 1 .*; got 0"):
+        with nd.config(max_expansion=0):
+            pass
+    assert nd.get_config()["max_expansion"] == 100.0

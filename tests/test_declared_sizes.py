@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import zipfile
 
 import numpy as np
 import pytest
@@ -18,6 +17,7 @@ import xarray as xr
 import neurodata as nd
 from neurodata._bounds import MAX_METADATA_BYTES, MIN_BYTES
 from neurodata.errors import FormatError, SchemaError
+from tests.fuzz._hostile import write_npz_bomb
 
 #: Just over the floor: big enough to be bounded, small enough to build in a test.
 OVER = MIN_BYTES + (16 << 20)
@@ -81,21 +81,8 @@ def test_hostile_dtype_in_store_attrs_is_refused(tmp_path, dtype, message):
         nd.open(path)
 
 
-def _npz_bomb(path, nbytes):
-    """A .npz whose one member inflates to ``nbytes`` of zeros, written in 1 MiB blocks."""
-    header = np.lib.format.header_data_from_array_1_0(np.zeros(0))
-    header["shape"] = (nbytes // 8,)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("x.npy", "w", force_zip64=True) as member:
-            np.lib.format.write_array_header_1_0(member, header)
-            block = bytes(1 << 20)
-            for _ in range(nbytes >> 20):
-                member.write(block)
-    return path
-
-
 def test_npz_member_inflating_far_beyond_the_archive_is_refused(tmp_path):
-    path = _npz_bomb(tmp_path / "bomb.npz", OVER)
+    path = write_npz_bomb(tmp_path / "bomb.npz", OVER)
     assert path.stat().st_size < OVER / 500  # deflate packs zeros about 1000:1
     with pytest.raises(
         FormatError, match=r"bomb\.npz: member 'x\.npy' once inflated declares 83886\d+ bytes"

@@ -75,17 +75,21 @@ def zarr_corrupt_chunk(folder, made, work):
     return path, {}
 
 
-def npz_bomb(folder, made, work):
+def write_npz_bomb(path: Path, nbytes: int) -> Path:
+    """A .npz whose one member ``x.npy`` inflates to ``nbytes`` of zeros (1 MiB blocks)."""
     header = np.lib.format.header_data_from_array_1_0(np.zeros(0))
-    header["shape"] = (_OVER // 8,)
-    path = work / "bomb.npz"
+    header["shape"] = (nbytes // 8,)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         with archive.open("x.npy", "w", force_zip64=True) as member:
             np.lib.format.write_array_header_1_0(member, header)
             block = bytes(1 << 20)
-            for _ in range(_OVER >> 20):
+            for _ in range(nbytes >> 20):
                 member.write(block)
-    return path, {}
+    return path
+
+
+def npz_bomb(folder, made, work):
+    return write_npz_bomb(work / "bomb.npz", _OVER), {}
 
 
 def nii_gz_bomb(folder, made, work):

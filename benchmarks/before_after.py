@@ -260,6 +260,19 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def markdown(rows: list[dict[str, Any]]) -> str:
+    """The table as a markdown table (for the docs)."""
+    lines = [
+        "| case | peer | before | after | after / before | load |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['label']} | {r.get('peer') or '-'} | {_fmt(r, 'before')} | "
+                     f"{_fmt(r, 'after')} | {r['after_s'] / r['before_s']:.3g}x | "
+                     f"{'-'.join(map(str, r['load']))} |")  # fmt: skip
+    return "\n".join(lines)
+
+
 def _files(tmp: Path, groups: set[str]) -> dict[str, Any]:
     from . import bench_loaders as bl
 
@@ -285,6 +298,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each side (minimum kept)")
     parser.add_argument("--only", nargs="+", choices=GROUPS, default=list(GROUPS))
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    parser.add_argument("--markdown", type=Path, default=None, help="and the table here")
     args = parser.parse_args(argv)
     groups = set(args.only)
     base = export_tree(args.base)
@@ -316,6 +330,8 @@ def main(argv: list[str] | None = None) -> None:
     print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2, default=str))
+    if args.markdown:
+        args.markdown.write_text(markdown(rows) + "\n")
 
 
 if __name__ == "__main__":

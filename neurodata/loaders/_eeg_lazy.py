@@ -131,7 +131,8 @@ def signal_data(raw: Any, lazy: bool | str, chunk_seconds: float, copy: bool = T
     if not lazy:
         # MNE's preload path is its fastest full read; its buffer is ours (the Raw is dropped),
         # so no copy is made (raw.get_data() would copy it once more)
-        raw.load_data(verbose="ERROR")
+        if not raw.preload:  # (MNE's verbose handling alone costs ~0.1 ms)
+            raw.load_data(verbose="ERROR")
         data = getattr(raw, "_data", None)
         return data.T if isinstance(data, np.ndarray) else raw.get_data(verbose="ERROR").T
     if lazy == "indexed":

@@ -10,7 +10,10 @@ line to the original stdout (everything the libraries print goes to stderr):
   one timed run (seconds), one run under tracemalloc (peak MiB), or one run whose
   result is saved to ``params["save_to"]`` (``.npy``) for the checks.
 
-A case is prepared (its data built) on first use and kept until another case is asked.
+A case is prepared (its data built) on first use and kept until another case is asked;
+then everything alive is frozen out of the garbage collector's reach (``gc.freeze``),
+so that a process that imported more (or holds bigger data) does not pay more per
+collection in the timed runs.
 """
 
 from __future__ import annotations
@@ -37,9 +40,13 @@ def _answer(request: dict, prepared: dict) -> dict[str, Any]:
     save_to = params.pop("save_to", None)
     key = json.dumps([request["case"], request["side"], params], sort_keys=True)
     if key not in prepared:
+        gc.unfreeze()  # the previous case's data can be collected again
         prepared.clear()  # one case's data at a time
         gc.collect()
         prepared[key] = CASES[request["case"]](request["side"], **params)
+        gc.collect()
+        gc.freeze()  # what exists now (imports, the case's data) is not traversed by the
+        # collections that a timed run triggers: every side pays only for its own objects
     work = prepared[key]
     if request["op"] == "memory":
         return {"peak_mib": peak_mib(work)}

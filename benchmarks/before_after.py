@@ -137,7 +137,7 @@ def specs(quick: bool, groups: set[str], files: dict[str, Any]) -> list[Spec]:
         out.append(Spec("rsa", f"{method} RDM {cond}x{feat}", "rdm",
                         {"method": method, "n": cond, "p": feat}, "rsatoolbox 0.3.2",
                         peer_repeat=1 if method == "crossnobis" else None))  # fmt: skip
-    cond, n_rdm = (300, 20) if quick else (1000, 100)
+    cond, n_rdm = (1000, 20) if quick else (1000, 100)
     for method, subset in (("spearman", (n_rdm, n_rdm)), ("tau-a", (2, 5 if quick else 10))):
         scale = n_rdm * n_rdm / (subset[0] * subset[1])
         note = f", peer on {subset[0]}x{subset[1]} pairs x{scale:g}" if scale > 1 else ""
@@ -313,9 +313,11 @@ def main(argv: list[str] | None = None) -> None:
         workers = {s: Worker(s, trees[s], tmp / "shim", tmp / f"{s}.log") for s in SIDES}
         try:
             files = _files(tmp, groups)
-            if "compare" in groups:
-                workers["after"].ask({"op": "time", "case": "activations", "side": "ours",
-                                      "params": {"out": str(tmp)}})  # fmt: skip
+            if "compare" in groups:  # in a process of its own (torch stays out of the sides)
+                once = Worker("activations", ROOT, tmp / "shim", tmp / "activations.log")
+                once.ask({"op": "time", "case": "activations", "side": "ours",
+                          "params": {"out": str(tmp)}})  # fmt: skip
+                once.close()
             for spec in specs(args.quick, groups, files):
                 new = [measure(spec, workers, tmp, args.repeat)]
                 if spec.case == "ridge":

@@ -51,6 +51,7 @@ from ..errors import FormatError
 from ..schema import append_history, with_provenance
 from ._nwb_icephys import recordings_frame, sweeps_dataset
 from ._nwb_inventory import ICEPHYS_RESPONSES, ICEPHYS_STIMULI, default_series, holdings, inventory
+from ._nwb_ophys import OPHYS_KINDS, ophys_variables
 from ._nwb_values import _decode, _value_attrs
 
 __all__ = ["list_series", "read_nwb", "sniff_nwb"]
@@ -117,6 +118,10 @@ def _times(ts: Any) -> tuple[np.ndarray, float | None]:
     rate = float(ts.rate)
     start = float(ts.starting_time or 0.0)
     return start + np.arange(ts.data.shape[0], dtype=float) / rate, rate
+
+
+def _one_clock(ts: Any) -> np.ndarray:
+    return _times(ts)[0]
 
 
 def _scaled(path: Path, ts: Any, lazy: bool) -> Any:
@@ -216,6 +221,11 @@ def _series_dataset(
     coords: dict[str, Any] = {}
     file_attrs: dict[str, Any] = {}
     if kind in ("ElectricalSeries", "LFP"):
+        if len(picks) > 1:
+            raise FormatError(
+                f"{path}: `series` names {len(picks)} series; an ElectricalSeries is read "
+                f"on its own (channels differ): pick one of {picks}"
+            )
         data = _scaled(path, first, lazy)
         data = data[:, None] if data.ndim == 1 else data
         coords.update(_electrode_coords(first, history))
@@ -225,17 +235,10 @@ def _series_dataset(
         data_vars["signal"] = (("time", "channel"), data, attrs)
         filtering = _FILTERS.findall(_decode(getattr(first, "filtering", None)) or "")
         file_attrs.update({key: float(value) for key, value in filtering})
-    elif kind in ("Fluorescence", "DfOverF", "RoiResponseSeries"):
-        data = _scaled(path, first, lazy)
-        data = data[:, None] if data.ndim == 1 else data
-        rois = getattr(first, "rois", None)
-        ids = np.asarray(rois.data[:]) if rois is not None else np.arange(data.shape[1])
-        coords["roi"] = ("roi", ids)
-        data_vars["activity" if kind != "DfOverF" else "dff"] = (
-            ("time", "roi"),
-            data,
-            _value_attrs(first, kind),
-        )
+    elif kind in OPHYS_KINDS:
+        variables, roi_coords = ophys_variables(path, picks, found, _one_clock, _scaled, lazy)
+        data_vars.update(variables)
+        coords.update(roi_coords)
     else:
         families: dict[str, list[str]] = {}
         for key in picks:
@@ -485,7 +488,7 @@ def read_nwb(
         found = inventory(nwb)
         parts: list[xr.Dataset] = []
         if series is None:
-            picks = default_series(found, lambda ts: _times(ts)[0]) if bin_size is None else []
+            picks = default_series(found, _one_clock) if bin_size is None else []
         elif series == "none":
             picks = []
         else:

@@ -53,7 +53,7 @@ def check_declared(where: str, what: str, declared: int, stored: int) -> None:
             f"{where}: {what} declares {declared} bytes but the file stores {stored} bytes "
             f"for it, more than max_expansion={resolve('max_expansion'):g} times; refusing "
             "to allocate it (corrupt or hostile file; for a file you trust, read it inside "
-            "`with neurodata.config(max_expansion=...)`)"
+            "`with neurodata.config(max_expansion=...)`, or `neurodata --max-expansion ...`)"
         )
 
 

@@ -92,6 +92,21 @@ def test_npz_member_inflating_far_beyond_the_archive_is_refused(tmp_path):
         assert nd.load(path)["x"].size == OVER // 8
 
 
+def test_the_cli_takes_the_bound_for_one_command(tmp_path):
+    from click.testing import CliRunner
+
+    from neurodata.cli import cli
+
+    path = write_npz_bomb(tmp_path / "bomb.npz", OVER)
+    refused = CliRunner().invoke(cli, ["info", str(path)])
+    assert refused.exit_code == 1 and "--max-expansion" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    trusted = CliRunner().invoke(cli, ["--max-expansion", "inf", "info", str(path)])
+    assert trusted.exit_code == 0, trusted.output
+    assert "x (x_dim_0)" in trusted.output
+    assert nd.get_config()["max_expansion"] == 100.0  # nothing left changed
+
+
 def test_nii_gz_inflating_far_beyond_the_file_is_refused(tmp_path):
     nib = pytest.importorskip("nibabel")
     image = nib.Nifti1Image(

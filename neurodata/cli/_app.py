@@ -124,12 +124,24 @@ def _one_line(exc: BaseException) -> str:
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="neurodata")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
-def cli(debug: bool) -> None:
+@click.option(
+    "--max-expansion",
+    type=click.FloatRange(min=1),
+    default=None,
+    help="Bytes a file may declare per byte it stores, above 64 MiB (default 100; 'inf' "
+    "removes the bound). Raise it only for files you trust (docs/guarantees.md).",
+)
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, max_expansion: float | None) -> None:
     """neurodata: brain recordings and neural-network activations as labelled data.
 
     Read EEG/iEEG, NWB, fMRI, C. elegans and connectome files into one xarray
     data model, convert between formats, and compare brains with language models.
     """
+    if max_expansion is not None:  # for the whole command (nd.config, closed with it)
+        from .._config import config
+
+        ctx.with_resource(config(max_expansion=max_expansion))
 
 
 def _register() -> None:

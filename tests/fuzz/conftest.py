@@ -29,6 +29,7 @@ class LoaderProcess:
 
     def __init__(self) -> None:
         self.proc: subprocess.Popen | None = None
+        self.ready = False
 
     def start(self) -> None:
         env = dict(
@@ -47,8 +48,13 @@ class LoaderProcess:
             text=True,
             bufsize=1,
         )
-        if self._read(timeout=300) is None:
-            raise RuntimeError("the fuzz worker did not start")
+        self.ready = False  # it imports the readers while the caller goes on (seeds)
+
+    def _wait_ready(self) -> None:
+        if not self.ready:
+            if self._read(timeout=300) is None:
+                raise RuntimeError("the fuzz worker did not start")
+            self.ready = True
 
     def _read(self, timeout: float) -> dict | None:
         ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
@@ -65,6 +71,7 @@ class LoaderProcess:
     def load(self, path: Path, options: dict, *, timeout: float) -> dict:
         if self.proc is None or self.proc.poll() is not None:
             self.start()
+        self._wait_ready()
         self.proc.stdin.write(json.dumps({"path": str(path), "options": options}) + "\n")
         self.proc.stdin.flush()
         answer = self._read(timeout)
@@ -95,6 +102,6 @@ def loader_process():
 
 
 @pytest.fixture(scope="session")
-def seeds(tmp_path_factory):
+def seeds(tmp_path_factory, loader_process):  # the worker imports while seeds are written
     folder = tmp_path_factory.mktemp("fuzz-seeds")
     return folder, make_seeds(folder)

@@ -261,6 +261,10 @@ def edges_to_connectome(
     xarray.Dataset
         ``weight`` (float, 0 where no connection was annotated) over the 302
         neurons; ``attrs["dropped_edges"]`` counts rows naming non-neurons.
+        Coordinates ``pre_in_table``/``post_in_table`` (bool) mark the neurons
+        the table names at all (``attrs["neurons_in_table"]`` counts them): a
+        0 between neurons the table does not cover means "not reconstructed",
+        not "no connection" (Witvliet et al.'s adult dataset covers 181).
     """
     listings = ("once", "both", "symmetric", "auto")
     if gap_listing not in listings:
@@ -273,6 +277,9 @@ def edges_to_connectome(
     edges["post"] = edges["post"].map(normalize_name)
     slot = {n: i for i, n in enumerate(neurons())}
     known = edges["pre"].isin(slot) & edges["post"].isin(slot)
+    named = np.zeros(N_NEURONS, dtype=bool)  # neurons the table names at all (reconstructed)
+    for side in ("pre", "post"):
+        named[edges[side][edges[side].isin(slot)].map(slot).to_numpy(dtype=int)] = True
     weight = np.zeros((2, N_NEURONS, N_NEURONS))
     kept = edges[known]
     np.add.at(
@@ -298,6 +305,9 @@ def edges_to_connectome(
     elif not np.allclose(gap, gap.T):
         raise FormatError(f"{name}: gap-junction matrix said to be symmetric is not")
     coords = {**neuron_coords("pre"), **neuron_coords("post"), "synapse_type": list(SYNAPSE_TYPES)}
+    in_table = {"long_name": "neuron named in the table (False: not covered, weights 0 by default)"}
+    coords["pre_in_table"] = ("pre", named, in_table)
+    coords["post_in_table"] = ("post", named, in_table)
     ds = xr.Dataset(
         {
             "weight": (
@@ -312,6 +322,7 @@ def edges_to_connectome(
         coords=coords,
         attrs={
             "dropped_edges": int((~known).sum()),
+            "neurons_in_table": int(named.sum()),
             "gap_listing": gap_listing,
             "gap_rows_mirrored": int(np.triu(mirrored, 1).sum()),
             "gap_pairs_unequal": unequal,
@@ -438,7 +449,10 @@ def _weights(obj: xr.Dataset | xr.DataArray) -> xr.DataArray:
 
 
 def compare_connectomes(
-    connectomes: Mapping[str, xr.Dataset] | Sequence[xr.Dataset], *, threshold: float = 0.0
+    connectomes: Mapping[str, xr.Dataset] | Sequence[xr.Dataset],
+    *,
+    threshold: float = 0.0,
+    neurons: str = "shared",
 ) -> xr.Dataset:
     """Which edges agree across annotations.
 
@@ -449,6 +463,12 @@ def compare_connectomes(
         [`load_connectome`][]). A sequence is named by ``attrs["connectome"]``.
     threshold : float
         An edge is present where weight > threshold.
+    neurons : {"shared", "all"}
+        Which neuron pairs the Jaccard index of two connectomes is computed
+        over: ``"shared"`` (default) the pairs of neurons both tables cover
+        (coordinate ``pre_in_table``; all 302 when a connectome lacks it), so
+        that a partial reconstruction is not scored as missing edges; ``"all"``
+        every pair of the 302.
 
     Returns
     -------
@@ -457,8 +477,11 @@ def compare_connectomes(
         connectome names), ``n_sources(synapse_type, pre, post)`` (how many
         connectomes have the edge), ``consensus`` (present in all) and
         ``jaccard(synapse_type, model, model_2)`` (edge-set overlap), plus
-        ``n_edges(model, synapse_type)``.
+        ``n_edges(model, synapse_type)`` and ``n_shared_neurons(model, model_2)``.
     """
+    scopes = ("all", "shared")
+    if neurons not in scopes:
+        raise ValueError(f"`neurons` must be one of {list(scopes)}; got {neurons!r}")
     if not isinstance(connectomes, Mapping):
         connectomes = {str(c.attrs.get("connectome", i)): c for i, c in enumerate(connectomes)}
     if len(connectomes) < 2:
@@ -474,9 +497,14 @@ def compare_connectomes(
                 f"connectome {name!r} is not on the same (synapse_type, pre, post) axes"
             )
     present = np.stack([np.nan_to_num(w.values) > threshold for w in weights])
-    inter = np.einsum("msij,nsij->smn", present.astype(np.int64), present.astype(np.int64))
     sizes = present.sum(axis=(2, 3))  # (model, synapse_type)
-    union = sizes.T[:, :, None] + sizes.T[:, None, :] - inter
+    covered = np.stack([_covered(c, neurons) for c in connectomes.values()])  # (model, neuron)
+    shared = covered[:, None, :] & covered[None, :, :]  # (model, model_2, neuron)
+    pairs = (shared[:, :, :, None] & shared[:, :, None, :]).astype(np.int64)
+    hits = present.astype(np.int64)
+    inter = np.einsum("msij,nsij,mnij->smn", hits, hits, pairs)
+    within = np.einsum("msij,mnij->smn", hits, pairs)  # model m's edges among shared neurons
+    union = within + within.transpose(0, 2, 1) - inter
     with np.errstate(invalid="ignore", divide="ignore"):
         jaccard = np.where(union > 0, inter / union, np.nan)
     dims = ("synapse_type", "pre", "post")
@@ -487,6 +515,7 @@ def compare_connectomes(
             "consensus": (dims, present.all(axis=0)),
             "jaccard": (("synapse_type", "model", "model_2"), jaccard),
             "n_edges": (("model", "synapse_type"), sizes),
+            "n_shared_neurons": (("model", "model_2"), shared.sum(axis=2)),
         },
         coords={
             "model": names,
@@ -495,6 +524,13 @@ def compare_connectomes(
             "pre": ref["pre"].values,
             "post": ref["post"].values,
         },
-        attrs={"threshold": float(threshold)},
+        attrs={"threshold": float(threshold), "neurons": neurons},
     )
     return out
+
+
+def _covered(connectome: xr.Dataset | xr.DataArray, neurons: str) -> np.ndarray:
+    """Which of the 302 neurons a connectome's table covers (all, for ``neurons="all"``)."""
+    if neurons == "shared" and "pre_in_table" in connectome.coords:
+        return np.asarray(connectome["pre_in_table"].values, dtype=bool)
+    return np.ones(connectome["pre"].size, dtype=bool)

@@ -98,7 +98,7 @@ def test_compare_connectomes(small):
             ]
         )
     )
-    cmp = celegans.compare_connectomes({"a": small, "b": other})
+    cmp = celegans.compare_connectomes({"a": small, "b": other}, neurons="all")
     assert bool(cmp["consensus"].sel(synapse_type="chemical", pre="AVAL", post="AVBL"))
     assert not bool(cmp["consensus"].sel(synapse_type="chemical", pre="ASEL", post="AIYL"))
     assert int(cmp["n_sources"].sel(synapse_type="chemical", pre="ASEL", post="AIYL")) == 1
@@ -110,3 +110,19 @@ def test_compare_connectomes(small):
     assert cmp["n_edges"].sel(model="a", synapse_type="chemical").item() == 3
     with pytest.raises(ValueError, match="at least 2 connectomes"):
         celegans.compare_connectomes({"a": small})
+    with pytest.raises(ValueError, match=r"`neurons` must be one of \['all', 'shared'\]; got 'x'"):
+        celegans.compare_connectomes({"a": small, "b": other}, neurons="x")
+
+
+def test_compare_connectomes_over_shared_neurons(small):
+    other = edges_to_connectome(
+        _edges([("AVAL", "AVBL", "chemical", 7), ("AVAL", "AVAR", "electrical", 1)])
+    )
+    assert other["pre_in_table"].values.sum() == other.attrs["neurons_in_table"] == 3
+    cmp = celegans.compare_connectomes({"a": small, "b": other})  # default: shared neurons
+    assert int(cmp["n_shared_neurons"].sel(model="a", model_2="b")) == 3  # AVAL AVBL AVAR
+    # among AVAL, AVBL, AVAR: a has AVAL->AVBL and AVBL->AVAL, b has AVAL->AVBL -> 1/2
+    assert float(cmp["jaccard"].sel(synapse_type="chemical", model="a", model_2="b")) == 0.5
+    # a's ASEL->AIYL and RIAL-RIAR lie outside b's table: not counted as disagreement
+    assert float(cmp["jaccard"].sel(synapse_type="electrical", model="a", model_2="b")) == 1.0
+    assert cmp["n_edges"].sel(model="a", synapse_type="chemical").item() == 3

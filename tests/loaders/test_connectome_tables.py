@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import neurodata as nd
@@ -179,3 +180,59 @@ def test_cook_full_edgelist(shared_data):
     gap = ds["weight"].sel(synapse_type="electrical").values
     np.testing.assert_array_equal(gap, gap.T)
     assert float(ds["weight"].sel(synapse_type="chemical").sum()) > 0
+
+
+def _table_neurons(source, data_dir):
+    """The 302-neuron names a published table names, read with pandas/openpyxl directly."""
+    from neurodata.celegans.neurons import normalize_name
+
+    path = celegans.connectome.find_table(source, data_dir)
+    if source == "witvliet2021":
+        frame = pd.read_excel(path, sheet_name=0, engine="openpyxl")
+        names = set(frame["pre"].astype(str).str.strip()) | set(
+            frame["post"].astype(str).str.strip()
+        )
+    else:  # White 1986, tab-separated
+        frame = pd.read_csv(path, sep="\t", skipinitialspace=True)
+        frame.columns = [c.strip() for c in frame.columns]
+        names = set(frame["pre"].astype(str).str.strip()) | set(
+            frame["post"].astype(str).str.strip()
+        )
+    return {normalize_name(n) for n in names} & set(celegans.neurons())
+
+
+@pytest.mark.parametrize("source", ["white1986", "witvliet2021"])
+def test_neurons_in_table_match_pandas(shared_data, source):
+    data_dir = _data_dir(shared_data)
+    ds = _load(source, str(data_dir))
+    expected = _table_neurons(source, data_dir)
+    covered = set(ds["pre"].values[ds["pre_in_table"].values])
+    assert covered == expected
+    assert ds.attrs["neurons_in_table"] == len(expected)
+    np.testing.assert_array_equal(ds["pre_in_table"].values, ds["post_in_table"].values)
+    if source == "witvliet2021":
+        assert len(expected) == 181  # the adult dataset covers the nerve ring only
+
+
+def test_jaccard_white_witvliet_over_shared_neurons(shared_data):
+    """Against the edge sets read with pandas, restricted to neurons both tables name."""
+    data_dir = _data_dir(shared_data)
+    white, witvliet = (_load(s, str(data_dir)) for s in ("white1986", "witvliet2021"))
+    shared = _table_neurons("white1986", data_dir) & _table_neurons("witvliet2021", data_dir)
+
+    def chemical_edges(ds):
+        chem = ds["weight"].sel(synapse_type="chemical").to_pandas()
+        stacked = chem.stack()
+        return {(a, b) for (a, b), v in stacked[stacked > 0].items() if a in shared and b in shared}
+
+    a, b = chemical_edges(white), chemical_edges(witvliet)
+    expected = len(a & b) / len(a | b)
+    cmp = celegans.compare_connectomes({"white": white, "witvliet": witvliet})
+    got = float(cmp["jaccard"].sel(synapse_type="chemical", model="white", model_2="witvliet"))
+    assert got == pytest.approx(expected, rel=1e-12)
+    assert int(cmp["n_shared_neurons"].sel(model="white", model_2="witvliet")) == len(shared)
+    everything = celegans.compare_connectomes({"white": white, "witvliet": witvliet}, neurons="all")
+    low = float(
+        everything["jaccard"].sel(synapse_type="chemical", model="white", model_2="witvliet")
+    )
+    assert low < got  # over all 302 the uncovered body neurons count as disagreement

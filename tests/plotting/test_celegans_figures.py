@@ -27,8 +27,6 @@ def test_plot_connectome_agreement():
 
     a = con([("AVAL", "AVBL", "chemical", 1), ("ASEL", "AIYL", "chemical", 1)])
     b = con([("AVAL", "AVBL", "chemical", 2)])
-    fig = plot_connectome_agreement(
-        celegans.compare_connectomes({"a": a, "b": b}, neurons="all")
-    )
+    fig = plot_connectome_agreement(celegans.compare_connectomes({"a": a, "b": b}, neurons="all"))
     texts = sorted(t.get_text() for t in fig.axes[0].texts)
     assert texts == ["0.50", "0.50", "1.00", "1.00"]

@@ -35,11 +35,13 @@ def _edit(meta_path: Path, edit: Callable[[dict], None]) -> None:
 def zarr_unbacked_array(folder, made, work):
     path = _store(folder, made, work)
 
-    def grow(meta):
-        meta["shape"] = [1 << 30, 3]
-        meta["chunk_grid"]["configuration"]["chunk_shape"] = [1 << 20, 3]
+    def grow(meta):  # 2**30 time points (8 GiB of signal, 8 GiB of times), none written
+        meta["shape"] = [1 << 30, *meta["shape"][1:]]
+        grid = meta["chunk_grid"]["configuration"]
+        grid["chunk_shape"] = [1 << 20, *grid["chunk_shape"][1:]]
 
     _edit(path / "signal" / "zarr.json", grow)
+    _edit(path / "time" / "zarr.json", grow)
     return path, {}
 
 

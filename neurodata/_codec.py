@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ._bounds import check_declared
+from ._bounds import MIN_BYTES, check_declared
 from .errors import FormatError
 
 __all__ = ["_decode", "_encode"]
@@ -45,7 +45,14 @@ def _to_jsonable(value: Any) -> Any:
 def _from_jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         if "__ndarray__" in value:
-            return np.asarray(value["__ndarray__"], dtype=np.dtype(value["dtype"]))
+            dtype = np.dtype(value["dtype"])
+            items = np.asarray(value["__ndarray__"], dtype=object)  # no wider than the JSON
+            if items.size * dtype.itemsize > MIN_BYTES:  # e.g. a '<U100000000' dtype
+                raise ValueError(
+                    f"an attribute array of {items.size} {dtype} values declares "
+                    f"{items.size * dtype.itemsize} bytes; expected at most {MIN_BYTES}"
+                )
+            return items.astype(dtype)
         if "__npscalar__" in value:
             return np.dtype(value["dtype"]).type(value["__npscalar__"])
         return {k: _from_jsonable(v) for k, v in value.items()}

@@ -53,6 +53,20 @@ def test_zarr_chunk_larger_than_its_array_is_refused(tmp_path):
         assert float(nd.open(path).x.sum()) == 10.0
 
 
+def test_huge_itemsize_dtype_in_an_attribute_value_is_refused(tmp_path):
+    ds = xr.Dataset({"x": ("time", np.arange(3.0))}, attrs={"names": np.array(["a", "b"])})
+    path = nd.save(ds, tmp_path / "attr.zarr")
+    xr.testing.assert_identical(nd.open(path).load(), ds)  # arrays in attrs round-trip
+    meta = json.loads((path / "zarr.json").read_text())
+    encoded = meta["attributes"]["names"]
+    assert '"dtype": "<U1"' in encoded  # how neurodata writes an array attribute
+    meta["attributes"]["names"] = encoded.replace('"<U1"', '"<U100000000"')
+    (path / "zarr.json").write_text(json.dumps(meta))
+    with pytest.raises(FormatError, match=r"attr\.zarr: could not open store: ValueError: an "
+                       r"attribute array of 2 <U100000000 values declares 800000000 bytes"):  # fmt: skip
+        nd.open(path)
+
+
 def test_huge_zarr_metadata_is_refused_before_parsing(tmp_path):
     path = nd.save(xr.Dataset({"x": ("time", np.arange(3.0))}), tmp_path / "meta.zarr")
     meta = json.loads((path / "zarr.json").read_text())

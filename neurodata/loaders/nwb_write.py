@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 import warnings
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -107,10 +108,16 @@ def write_nwb(
         description="subject of the source recording (details not recorded in the source)",
     )
     device = nwb.create_device(name="amplifier", description="recording system of the source file")
-    group = nwb.create_electrode_group(
-        name="electrodes", description="all channels", location="unknown", device=device
-    )
     names = [str(c) for c in signal["channel"].values]
+    locations = [str(v) or "unknown" for v in _column(signal, "location", "unknown")]
+    group_of = [str(v) or "electrodes" for v in _column(signal, "group_name", "electrodes")]
+    groups = {}
+    for name in dict.fromkeys(group_of):  # one ElectrodeGroup per source group, in order
+        where = Counter(loc for loc, g in zip(locations, group_of) if g == name)
+        groups[name] = nwb.create_electrode_group(
+            name=name, description="channels of this group in the source",
+            location=where.most_common(1)[0][0], device=device,
+        )  # fmt: skip
     types = [str(t) for t in _column(signal, "ch_type", "eeg")]
     bads = [bool(b) for b in _column(signal, "bad", False)]
     xyz = [np.asarray(_column(signal, a, np.nan), dtype=float) for a in "xyz"]
@@ -131,7 +138,7 @@ def write_nwb(
     for i, name in enumerate(names):
         position = {a: float(v[i]) for a, v in zip("xyz", xyz)} if has_xyz else {}
         nwb.add_electrode(
-            location="unknown", group=group, label=name, ch_type=types[i], bad=bads[i],
+            location=locations[i], group=groups[group_of[i]], label=name, ch_type=types[i], bad=bads[i],
             ch_unit=units[i], **position,
         )  # fmt: skip
     region = nwb.create_electrode_table_region(list(range(len(names))), "all channels")

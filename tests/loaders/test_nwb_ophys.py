@@ -111,3 +111,33 @@ def test_two_electrical_series_refused(tmp_path):
     path = _write(nwb, tmp_path / "two.nwb")
     with pytest.raises(FormatError, match="an ElectricalSeries is read on its own"):
         nd.load(path, series=["acquisition/a", "acquisition/b"])
+
+
+def test_nwb_to_nwb_keeps_electrode_locations_and_groups(tmp_path):
+    """Read with neurodata, write with neurodata, read back with pynwb: the brain areas stay."""
+    from pynwb.ecephys import ElectricalSeries
+
+    nwb = _nwbfile()
+    device = nwb.create_device("probe")
+    shanks = {
+        "shank0": nwb.create_electrode_group("shank0", "first", "CA1", device),
+        "shank1": nwb.create_electrode_group("shank1", "second", "DG", device),
+    }
+    layout = [("shank0", "CA1"), ("shank0", "CA1"), ("shank1", "DG"), ("shank1", "CA3")]
+    for i, (group, location) in enumerate(layout):
+        nwb.add_electrode(x=0.001 * i, y=0.0, z=0.0, location=location, group=shanks[group])
+    region = nwb.create_electrode_table_region(list(range(4)), "all")
+    data = np.random.default_rng(1).standard_normal((50, 4))
+    nwb.add_acquisition(ElectricalSeries(name="es", data=data, electrodes=region, rate=500.0))
+    source = _write(nwb, tmp_path / "source.nwb")
+    out = nd.save(nd.load(source), tmp_path / "copy.nwb")
+    io, back = _read_pynwb(out)
+    try:
+        table = back.electrodes.to_dataframe()
+        assert table["location"].tolist() == [loc for _, loc in layout]
+        assert table["group_name"].tolist() == [g for g, _ in layout]
+        assert back.electrode_groups["shank0"].location == "CA1"
+        assert back.electrode_groups["shank1"].location in ("DG", "CA3")
+        np.testing.assert_array_equal(back.acquisition["ElectricalSeries"].data[:], data)
+    finally:
+        io.close()

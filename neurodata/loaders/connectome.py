@@ -17,6 +17,7 @@ from pathlib import Path
 import xarray as xr
 
 from ..celegans.connectome import edges_to_connectome, read_table
+from ..errors import FormatError
 from ..schema import validate, with_provenance
 
 __all__ = ["read_edgelist", "sniff_edgelist"]
@@ -29,7 +30,7 @@ def sniff_edgelist(path: Path) -> bool:
     with path.open("r", errors="replace") as fh:
         head = fh.readline()
     sep = "\t" if "\t" in head else ","
-    columns = {c.strip().lower() for c in head.split(sep)}
+    columns = {c.strip().strip("\ufeff\"'").strip().lower() for c in head.split(sep)}
     return any(layout <= columns for layout in _LAYOUTS)
 
 
@@ -52,6 +53,15 @@ def read_edgelist(path: Path, *, gap_listing: str = "auto") -> xr.Dataset:
     xarray.Dataset
         ``weight(synapse_type, pre, post)``.
     """
+    if not sniff_edgelist(path):
+        with path.open("r", errors="replace") as fh:
+            head = fh.readline().strip()
+        raise FormatError(
+            f"{path.name}: not a connectome edge list: its first line {head[:80]!r} does not "
+            "name pre, post, type, synapses (or Source, Target, Weight, Type). For region "
+            "time series pass format='parcellated-table' and tr=<seconds> (CLI: --format "
+            "parcellated-table -o tr=2.0); for word timings format='word-timings'"
+        )
     edges = read_table("white1986", path)  # the generic pre/post/type/synapses parser
     ds = edges_to_connectome(edges, gap_listing=gap_listing, name=path.name)
     ds = with_provenance(ds, source=path, source_format="connectome-edgelist")

@@ -236,3 +236,26 @@ def test_jaccard_white_witvliet_over_shared_neurons(shared_data):
         everything["jaccard"].sel(synapse_type="chemical", model="white", model_2="witvliet")
     )
     assert low < got  # over all 302 the uncovered body neurons count as disagreement
+
+
+def test_region_table_named_csv_points_to_parcellated_table(tmp_path):
+    """A .csv of region time series is not read as an edge list with a confusing column error."""
+    from neurodata.errors import FormatError
+
+    path = tmp_path / "regions.csv"
+    pd.DataFrame(np.arange(12.0).reshape(4, 3), columns=["WM", "LCau", "RCau"]).to_csv(
+        path, index=False
+    )
+    with pytest.raises(FormatError, match=r"not a connectome edge list.*'WM,LCau,RCau'.*"
+                       r"format='parcellated-table' and tr=<seconds>"):  # fmt: skip
+        nd.load(path)
+    ds = nd.load(path, format="parcellated-table", tr=2.0)
+    np.testing.assert_array_equal(ds["bold"].values, pd.read_csv(path).to_numpy())
+
+
+def test_quoted_edge_list_still_read(tmp_path):
+    path = tmp_path / "edges.csv"
+    frame = pd.DataFrame({"pre": ["AVAL"], "post": ["AVBL"], "type": ["chemical"], "synapses": [3]})
+    frame.to_csv(path, index=False, quoting=1)  # csv.QUOTE_ALL: "pre","post",...
+    ds = nd.load(path)
+    assert float(ds["weight"].sel(synapse_type="chemical", pre="AVAL", post="AVBL")) == 3.0

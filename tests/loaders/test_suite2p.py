@@ -1,0 +1,60 @@
+"""suite2p folders against numpy.load of the same files (real pynapple test output)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neurodata.errors import FormatError, NotFoundError
+from neurodata.loaders.suite2p import read_suite2p
+from neurodata.schema import problems
+
+
+@pytest.fixture
+def plane(shared_path):
+    return shared_path("ophys_suite2p")
+
+
+def test_values_and_iscell_match_numpy(plane):
+    ds = read_suite2p(plane, sfreq=30.0)
+    for name in ("F", "Fneu", "spks"):
+        np.testing.assert_array_equal(ds[name].values, np.load(plane / f"{name}.npy").T)
+        assert ds[name].dims == ("time", "roi")
+    iscell = np.load(plane / "iscell.npy")
+    np.testing.assert_array_equal(ds["iscell"].values, iscell[:, 0] == 1)
+    assert ds.sizes == {"time": 2000, "roi": 219}
+    np.testing.assert_allclose(ds["time"].values[:3], [0, 1 / 30, 2 / 30])
+    assert ds.attrs["sfreq_source"] == "the sfreq argument"
+    assert "neuropil not subtracted" in ds["F"].attrs["long_name"]
+    assert problems(ds) == []
+
+
+def test_cells_only_keeps_the_classified_cells(plane):
+    cells = read_suite2p(plane, sfreq=30.0, cells_only=True)
+    iscell = np.load(plane / "iscell.npy")[:, 0] == 1
+    assert cells.sizes["roi"] == int(iscell.sum()) == 20
+    np.testing.assert_array_equal(cells["roi"].values, np.flatnonzero(iscell))
+    np.testing.assert_array_equal(cells["F"].values, np.load(plane / "F.npy")[iscell].T)
+    assert "kept the 20 of 219 ROIs" in cells.attrs["history"]
+
+
+def test_frame_rate_is_never_guessed(plane):
+    with pytest.raises(FormatError, match=r"frame rate is unknown \(no ops.npy\); pass sfreq="):
+        read_suite2p(plane)
+
+
+def test_ops_fs_read_with_allow_pickle_and_checked(tmp_path):
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "F.npy", rng.random((3, 10), dtype=np.float32))
+    np.save(tmp_path / "ops.npy", np.array({"fs": 15.5}, dtype=object), allow_pickle=True)
+    with pytest.raises(FormatError, match="not read without allow_pickle=True"):
+        read_suite2p(tmp_path)
+    ds = read_suite2p(tmp_path, allow_pickle=True)
+    assert ds.attrs["sfreq"] == 15.5 and ds.attrs["sfreq_source"] == "ops.npy fs"
+    with pytest.raises(FormatError, match=r"fs is 15.5 Hz; `sfreq` says 30 Hz"):
+        read_suite2p(tmp_path, sfreq=30, allow_pickle=True)
+    np.save(tmp_path / "Fneu.npy", np.zeros((3, 9)))
+    with pytest.raises(FormatError, match=r"Fneu.npy: shape \(3, 9\); expected"):
+        read_suite2p(tmp_path, allow_pickle=True)
+    with pytest.raises(NotFoundError, match=r"no F\.npy"):
+        read_suite2p(tmp_path / "nothing")

@@ -121,10 +121,10 @@ def test_lfp_and_irregular_series_by_name(ephys_nwb):
         nd.load(path, series="acquisition/nope")
 
 
-def test_ophys_dff_and_non_si_units(tmp_path):
-    from pynwb.ophys import DfOverF, ImageSegmentation, OpticalChannel, RoiResponseSeries
+def _segmentation(nwb, n_rois, ids=None):
+    """An ImageSegmentation with one PlaneSegmentation of ``n_rois`` 8x8 masks (pynwb)."""
+    from pynwb.ophys import ImageSegmentation, OpticalChannel
 
-    nwb = _nwbfile()
     device = nwb.create_device("scope")
     channel = OpticalChannel(name="green", description="GCaMP", emission_lambda=525.0)
     plane = nwb.create_imaging_plane(
@@ -133,10 +133,18 @@ def test_ophys_dff_and_non_si_units(tmp_path):
     )  # fmt: skip
     segmentation = ImageSegmentation()
     ps = segmentation.create_plane_segmentation("rois", plane, "seg")
-    for i in range(4):
+    for i in range(n_rois):
         mask = np.zeros((8, 8))
-        mask[i, i] = 1
-        ps.add_roi(image_mask=mask)
+        mask[i, i : i + 2] = 1
+        ps.add_roi(image_mask=mask, **({} if ids is None else {"id": ids[i]}))
+    return segmentation, ps
+
+
+def test_ophys_dff_and_non_si_units(tmp_path):
+    from pynwb.ophys import DfOverF, RoiResponseSeries
+
+    nwb = _nwbfile()
+    segmentation, ps = _segmentation(nwb, 4)
     module = nwb.create_processing_module("ophys", "optical")
     module.add(segmentation)
     rois = ps.create_roi_table_region("all", region=list(range(4)))

@@ -10,28 +10,17 @@ from neurodata.errors import FormatError
 
 pynwb = pytest.importorskip("pynwb")
 
-from tests.loaders.test_nwb import _electrodes, _nwbfile, _read_pynwb, _write  # noqa: E402
+from tests.loaders.test_nwb import _electrodes, _nwbfile, _read_pynwb, _segmentation, _write  # noqa: E402
 
 FLUO = "processing/ophys/Fluorescence/RoiResponseSeries"
 DFF = "processing/ophys/DfOverF/dff"
 
 
 def _ophys_file(path, *, timestamps: bool, other_rois: bool = False):
-    from pynwb.ophys import DfOverF, Fluorescence, ImageSegmentation, OpticalChannel
+    from pynwb.ophys import DfOverF, Fluorescence
 
     nwb = _nwbfile()
-    device = nwb.create_device("scope")
-    channel = OpticalChannel(name="green", description="GCaMP", emission_lambda=525.0)
-    plane = nwb.create_imaging_plane(
-        name="plane", optical_channel=channel, description="plane", device=device,
-        excitation_lambda=920.0, indicator="GCaMP6s", location="V1", imaging_rate=30.0,
-    )  # fmt: skip
-    segmentation = ImageSegmentation()
-    ps = segmentation.create_plane_segmentation("rois", plane, "seg")
-    for i in range(5):
-        mask = np.zeros((8, 8))
-        mask[i, i : i + 2] = 1
-        ps.add_roi(image_mask=mask, id=100 + i)  # ids that are not row numbers
+    segmentation, ps = _segmentation(nwb, 5, ids=[100 + i for i in range(5)])  # not row numbers
     ps.add_column("iscell", "classifier says cell", data=[True, False, True, True, False])
     ps.add_column("probcell", "cell probability", data=[0.9, 0.1, 0.8, 0.7, 0.2])
     module = nwb.create_processing_module("ophys", "optical")

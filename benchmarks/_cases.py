@@ -11,6 +11,7 @@ the data recipes are the ones of the ``bench_*`` modules.
 
 from __future__ import annotations
 
+import os
 import pickle
 import warnings
 from collections.abc import Callable
@@ -159,7 +160,7 @@ def alice(side: str, subjects: int, n_permutations: int, out: str, batch: str) -
     extra = {"subjects_batch": 1} if batch == "one" else {}
 
     def run() -> np.ndarray:
-        dest = Path(out, f"{side}-{batch}-{next(runs)}")
+        dest = Path(out, f"{side}-{batch}-{os.getpid()}-{next(runs)}")  # one per process
         result = compare(brain, activations=acts, n_permutations=n_permutations, out=dest,
                          progress=False, **extra)  # fmt: skip
         return result["r"].values

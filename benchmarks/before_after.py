@@ -324,16 +324,16 @@ def main(argv: list[str] | None = None) -> None:
                     new.append(floor_row(new[0], workers, spec))
                 print(table(new).split("\n", 1)[1], flush=True)
                 rows.extend(new)
-        finally:
+        finally:  # the rows measured so far are kept even if a case fails
             for worker in workers.values():
                 worker.close()
-        shutil.rmtree(tmp / "shim")
-    print("\n" + table(rows))
-    print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=2, default=str))
-    if args.markdown:
-        args.markdown.write_text(markdown(rows) + "\n")
+            shutil.rmtree(tmp / "shim")
+            print("\n" + table(rows))
+            print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout)
+            if args.json:
+                args.json.write_text(json.dumps(rows, indent=2, default=str))
+            if args.markdown:
+                args.markdown.write_text(markdown(rows) + "\n")
 
 
 if __name__ == "__main__":

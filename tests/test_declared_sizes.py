@@ -3,6 +3,7 @@
 One policy (`neurodata._bounds`): above 64 MiB, a file may declare at most
 ``nd.config(max_expansion=...)`` (default 100) bytes per byte it stores: zarr arrays and
 chunks, ``.npz`` members once inflated, ``.nii.gz`` images once inflated, HDF5 datasets.
+Also the other blow-up the fuzz suite found: FIF next-tag pointers that loop.
 """
 
 from __future__ import annotations
@@ -155,3 +156,18 @@ def test_the_setting_is_checked():
         with nd.config(max_expansion=0):
             pass
     assert nd.get_config()["max_expansion"] == 100.0
+
+
+def test_fif_tags_that_loop_are_refused(tmp_path):
+    # found by `python -m tests.fuzz.report --examples 30`: four zero bytes inserted at byte
+    # 403 of the fuzz seed break its tag directory, and MNE's sequential walk then follows
+    # next-tag pointers round a loop, appending to a list until memory runs out
+    pytest.importorskip("mne")
+    from tests.fuzz._mutate import apply
+    from tests.fuzz._seeds import _eeg
+
+    _eeg(tmp_path)
+    path = tmp_path / "rec_raw.fif"
+    path.write_bytes(apply(path.read_bytes(), [("insert", 403, b"\x00\x00")] * 2))
+    with pytest.raises(FormatError, match=r"rec_raw\.fif: FIF tags loop \(a tag's next-tag"):
+        nd.load(path)

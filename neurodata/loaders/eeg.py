@@ -176,16 +176,22 @@ def _check_fif(path: Path) -> None:
     """Refuse FIF tags (in sequence and in the tag directory) whose declared size runs
     past the file, before MNE allocates them."""
     size = path.stat().st_size
-    pos, seen, directory = 0, 0, None
+    pos, visited, directory = 0, set(), None
     with builtins.open(path, "rb") as fh:
-        while 0 <= pos < size and seen <= size // 16:
+        while 0 <= pos < size:
+            if pos in visited or len(visited) > size // 16:  # MNE would loop, growing a list
+                raise FormatError(
+                    f"{path}: FIF tags loop (a tag's next-tag pointer leads back to byte {pos}); "
+                    "expected each tag once (corrupt file)"
+                )
+            visited.add(pos)
             kind, nbytes, following = _fif_tag(fh, pos, size, path)
             if kind == 101 and nbytes == 4:  # FIFF_DIR_POINTER
                 directory = struct.unpack(">i", fh.read(4))[0]
             if following == -1:
                 break
             pos = pos + 16 + nbytes if following == 0 else following
-            seen += 1
+        seen = len(visited)
         if pos >= size and seen and following not in (0, -1):
             raise FormatError(f"{path}: FIF tag points to byte {pos}, past the end ({size} bytes)")
         if directory is None or directory <= 0:

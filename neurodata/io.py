@@ -250,6 +250,14 @@ FORMATS: tuple[FormatSpec, ...] = (
         sniff="neurodata.loaders.nwb:sniff_nwb",
         extra="nwb",
     ),
+    FormatSpec(
+        "suite2p",
+        "suite2p plane folder (F.npy, Fneu.npy, spks.npy, iscell.npy; options: sfreq, cells_only)",
+        (),
+        reader="neurodata.loaders.suite2p:read_suite2p",
+        sniff="neurodata.loaders.suite2p:sniff_suite2p",
+        directory=True,
+    ),
     # --- arrays and pickles, refused unless allow_pickle=True (neurodata.loaders.arrays) ---
     FormatSpec(
         "numpy",

@@ -74,5 +74,6 @@ def render(summary: dict[str, Any]) -> str:
     for key, value in summary.get("provenance", {}).items():
         if isinstance(value, list):
             value = "; ".join(map(str, value))
-        lines.append(f"  {key}: {value}")
+        # a multi-line value (history: one step per line) stays indented under its key
+        lines.append(f"  {key}: " + str(value).replace("\n", "\n" + " " * (len(key) + 4)))
     return "\n".join(lines)

@@ -16,17 +16,27 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ..errors import FormatError, NotFoundError
+from ..errors import FormatError, NotFoundError, SchemaError
 from ..schema import append_history, with_provenance
 from .arrays import read_npy
 
-__all__ = ["read_suite2p"]
+__all__ = ["read_suite2p", "sniff_suite2p"]
 
 _TRACES = {
     "F": "suite2p F: raw ROI fluorescence (a.u., neuropil not subtracted)",
     "Fneu": "suite2p Fneu: neuropil fluorescence around each ROI (a.u.)",
     "spks": "suite2p spks: deconvolved activity (a.u.)",
 }
+
+
+def sniff_suite2p(path: Path) -> bool:
+    """Whether ``path`` is a suite2p plane folder (``F.npy`` beside ``iscell.npy`` or ``Fneu.npy``)."""
+    path = Path(path)
+    return (
+        path.is_dir()
+        and (path / "F.npy").is_file()
+        and any((path / name).is_file() for name in ("iscell.npy", "Fneu.npy"))
+    )
 
 
 def _load(path: Path, *, allow_pickle: bool = False) -> Any:
@@ -42,7 +52,7 @@ def _frame_rate(folder: Path, sfreq: float | None, allow_pickle: bool) -> tuple[
     if sfreq is not None:
         sfreq = float(sfreq)
         if not (np.isfinite(sfreq) and sfreq > 0):
-            raise ValueError(
+            raise SchemaError(
                 f"`sfreq` must be a positive number of frames per second; got {sfreq!r}"
             )
         if from_ops is not None and not np.isclose(from_ops, sfreq):

@@ -58,3 +58,38 @@ def test_ops_fs_read_with_allow_pickle_and_checked(tmp_path):
         read_suite2p(tmp_path, allow_pickle=True)
     with pytest.raises(NotFoundError, match=r"no F\.npy"):
         read_suite2p(tmp_path / "nothing")
+
+
+def test_a_plane_folder_is_detected_by_load_and_the_cli(plane, tmp_path):
+    from click.testing import CliRunner
+
+    import neurodata as nd
+    from neurodata.cli import cli
+    from neurodata.io import detect_format
+
+    assert detect_format(plane).name == "suite2p"
+    xr_ds = nd.load(plane, sfreq=30.0, cells_only=True)
+    direct = read_suite2p(plane, sfreq=30.0, cells_only=True)
+    np.testing.assert_array_equal(xr_ds["F"].values, direct["F"].values)
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["info", str(plane)])
+    assert refused.exit_code == 1
+    assert refused.output.count("\n") == 1 and "pass sfreq=" in refused.output
+    shown = runner.invoke(cli, ["info", str(plane), "-o", "sfreq=30"])
+    assert shown.exit_code == 0, shown.output
+    assert "[suite2p, Dataset]" in shown.output and "roi=219" in shown.output
+    # history lines stay indented under their key
+    history = shown.output[shown.output.index("history:") :].splitlines()
+    assert len(history) == 2 and history[1].startswith(" " * 11 + "frame rate 30 Hz")
+    out = tmp_path / "plane.nc"
+    assert runner.invoke(cli, ["convert", str(plane), str(out), "-o", "sfreq=30"]).exit_code == 0
+    np.testing.assert_array_equal(nd.load(out)["spks"].values, np.load(plane / "spks.npy").T)
+
+
+def test_an_unrelated_folder_is_not_suite2p(tmp_path):
+    from neurodata.loaders.suite2p import sniff_suite2p
+
+    np.save(tmp_path / "F.npy", np.zeros((2, 3)))
+    assert not sniff_suite2p(tmp_path)  # F.npy alone could be anything
+    np.save(tmp_path / "iscell.npy", np.zeros((2, 2)))
+    assert sniff_suite2p(tmp_path) and not sniff_suite2p(tmp_path / "F.npy")

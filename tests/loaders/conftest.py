@@ -101,3 +101,22 @@ def mixed_rate_edf(tmp_path) -> Path:
     path = tmp_path / "mixed.edf"
     edfio.Edf(signals).write(path)
     return path
+
+
+@pytest.fixture
+def spy_signal_reads(monkeypatch):
+    """Call to start recording the keys of every read of an MNE-backed signal; returns the list."""
+    from neurodata.loaders import _eeg_lazy
+
+    def start() -> list:
+        reads: list = []
+        original = _eeg_lazy._RawArray.__getitem__
+
+        def spy(self, key):
+            reads.append(key)
+            return original(self, key)
+
+        monkeypatch.setattr(_eeg_lazy._RawArray, "__getitem__", spy)
+        return reads
+
+    return start

@@ -76,20 +76,13 @@ def test_real_file_equals_mne(folder, name, shared_path):
 
 
 @pytest.mark.shared_data
-def test_lazy_read_equals_eager_and_reads_only_requested_chunks(monkeypatch, shared_path):
+def test_lazy_read_equals_eager_and_reads_only_requested_chunks(spy_signal_reads, shared_path):
     path = shared_path("eeg", "physionet_motor_imagery.edf")
     eager = _load(path)
     lazy = _load(path, lazy=True, chunk_seconds=10.0)
     assert lazy["signal"].chunks is not None
     assert lazy["signal"].data.chunks[0][0] == 1280
-    calls = []
-    original = eeg._RawArray.__getitem__
-
-    def spy(self, key):
-        calls.append(key)
-        return original(self, key)
-
-    monkeypatch.setattr(eeg._RawArray, "__getitem__", spy)
+    calls = spy_signal_reads()
     window = lazy["signal"].sel(time=slice(20.0, 29.99)).values
     np.testing.assert_array_equal(window, eager["signal"].sel(time=slice(20.0, 29.99)).values)
     assert 1 <= len(calls) <= 2  # one or two 10-s chunks, not the whole file

@@ -49,15 +49,8 @@ def _mne(path):
     return mne.io.read_raw_edf(path, preload=False, verbose="ERROR")
 
 
-def test_default_load_of_a_long_recording_reads_only_the_window(long_edf, monkeypatch):
-    reads = []
-    original = _eeg_lazy._RawArray.__getitem__
-
-    def spy(self, key):
-        reads.append(key)
-        return original(self, key)
-
-    monkeypatch.setattr(_eeg_lazy._RawArray, "__getitem__", spy)
+def test_default_load_of_a_long_recording_reads_only_the_window(long_edf, spy_signal_reads):
+    reads = spy_signal_reads()
     ds = nd.load(long_edf)
     assert ds["signal"].chunks is None and reads == []  # read on indexing, no dask
     window = ds["signal"].isel(time=slice(1280, 2560), channel=[3, 1]).values

@@ -10,32 +10,24 @@ transformers are imported only by the functions that need them.
 
 from __future__ import annotations
 
+from . import errors
 from ._config import config, get_config
 from ._version import __version__
 from .collections import open_collection, write_collection
-from .errors import (
-    ConcurrentWriteError,
-    DependencyError,
-    FormatError,
-    NeurodataError,
-    NotFoundError,
-    OutputExistsError,
-    SchemaError,
-    SelectionError,
-)
+from .errors import ConcurrentWriteError as ConcurrentWriteError
+from .errors import DependencyError as DependencyError
+from .errors import FormatError as FormatError
+from .errors import NeurodataError as NeurodataError
+from .errors import NotFoundError as NotFoundError
+from .errors import OutputExistsError as OutputExistsError
+from .errors import SchemaError as SchemaError
+from .errors import SelectionError as SelectionError
+from .errors import WriteError as WriteError
 from .io import load, open, save, supported_formats
 from .schema import as_annotations, as_dataarray, as_dataset, as_timeseries, validate
 from .summary import summarize
 
 __all__ = [
-    "ConcurrentWriteError",
-    "DependencyError",
-    "FormatError",
-    "NeurodataError",
-    "NotFoundError",
-    "OutputExistsError",
-    "SchemaError",
-    "SelectionError",
     "__version__",
     "as_annotations",
     "as_dataarray",
@@ -52,6 +44,7 @@ __all__ = [
     "validate",
     "write_collection",
 ]
+__all__ += errors.__all__  # every exception class is public at the top level (imported above)
 
 
 _SUBPACKAGES = ("analyses", "celegans", "datasets", "loaders", "models", "plotting")

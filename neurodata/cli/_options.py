@@ -78,6 +78,25 @@ scheduler_option = click.option(
 )
 
 
+def _quiet(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        from .._config import config
+
+        # ``nd.config(progress=False)`` for the rest of the command: the functions it calls
+        # take ``progress=None`` and read the setting, so no ``progress=`` is passed down
+        ctx.with_resource(config(progress=False))
+    return value
+
+
+def quiet_option(*, expose: bool = False) -> Any:
+    """``--quiet/-q``: no progress bars anywhere in the command; ``expose=True`` also passes
+    the flag as ``quiet`` to a command that silences its own messages with it."""
+    return click.option(
+        "--quiet", "-q", is_flag=True, callback=_quiet, expose_value=expose,
+        help="No progress bars.",
+    )  # fmt: skip
+
+
 def use_scheduler(scheduler: str | None) -> Any:
     """Connect to ``--scheduler`` once for the whole command (closed when it ends).
 

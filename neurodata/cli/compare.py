@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ._options import lesion_options, scheduler_option, use_scheduler
+from ._options import lesion_options, quiet_option, scheduler_option, use_scheduler
 
 
 def _ints(text: str) -> list[int]:
@@ -50,7 +50,7 @@ def _ints(text: str) -> list[int]:
     show_default=True,
     help="Reuse the per-subject checkpoints an interrupted run left in --out (if inputs match).",
 )
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@quiet_option()
 @lesion_options
 @scheduler_option
 def command(
@@ -67,7 +67,6 @@ def command(
     data_dir,
     overwrite,
     resume,
-    quiet,
     scheduler,
     lesion,
     lesion_mode,
@@ -90,7 +89,6 @@ def command(
         cache=cache or out / "activations-cache",
         overwrite=overwrite,
         resume=resume,
-        progress=not quiet,
         data_dir=data_dir,
         scheduler=scheduler,
         lesion=lesion,

@@ -14,6 +14,7 @@ from ..io import load, save
 from ._options import (
     format_option,
     parse_options,
+    quiet_option,
     reader_option,
     scheduler_option,
     use_scheduler,
@@ -97,7 +98,7 @@ def _parse_list(text: str, kind: type, option: str) -> list:
               help="CSV/TSV of experimental epochs (onset, duration, label; s on the windows' "
                    "clock), stored with the result and shaded on the timeline.")  # fmt: skip
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs in --out.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@quiet_option(expose=True)
 @format_option
 @reader_option
 @scheduler_option

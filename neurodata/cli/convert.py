@@ -7,7 +7,13 @@ from pathlib import Path
 import click
 
 from ..io import load, save
-from ._options import format_option, one_line_warnings, parse_options, reader_option
+from ._options import (
+    format_option,
+    one_line_warnings,
+    parse_options,
+    quiet_option,
+    reader_option,
+)
 
 
 @click.command("convert")
@@ -15,7 +21,7 @@ from ._options import format_option, one_line_warnings, parse_options, reader_op
 @click.argument("target", type=click.Path(path_type=Path))
 @click.option("--to", "to", default=None, help="Output format (default: from OUT's extension).")
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it exists.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@quiet_option(expose=True)
 @format_option
 @reader_option
 def command(
@@ -30,6 +36,6 @@ def command(
     """Convert SOURCE to TARGET (written atomically; never overwrites without --overwrite)."""
     with one_line_warnings():  # what the reader or writer could not keep, one line each
         obj = load(source, format=fmt, **parse_options(options))
-        written = save(obj, target, format=to, overwrite=overwrite, progress=not quiet)
+        written = save(obj, target, format=to, overwrite=overwrite)
     if not quiet:
         click.echo(f"wrote {written}")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ._options import quiet_option
+
 
 @click.command("demo")
 @click.option(
@@ -22,8 +24,8 @@ import click
 @click.option("--n-words", default=1500, show_default=True, help="Length of the simulated story.")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace an earlier demo's outputs.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
-def command(out, data, data_dir, n_words, seed, overwrite, quiet) -> None:
+@quiet_option()
+def command(out, data, data_dir, n_words, seed, overwrite) -> None:
     """MiniLM vs fMRI (real Alice data, or simulated with a known answer): report in OUT."""
     from ..io import open as open_store
     from ..pipelines.demo import run_demo
@@ -36,7 +38,6 @@ def command(out, data, data_dir, n_words, seed, overwrite, quiet) -> None:
         n_words=n_words,
         seed=seed,
         overwrite=overwrite,
-        progress=not quiet,
     )
     result = open_store(out / "results.zarr")
     truth = result.attrs.get("truth") or {}

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ._options import quiet_option
+
 
 @click.command("localize")
 @click.option("--stimuli", type=click.Path(path_type=Path), required=True,
@@ -21,9 +23,9 @@ import click
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the control.")
 @click.option("--out", type=click.Path(path_type=Path), required=True)
 @click.option("--overwrite", is_flag=True, help="Replace an earlier run's outputs.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@quiet_option()
 def command(stimuli, model, fraction, method, positive, negative, no_control, seed, out,
-            overwrite, quiet) -> None:  # fmt: skip
+            overwrite) -> None:  # fmt: skip
     """Localize the units selective for sentences > non-words (the fMRI language localizer)
     in a language model; write OUT/localizer.zarr (statistics, mask) and OUT/report.html."""
     from ..pipelines.localize import REPORT, STORE, localize
@@ -38,7 +40,6 @@ def command(stimuli, model, fraction, method, positive, negative, no_control, se
         control=not no_control,
         out=out,
         overwrite=overwrite,
-        progress=not quiet,
         seed=seed,
     )
     a = result.attrs

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ._options import quiet_option
+
 
 @click.command("rsa")
 @click.option("--stimuli", default="kriegeskorte2008", show_default=True,
@@ -21,8 +23,8 @@ import click
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True)
 @click.option("--overwrite", is_flag=True, help="Replace an earlier run's outputs.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
-def command(stimuli, model, brain, data_dir, n_bootstrap, seed, out, overwrite, quiet) -> None:
+@quiet_option()
+def command(stimuli, model, brain, data_dir, n_bootstrap, seed, out, overwrite) -> None:
     """Compare every layer of an image network with brain RDMs (Spearman, Kendall's tau-a);
     write OUT/rsa.zarr and OUT/report.html (layer profile, RDMs, MDS)."""
     from ..pipelines.vision import REPORT, STORE, vision_rsa
@@ -35,7 +37,6 @@ def command(stimuli, model, brain, data_dir, n_bootstrap, seed, out, overwrite, 
         n_bootstrap=n_bootstrap,
         out=out,
         overwrite=overwrite,
-        progress=not quiet,
         seed=seed,
     )
     sims = result["similarity"].sel(comparison="spearman")

@@ -198,3 +198,33 @@ def test_parameter_errors_are_user_errors_and_bugs_are_internal(exc, code, fragm
     assert result.exit_code == code
     assert fragment in result.stderr
     assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1
+
+
+@pytest.mark.parametrize("expose", [False, True])
+@pytest.mark.parametrize("flags", [[], ["-q"], ["--quiet"]])
+def test_quiet_option_turns_progress_off_for_the_command_only(runner, flags, expose):
+    import click
+
+    from neurodata.cli._options import quiet_option
+
+    seen = {}
+
+    @click.command()
+    @quiet_option(expose=expose)
+    def probe(**kwargs):
+        seen["progress"] = nd.get_config()["progress"]
+        seen["kwargs"] = kwargs
+
+    result = runner.invoke(probe, flags)
+    assert result.exit_code == 0, result.output
+    assert seen["progress"] is (not flags)
+    assert seen["kwargs"] == ({"quiet": bool(flags)} if expose else {})
+    assert nd.get_config()["progress"] is True  # nothing stays changed after the command
+
+
+def test_quiet_convert_still_silences_its_own_message(runner, tmp_path, eeg_like):
+    store = nd.save(eeg_like, tmp_path / "rec.zarr")
+    loud = runner.invoke(cli, ["convert", str(store), str(tmp_path / "a.nc")])
+    quiet = runner.invoke(cli, ["convert", str(store), str(tmp_path / "b.nc"), "-q"])
+    assert loud.exit_code == quiet.exit_code == 0, (loud.output, quiet.output)
+    assert loud.stdout.startswith("wrote ") and quiet.stdout == ""

@@ -24,24 +24,13 @@ from ._options import quiet_option
 @click.option("--out", type=click.Path(path_type=Path), required=True)
 @click.option("--overwrite", is_flag=True, help="Replace an earlier run's outputs.")
 @quiet_option()
-def command(stimuli, model, fraction, method, positive, negative, no_control, seed, out,
-            overwrite) -> None:  # fmt: skip
+def command(stimuli: Path, model: str | None, no_control: bool, out: Path, **options) -> None:
     """Localize the units selective for sentences > non-words (the fMRI language localizer)
     in a language model; write OUT/localizer.zarr (statistics, mask) and OUT/report.html."""
     from ..pipelines.localize import REPORT, STORE, localize
 
-    result = localize(
-        stimuli,
-        model,
-        fraction=fraction,
-        method=method,
-        positive=positive,
-        negative=negative,
-        control=not no_control,
-        out=out,
-        overwrite=overwrite,
-        seed=seed,
-    )
+    # the other options are localize()'s keywords under the same names
+    result = localize(stimuli, model, control=not no_control, out=out, **options)
     a = result.attrs
     click.echo(
         f"{a['model']}: {a['n_selected']} units selected; split-half r={a['reliability_r']:.3f}, "

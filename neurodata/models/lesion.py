@@ -81,6 +81,12 @@ def lesion_effect(
 ) -> xr.Dataset:
     """What a lesion does to a measure, against lesions of random units of the same size.
 
+    The measure is taken on the intact model, with ``units`` silenced, and with
+    each of ``n_random`` random masks of the same per-layer counts silenced
+    instead. The random effects are the null: a localized set of units matters
+    only if its lesion moves the measure further than lesions of as many
+    units drawn at random. The model is restored after every lesion.
+
     Parameters
     ----------
     measure : callable

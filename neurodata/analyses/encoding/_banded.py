@@ -7,7 +7,7 @@ the features ``sqrt(gamma_b) X_b`` with penalty ``alpha``, i.e. kernel ridge on
 ``K = sum_b gamma_b X_b X_b'`` (himalaya's multiple-kernel ridge). The band
 weights ``gamma`` lie on the simplex (only ``gamma / alpha`` matters); each
 candidate ``gamma`` is scored for every alpha by the per-target
-cross-validation of `neurodata.analyses._ridge` (one decomposition per
+cross-validation of `neurodata.analyses.encoding._ridge` (one decomposition per
 fold, training targets projected once), and each target keeps the best
 (candidate, alpha) pair. Candidates are visited in order and a target moves to
 a later candidate only if its score improves by more than the dtype's machine

@@ -6,7 +6,7 @@ every band learned per target by cross-validation; [`banded_scores`][] gives
 its held-out scores by nested cross-validation, with the joint R^2 split over
 bands (product measure); [`variance_partition`][] fits every subset of bands
 and partitions the held-out variance into the part unique to each band and the
-parts they share. The kernels are in `neurodata.analyses._banded`. All
+parts they share. The kernels are in `neurodata.analyses.encoding._banded`. All
 functions are re-exported by [`neurodata.analyses.encoding`][].
 """
 
@@ -284,6 +284,14 @@ def banded_scores(
     **fields: Any,
 ) -> xr.Dataset:
     """Held-out scores of a banded ridge model by nested cross-validation.
+
+    In every outer training set, each target's band weights (from the
+    candidates of ``band_weights``) and its alpha are chosen on the inner
+    folds, the model is refitted on the whole training set and predicts the
+    outer test samples; the held-out predictions of all outer folds are pooled
+    into one score per target. Use it rather than [`variance_partition`][]
+    when the joint model and its split over bands are all you need: one fit
+    instead of ``2^n - 1``.
 
     Parameters
     ----------

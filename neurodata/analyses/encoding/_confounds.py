@@ -5,7 +5,7 @@ test sample reaches the model. In order, for every array (responses and each
 feature matrix), per outer fold:
 
 1. Drift: per run, a constant and the discrete cosine basis of the whole run
-   ([`drift_basis`][neurodata.analyses.encoding_stats.drift_basis]; the basis depends
+   ([`drift_basis`][neurodata.analyses.encoding.drift_basis]; the basis depends
    only on the run's length and TR) are fitted by least squares on the run's
    training samples and subtracted from them. Every contiguous stretch of test
    samples is high-passed on its own (a constant and the cosine basis of the

@@ -23,16 +23,62 @@ from ._inputs import (
 )
 from ._nested import NestedRun, _preprocessor
 from ._settings import RidgeSettings, as_ridge_settings
-from ._statistics import (
-    block_permutation_test,
-)
+from ._statistics import block_permutation_test
 
 __all__ = ["brain_score", "encode", "layer_scores"]
 
 
-# --------------------------------------------------------------------------------------
-# layer-wise encoding on labelled data
-# --------------------------------------------------------------------------------------
+def _known_period(tr: Any, *objs: Any) -> bool:
+    """Whether the sampling period is known: ``tr`` given, or inferable from the data."""
+    if tr is not None:
+        return True
+    try:
+        _sampling_period(*objs)
+    except ValueError:
+        return False
+    return True
+
+
+def _fit_and_score(
+    X: np.ndarray,
+    Yfit: np.ndarray,
+    Yeval: np.ndarray | None,
+    nested: NestedRun,
+    *,
+    n_permutations: int,
+    block: int,
+    seed: int,
+    fit: Any = None,
+) -> xr.Dataset:
+    """Nested-CV scores of a model fitted on ``Yfit`` and evaluated on ``Yeval`` (or ``Yfit``)."""
+    res = nested(X, Yfit, Yeval=Yeval, fit=fit)
+    ds = xr.Dataset(
+        {
+            "r": ("target", res["r"]),
+            "r2": ("target", res["r2"]),
+            "alpha": (("fold", "target"), res["alpha"]),
+        },
+        coords={"fold": np.arange(res["alpha"].shape[0])},
+    )
+    if res["extra"]:  # banded ridge: band weights per fold
+        weights = np.stack([info["band_weight"] for info in res["extra"]])
+        ds["band_weight"] = (("fold", "band", "target"), weights)
+        ds = ds.assign_coords(band=["layer", "baseline"])
+    if n_permutations > 0:
+        tested = res["tested"]
+        test = block_permutation_test(
+            res["response"][tested],
+            res["prediction"][tested],
+            n_permutations=n_permutations,
+            block=block,
+            seed=seed,
+        )
+        ds["p_value"] = ("target", test["p_value"])
+    return ds
+
+
+def _progress_layers(layers: Sequence[Hashable], enabled: bool) -> Any:
+    return _progress_bar(layers, desc="layers", enabled=enabled, unit="layer")
 
 
 def encode(
@@ -59,6 +105,12 @@ def encode(
     **fields: Any,
 ) -> xr.Dataset:
     """Held-out encoding scores of every layer for every target (and subject).
+
+    Each layer gets its own ridge model (one alpha per target, chosen on inner
+    folds) scored on the same outer folds, so the layers' scores are directly
+    comparable. Drift removal, nuisance regression and z-scoring are estimated
+    on each outer training set only and applied to its test set: no test
+    sample shapes the model that predicts it.
 
     Parameters
     ----------
@@ -242,58 +294,6 @@ def encode(
         banded="yes" if banded else "no",
     )
     return out
-
-
-def _known_period(tr: Any, *objs: Any) -> bool:
-    if tr is not None:
-        return True
-    try:
-        _sampling_period(*objs)
-    except ValueError:
-        return False
-    return True
-
-
-def _fit_and_score(
-    X: np.ndarray,
-    Yfit: np.ndarray,
-    Yeval: np.ndarray | None,
-    nested: NestedRun,
-    *,
-    n_permutations: int,
-    block: int,
-    seed: int,
-    fit: Any = None,
-) -> xr.Dataset:
-    """Nested-CV scores of a model fitted on ``Yfit`` and evaluated on ``Yeval`` (or ``Yfit``)."""
-    res = nested(X, Yfit, Yeval=Yeval, fit=fit)
-    ds = xr.Dataset(
-        {
-            "r": ("target", res["r"]),
-            "r2": ("target", res["r2"]),
-            "alpha": (("fold", "target"), res["alpha"]),
-        },
-        coords={"fold": np.arange(res["alpha"].shape[0])},
-    )
-    if res["extra"]:  # banded ridge: band weights per fold
-        weights = np.stack([info["band_weight"] for info in res["extra"]])
-        ds["band_weight"] = (("fold", "band", "target"), weights)
-        ds = ds.assign_coords(band=["layer", "baseline"])
-    if n_permutations > 0:
-        tested = res["tested"]
-        test = block_permutation_test(
-            res["response"][tested],
-            res["prediction"][tested],
-            n_permutations=n_permutations,
-            block=block,
-            seed=seed,
-        )
-        ds["p_value"] = ("target", test["p_value"])
-    return ds
-
-
-def _progress_layers(layers: Sequence[Hashable], enabled: bool) -> Any:
-    return _progress_bar(layers, desc="layers", enabled=enabled, unit="layer")
 
 
 def layer_scores(

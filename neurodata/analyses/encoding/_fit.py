@@ -5,11 +5,11 @@ its own regularisation chosen by time-respecting cross-validation, and refits
 on all samples; [`cross_validated_scores`][] nests it inside outer folds to
 give held-out Pearson r and R^2; [`encode`][] / [`layer_scores`][] run that
 for every layer of a network (and every subject), and [`brain_score`][]
-summarises which layer predicts each target best. Noise ceilings, block
-permutation nulls and FIR delays are in [`neurodata.analyses.encoding_stats`][]
-and re-exported here.
+summarises which layer predicts each target best (those three are in
+`._encode`). Noise ceilings, block permutation nulls and FIR delays are in
+`._statistics`; all are re-exported by [`neurodata.analyses.encoding`][].
 
-The numerical kernels live in `neurodata.analyses._ridge`; see its
+The numerical kernels live in `neurodata.analyses.encoding._ridge`; see its
 docstring for the algorithm (one eigen-decomposition per fold, training
 targets projected once per fold, every alpha scored by one small product).
 """

@@ -252,6 +252,11 @@ def noise_ceiling(
 ) -> xr.DataArray:
     """How well responses can be predicted at best, from repeats or from other subjects.
 
+    The ceiling is a Pearson r on the scale of the held-out ``r`` of
+    [`encode`][]: a score divided by it is the share of the explainable
+    correlation a model reaches. A target whose ceiling is near zero carries
+    no reproducible stimulus-driven signal, and its encoding scores say little.
+
     Parameters
     ----------
     responses : xarray.DataArray

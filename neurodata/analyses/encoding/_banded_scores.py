@@ -342,6 +342,22 @@ def banded_scores(
     )
 
 
+def _subset_candidates(gammas: np.ndarray, subset: tuple[int, ...]) -> np.ndarray:
+    """Candidate weights (n_candidates, n_bands) restricted to the bands of ``subset``.
+
+    Rows with no weight on the subset are dropped, the others renormalised to sum
+    to one, and repeats removed (only the ratios of weights matter).
+    """
+    sub = gammas[:, list(subset)]
+    sub = sub[sub.sum(1) > 0]
+    if len(sub) == 0:
+        raise SchemaError(
+            f"`band_weights`: no candidate gives weight to the bands {list(subset)}; "
+            "expected every subset of bands to have a candidate with weight on it"
+        )
+    return np.unique(sub / sub.sum(1, keepdims=True), axis=0)
+
+
 def variance_partition(
     feature_spaces: Mapping[str, Any] | xr.Dataset,
     Y: Any,
@@ -374,6 +390,8 @@ def variance_partition(
     ----------
     feature_spaces, Y, band_weights, n_iter, concentration, seed
         As in [`banded_ridge_cv`][] (``"grid"`` by default here, for 2-3 bands).
+        An array (n_candidates, n_bands) serves every subset model: each
+        subset's candidates are its columns, renormalised.
     settings, groups, device, drift_cutoff, confounds, zscore, runs, tr, **fields
         As in [`banded_scores`][].
 
@@ -400,6 +418,9 @@ def variance_partition(
                          drift_cutoff=drift_cutoff, zscore=zscore, confounds=confounds,
                          runs=runs, tr=tr, device=resolve("device", device))  # fmt: skip
     n_bands = len(mats)
+    given = (
+        None if isinstance(band_weights, str) else _banded.check_candidates(band_weights, n_bands)
+    )
     r2: dict[tuple[int, ...], np.ndarray] = {}
     split = None
     for subset in _banded.subsets(n_bands):
@@ -407,7 +428,8 @@ def variance_partition(
         if len(subset) == 1:
             res = nested(X, Ya)
         else:
-            gammas = _candidates(band_weights, len(subset), n_iter, concentration, seed)
+            weights = band_weights if given is None else _subset_candidates(given, subset)
+            gammas = _candidates(weights, len(subset), n_iter, concentration, seed)
             sizes = [mats[i].shape[1] for i in subset]
             res = nested(X, Ya, fit=_banded_fit(sizes, gammas, settings, device=nested.device))
             if len(subset) == n_bands:

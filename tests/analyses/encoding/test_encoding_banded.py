@@ -186,6 +186,22 @@ def test_variance_partition_planted(rng):
     assert list(vp["subset"].values) == ["A", "B", "A+B"]
 
 
+def test_variance_partition_explicit_weights_serve_every_subset(rng):
+    # an array of 3-band candidates: each 2-band subset model uses its columns,
+    # renormalised, and scores exactly like banded_scores given those candidates
+    n = 150
+    spaces = {k: rng.standard_normal((n, 4)) for k in "ABC"}
+    Y = spaces["A"] @ rng.standard_normal((4, 3)) + rng.standard_normal((n, 3))
+    gammas = np.array([[1.0, 1.0, 1.0], [3.0, 1.0, 0.0], [0.0, 1.0, 4.0]])
+    vp = enc.variance_partition(spaces, Y, ALPHAS, cv=3, inner_cv=3, band_weights=gammas)
+    pair = {k: spaces[k] for k in "AC"}
+    restricted = np.array([[0.5, 0.5], [1.0, 0.0], [0.0, 1.0]])
+    oracle = enc.banded_scores(pair, Y, ALPHAS, cv=3, inner_cv=3, band_weights=restricted)
+    np.testing.assert_allclose(vp["r2_subset"].sel(subset="A+C"), oracle["r2"], rtol=1e-10)
+    with pytest.raises(ValueError, match="no candidate gives weight to the bands"):
+        enc.variance_partition(spaces, Y, ALPHAS, cv=3, band_weights=np.eye(3)[:1])
+
+
 def test_banded_scores_split_and_weights(rng):
     n, t = 300, 8
     XA = rng.standard_normal((n, 6))

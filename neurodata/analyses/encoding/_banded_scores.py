@@ -69,6 +69,10 @@ def _spaces(feature_spaces: Any) -> tuple[list[str], list[np.ndarray], list[Any]
 def _candidates(
     band_weights: Any, n_bands: int, n_iter: int, concentration: Any, seed: int
 ) -> np.ndarray:
+    """Candidate band weights (n_candidates, n_bands), each row summing to one.
+
+    ``band_weights`` names a search of `_banded.SEARCHES` or gives the rows.
+    """
     if isinstance(band_weights, str):
         if band_weights not in _banded.SEARCHES:
             raise SchemaError(

@@ -82,8 +82,8 @@ def _progress_layers(layers: Sequence[Hashable], enabled: bool) -> Any:
 
 
 def encode(
-    features: Any,
-    responses: Any,
+    features: xr.DataArray,
+    responses: xr.DataArray,
     settings: RidgeSettings | Sequence[float] | None = None,
     *,
     groups: Any = None,

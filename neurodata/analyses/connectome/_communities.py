@@ -133,6 +133,12 @@ def detect_communities(
 ) -> xr.Dataset:
     """Consensus Louvain communities of each component's neuron-pair graph.
 
+    Each component's pair loadings weight an undirected graph on the neurons (NaN:
+    no edge), partitioned by Louvain modularity at every ``resolution`` and seed. The
+    co-assignment fractions of at least one half weight a consensus graph, partitioned
+    again at resolution 1 until its ``n_seeds`` runs agree (at most 10 rounds; consensus
+    clustering, Lancichinetti & Fortunato 2012).
+
     Parameters
     ----------
     pair_loadings : xarray.DataArray
@@ -280,6 +286,12 @@ def compare_structure(
     seed: int = 0,
 ) -> xr.Dataset:
     """Compare functional components and communities with an anatomical connectome.
+
+    For each component and synapse type, over the pairs of neurons found in both: the
+    Jaccard overlap of the anatomical edges with the same number of strongest functional
+    edges, the Spearman correlation of the weights, and the fraction of anatomical edges
+    that fall inside one functional community. Overlap and fraction are tested against ``n_null``
+    degree-preserving rewirings of each anatomical graph (Maslov-Sneppen edge swaps).
 
     Parameters
     ----------

@@ -61,6 +61,12 @@ def ntf(
 ) -> xr.Dataset:
     """Non-negative CP decomposition of an affinity tensor (window, worm, pair).
 
+    The tensor is approximated by a sum of ``rank`` non-negative rank-one components,
+    with tensorly's updates run over chunks of pairs (no unfolding, no float64 copy);
+    NaN entries are imputed from the current model before each update (EM) and the
+    error is measured on the observed entries only. Step 2 of [`dynamic_connectome`][],
+    between [`affinity`][] and [`detect_communities`][].
+
     Parameters
     ----------
     affinities : xarray.DataArray

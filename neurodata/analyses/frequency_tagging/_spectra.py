@@ -116,6 +116,12 @@ def spectrum(
 ) -> xr.DataArray:
     """Spectra of ``(..., time)`` data along ``frequency``.
 
+    Each series along ``dim`` is mean-removed (``detrend``), multiplied by ``window``,
+    zero-padded to ``n_fft`` and transformed by a real FFT: ``n_fft // 2 + 1`` bins from
+    0 Hz to Nyquist, ``sfreq / n_fft`` apart. With the default boxcar window and no
+    padding, a tagged frequency completing a whole number of cycles in the record falls
+    on one bin. Feed the result to [`snr`][] or [`zscore`][].
+
     Parameters
     ----------
     data : xarray.DataArray
@@ -299,6 +305,12 @@ def itpc(
     sfreq: float | None = None,
 ) -> xr.DataArray:
     """Inter-trial phase coherence ``|mean_trials(X / |X|)|`` in [0, 1] per bin.
+
+    Every trial's complex spectrum ([`spectrum`][] with ``kind="complex"`` and the same
+    ``window`` and ``n_fft``) is divided by its modulus, leaving only the phase, and
+    averaged over ``trial_dim``: 1 when all trials share the phase at a bin, near 0 for
+    random phases. Unlike ``spectrum(..., average="evoked")``, the trials' amplitudes
+    carry no weight.
 
     Parameters
     ----------

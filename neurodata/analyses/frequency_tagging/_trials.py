@@ -107,6 +107,12 @@ def classify(
 ) -> xr.DataArray:
     """The tagged frequency with the highest SNR (e.g. SSVEP decoding per trial).
 
+    The neighbour-bin SNR ([`snr`][neurodata.analyses.frequency_tagging.snr] with
+    ``n_neighbors`` and ``n_skip``) of the spectrum (``kind``, ``window``) is read at the
+    bin nearest each candidate, averaged over the ``reduce`` dims, and the candidate of
+    largest SNR is predicted. This decides without testing: whether a tag is present at
+    all is [`tag_test`][neurodata.analyses.frequency_tagging.tag_test]'s question.
+
     Parameters
     ----------
     data : xarray.DataArray

@@ -64,6 +64,11 @@ def noise_ceiling(
 ) -> xr.Dataset:
     """Lower and upper bounds of the noise ceiling (rsatoolbox's ``boot_noise_ceiling``).
 
+    ``upper`` compares each subject's RDM with the [`pool`][] of all subjects (itself
+    included), so it overestimates the score of the true model; ``lower`` compares it with
+    the pool of the other subjects, which underestimates it. A model whose mean score
+    reaches ``lower`` explains the data as well as the subjects explain each other.
+
     Parameters
     ----------
     rdms : xarray.DataArray

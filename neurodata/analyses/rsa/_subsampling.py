@@ -62,6 +62,12 @@ def subsampling_curve(
 ) -> xr.Dataset:
     """The comparison of every layer with the brain as units or stimuli are subsampled.
 
+    For each size, ``n_draws`` random subsets (without replacement) of the brain's units
+    give new brain RDMs (``rdm_method``), or subsets of the stimuli restrict the brain and
+    model RDMs alike; each draw is compared with every layer by ``method``. A ``similarity``
+    still rising at the largest sizes, or a ``p_same_best`` well below 1, means the score
+    or the best layer would change with more recorded units (Shi et al. 2019).
+
     Parameters
     ----------
     patterns : xarray.DataArray

@@ -153,6 +153,12 @@ def geodesic(
 ) -> xr.DataArray:
     """Representational geodesic matrices (RGDM): shortest paths on the RGTM graph, ranked.
 
+    Each RDM is transformed by [`geotopological`][] (same ``lower`` and ``upper``); its
+    entries below 1 weight a graph on the conditions (pairs above ``upper`` are not
+    connected, nor pairs at 0 unless ``zero_edges``), and the shortest-path distances of
+    all pairs on that graph (``scipy.sparse.csgraph.shortest_path``) are rank-transformed.
+    Every RDM is transformed on its own; NaN dissimilarities raise a ValueError.
+
     Parameters
     ----------
     rdm : xarray.DataArray
@@ -291,6 +297,12 @@ def model_selection(
     progress: bool | None = None,
 ) -> xr.DataArray:
     """Identification accuracy of each (lower, upper) by LOSO nearest centroid.
+
+    At every (lower, upper) of ``grid``, each RDM is transformed (``transform``) and
+    vectorised, and [`nearest_centroid_accuracy`][] leaves out one subject at a time,
+    identifying the ``label`` of its RDMs from the centroids of the other subjects'. The
+    pair of highest accuracy is the transform that best tells the regions (or layers)
+    apart; chance is 1 / the number of labels.
 
     Parameters
     ----------

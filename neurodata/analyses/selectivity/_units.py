@@ -46,6 +46,11 @@ def top_units(
 ) -> xr.DataArray:
     """The most selective units: a boolean mask over (``layer``, ``unit``).
 
+    Units are ranked by the statistic (its negative with ``largest=False``) over the
+    whole network, or within each layer with ``per_layer``, and the top ``k`` (or
+    ``round(fraction * n)``, at least 1) are True. NaN values rank last; ties go to the
+    earlier unit in (``layer``, ``unit``) order.
+
     Parameters
     ----------
     statistic : xarray.DataArray or Dataset

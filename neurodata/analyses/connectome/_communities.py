@@ -290,7 +290,7 @@ def compare_structure(
     For each component and synapse type, over the pairs of neurons found in both: the
     Jaccard overlap of the anatomical edges with the same number of strongest functional
     edges, the Spearman correlation of the weights, and the fraction of anatomical edges
-    that fall inside one functional community. Overlap and fraction are tested against ``n_null``
+    inside one functional community. Overlap and fraction are tested against ``n_null``
     degree-preserving rewirings of each anatomical graph (Maslov-Sneppen edge swaps).
 
     Parameters

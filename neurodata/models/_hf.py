@@ -33,25 +33,20 @@ _PACKAGED = {
 #: the base model, whose input (or output) is the activation after the MLP's
 #: nonlinearity -- for gated MLPs, ``act(gate(x)) * up(x)``.
 MLP_HOOKS: dict[str, tuple[str, str]] = {
-    "gpt2": ("h.{i}.mlp.c_proj", "input"),
-    "gpt_neo": ("h.{i}.mlp.c_proj", "input"),
+    **dict.fromkeys(("gpt2", "gpt_neo"), ("h.{i}.mlp.c_proj", "input")),
     "gpt_neox": ("layers.{i}.mlp.dense_4h_to_h", "input"),
     "gptj": ("h.{i}.mlp.fc_out", "input"),
     "opt": ("decoder.layers.{i}.fc2", "input"),
-    "bert": ("encoder.layer.{i}.intermediate", "output"),
-    "roberta": ("encoder.layer.{i}.intermediate", "output"),
-    "xlm-roberta": ("encoder.layer.{i}.intermediate", "output"),
-    "electra": ("encoder.layer.{i}.intermediate", "output"),
     "distilbert": ("transformer.layer.{i}.ffn.lin2", "input"),
-    "llama": ("layers.{i}.mlp.down_proj", "input"),
-    "mistral": ("layers.{i}.mlp.down_proj", "input"),
-    "qwen2": ("layers.{i}.mlp.down_proj", "input"),
-    "qwen3": ("layers.{i}.mlp.down_proj", "input"),
-    "gemma": ("layers.{i}.mlp.down_proj", "input"),
-    "gemma2": ("layers.{i}.mlp.down_proj", "input"),
-    "gemma3_text": ("layers.{i}.mlp.down_proj", "input"),
-    "olmo": ("layers.{i}.mlp.down_proj", "input"),
-    "phi3": ("layers.{i}.mlp.down_proj", "input"),
+    # BERT-style encoders: the intermediate block's output is the post-GELU activation
+    **dict.fromkeys(
+        ("bert", "roberta", "xlm-roberta", "electra"), ("encoder.layer.{i}.intermediate", "output")
+    ),
+    # Llama-style gated MLPs: act(gate(x)) * up(x) enters down_proj
+    **dict.fromkeys(
+        ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "olmo", "phi3"),
+        ("layers.{i}.mlp.down_proj", "input"),
+    ),
 }
 
 

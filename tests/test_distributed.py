@@ -280,6 +280,34 @@ def test_dynamic_connectome_same_on_the_cluster(client):
         )
 
 
+def test_config_scheduler_reaches_affinity_ntf_and_rdm(monkeypatch):
+    # `nd.config(scheduler=...)` is the default of every `scheduler=None`
+    import neurodata as nd
+    from neurodata.analyses.connectome import _pipeline, _windows
+    from neurodata.analyses.rsa import _rdm
+
+    seen = []
+
+    def spy(real):
+        def wrapper(*args, **kwargs):
+            seen.append(kwargs.get("scheduler", args[1] if len(args) > 1 else None))
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(_windows, "run_tasks", spy(_windows.run_tasks))
+    monkeypatch.setattr(_pipeline, "run_tasks", spy(_pipeline.run_tasks))
+    monkeypatch.setattr(_rdm, "compute", spy(_rdm.compute))
+    act = _worms(np.random.default_rng(6))
+    local = dc.affinity(act, 8.0)
+    assert seen == []  # no config, no scheduler: in process
+    with nd.config(scheduler="synchronous"):
+        xr.testing.assert_identical(dc.affinity(act, 8.0), local)
+        dc.ntf(local.fillna(0.0), 2, n_iter_max=5)
+        rdm(xr.DataArray(np.random.default_rng(0).normal(size=(5, 4)), dims=("condition", "unit")))
+    assert seen == ["synchronous"] * 3
+
+
 # --------------------------------------------------------------------------------------
 # errors
 # --------------------------------------------------------------------------------------

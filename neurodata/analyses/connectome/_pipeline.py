@@ -114,6 +114,7 @@ def ntf(
     """
     update = pick(NTF_METHODS, method, "method")
     progress = resolve("progress", progress)
+    scheduler = resolve("scheduler", scheduler)
     ranks = [rank] if np.isscalar(rank) else list(rank)
     if not ranks or any(not float(r).is_integer() or int(r) < 1 for r in ranks):
         raise SchemaError(f"`rank` must be a positive integer or a list of them; got {rank!r}")

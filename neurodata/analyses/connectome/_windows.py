@@ -205,9 +205,9 @@ def affinity(
     progress : bool, optional
         Show a progress bar over worms (None: ``nd.config``).
     scheduler : None, str, distributed.Client or cluster
-        Where the worms run, one task each (None: in this process; else
-        ``"threads"``, ``"processes"``, a ``distributed.Client``, a cluster or a
-        scheduler address). Results do not depend on it.
+        Where the worms run, one task each: ``"threads"``, ``"processes"``, a
+        ``distributed.Client``, a cluster or a scheduler address (None:
+        ``neurodata.config``'s, by default this process). Results do not depend on it.
 
     Returns
     -------
@@ -220,6 +220,7 @@ def affinity(
     """
     _, on_derivatives = pick_affinity(method)
     progress = resolve("progress", progress)
+    scheduler = resolve("scheduler", scheduler)
     if window is not None and not (np.isscalar(window) and np.isfinite(window) and window > 0):
         raise SchemaError(f"`window` must be a positive number of seconds or None; got {window!r}")
     if step is not None and not (np.isscalar(step) and np.isfinite(step) and step > 0):

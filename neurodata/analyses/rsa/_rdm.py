@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ..._config import resolve
 from ..._distributed import chunk_extra_dims, compute
 from ..._registry import pick as _pick
 from ...errors import SchemaError
@@ -274,8 +275,8 @@ def rdm(
         a ``distributed.Client``, a cluster or a scheduler address) and return
         them in memory. The extra dims are split into tasks: by the data's own
         dask chunks, or for in-memory data into chunks of about 16 MiB, whole
-        along `dim`, `feature_dim` and `folds`. None (default): in this process,
-        and dask-backed data stay lazy.
+        along `dim`, `feature_dim` and `folds`. None (default): the scheduler of
+        ``neurodata.config``; without one, in this process, and dask-backed data stay lazy.
 
     Returns
     -------
@@ -330,7 +331,7 @@ def rdm(
             prec = np.asarray(noise, dtype=float)
             p = data.sizes[feature_dim]
             if prec.shape != (p, p):
-                raise ValueError(
+                raise SchemaError(
                     f"`noise` must be a ({p}, {p}) precision matrix over {feature_dim!r}; "
                     f"got shape {prec.shape}"
                 )
@@ -342,6 +343,7 @@ def rdm(
             x, method=method, cv=cv, has_folds=folds is not None, noise=nz, options=options
         )
 
+    scheduler = resolve("scheduler", scheduler)
     if scheduler is not None:
         data = chunk_extra_dims(data, core)
         args[0] = data

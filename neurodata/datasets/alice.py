@@ -78,6 +78,10 @@ _SOURCE = (
 def find_alice(data_dir: str | os.PathLike | None = None) -> Path:
     """The folder of the Alice release.
 
+    Nothing is downloaded: the folder is the first of the data root itself,
+    ``<root>/language/alice`` and ``<root>/alice`` that holds the audiobook's word
+    alignment, ``DownTheRabbitHoleFinal_exp120_pad_1.TextGrid``.
+
     Parameters
     ----------
     data_dir : str or os.PathLike, optional
@@ -87,11 +91,13 @@ def find_alice(data_dir: str | os.PathLike | None = None) -> Path:
     Returns
     -------
     pathlib.Path
+        The release folder, to pass on to [`load_alice`][] as ``data_dir``.
 
     Raises
     ------
     NotFoundError
-        Saying where it looked and how to get the data.
+        When no data root is given or none of the three folders holds the TextGrid;
+        the message names the root, the folders looked in and where to get the files.
     """
     return find_folder(data_dir, "Alice fMRI dataset", _SOURCE, TEXTGRID,
                        ("", "language/alice", "alice"))  # fmt: skip

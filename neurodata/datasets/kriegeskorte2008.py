@@ -45,6 +45,11 @@ _SOURCE = (
 def find_kriegeskorte2008(data_dir: str | os.PathLike | None = None) -> Path:
     """The folder holding the 92-image files.
 
+    Nothing is downloaded: the folder is the first of ``<root>/vision/kriegeskorte2008``,
+    ``<root>/kriegeskorte2008`` and the data root itself that holds
+    ``Kriegeskorte_Neuron2008_supplementalData.mat``. ``92_modelRDMs.mat`` is optional:
+    when it is in the same folder, [`load_kriegeskorte2008`][] adds the model RDMs.
+
     Parameters
     ----------
     data_dir : str or os.PathLike, optional
@@ -54,11 +59,13 @@ def find_kriegeskorte2008(data_dir: str | os.PathLike | None = None) -> Path:
     Returns
     -------
     pathlib.Path
+        The folder of the supplemental file.
 
     Raises
     ------
     NotFoundError
-        Saying where it looked and how to get the files.
+        Saying where it looked and how to get the files (from rsatoolbox's
+        ``demos/92imageData``).
     """
     return find_folder(data_dir, "92-image dataset", _SOURCE, SUPPLEMENT,
                        ("vision/kriegeskorte2008", "kriegeskorte2008", ""))  # fmt: skip

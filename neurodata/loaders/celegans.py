@@ -191,6 +191,13 @@ def read_flavell(
 ) -> xr.Dataset:
     """Read one Flavell-lab worm (HDF5) with its NeuroPAL identities.
 
+    The traces ``gcamp/<signal>`` are read as (time, ROI), transposed when the
+    file stores them the other way round, and placed by [`build_worm`][] on the 302
+    canonical neurons through the label table's ``roi`` -> ``label`` rows: a ROI
+    given several different labels keeps them all joined by ``|`` (ambiguous, so it
+    stays in ``activity_roi``). ``timing/timestamp_confocal`` gives ``timestamps``
+    (s from the first frame); behaviour series of another length are skipped.
+
     Parameters
     ----------
     path : pathlib.Path

@@ -459,6 +459,13 @@ def read_nwb(
 ) -> xr.Dataset:
     """Read an NWB file into a Dataset (one time axis, plus units and interval tables).
 
+    The chosen series become variables on their shared ``time`` axis (s), their
+    values multiplied by the series' ``conversion`` and shifted by its ``offset``
+    (NWB's factors to SI units). The Units table adds one entry per spike
+    (``spike_time``, ``spike_neuron`` along ``spike``) and ``n_spikes`` per unit; all
+    TimeIntervals tables (trials, epochs, ...) are stacked along ``event`` as
+    ``onset``, ``duration`` and ``label``. Identifier, session and subject go to attrs.
+
     Parameters
     ----------
     path : str or pathlib.Path

@@ -282,6 +282,11 @@ def read_textgrid(
 ) -> xr.Dataset:
     """Read word timings from a Praat TextGrid.
 
+    One tier is read (see ``tier``): each interval becomes a word from its ``xmin``
+    to its ``xmax``, each point of a point tier a word at its time (NaN offset).
+    This is the format of forced-aligner output such as the Montreal Forced
+    Aligner's; word lists in a table or BIDS events file go to [`read_word_timings`][].
+
     Parameters
     ----------
     path : str or os.PathLike
@@ -290,7 +295,8 @@ def read_textgrid(
         Tier holding the words (name or position). Default: the only tier, or
         the one named "word"/"words".
     silence : {"drop", "keep"}
-        See the module notes on silence markers.
+        Drop the tier's silence intervals (empty labels, ``sp``, ``sil``, ...; see
+        the module notes), or keep them, flagged by ``is_word``.
     silence_markers : iterable of str, optional
         Labels counted as silence (default `SILENCE_MARKERS`).
 
@@ -350,6 +356,11 @@ def read_word_timings(
     silence_markers: Iterable[str] | None = None,
 ) -> xr.Dataset:
     """Read word timings from a CSV/TSV table or a BIDS ``events.tsv``.
+
+    Each row is a word; onsets and offsets are read as seconds, ``"n/a"`` or an
+    empty cell as NaN (a word without an onset is refused). The delimiter (tab,
+    comma, semicolon, else whitespace) is told from the header line, not from the
+    file extension. For Praat alignments use [`read_textgrid`][].
 
     Parameters
     ----------

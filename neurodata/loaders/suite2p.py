@@ -76,6 +76,11 @@ def read_suite2p(
 ) -> xr.Dataset:
     """Read a suite2p plane folder into ``F``, ``Fneu`` and ``spks`` ``(time, roi)``.
 
+    suite2p stores each trace as (ROI, frame); they are transposed to ``(time, roi)``
+    and must all have the shape of ``F.npy``. ``time`` is the frame index divided by
+    the frame rate, which comes from ``sfreq`` or ``ops.npy`` and is never guessed.
+    The values are as suite2p wrote them: no neuropil subtraction, no dF/F.
+
     Parameters
     ----------
     folder : str or os.PathLike

@@ -132,7 +132,8 @@ def plot_communities(result: xr.Dataset, component: int = 0, *, ax: Any = None):
     result : xarray.Dataset
         With ``pair_loading`` (component, pair) and ``community`` (component, neuron).
     component : int
-        Component to draw.
+        Label (``component`` coordinate) of the component whose pair loadings
+        are drawn.
     ax : matplotlib.axes.Axes, optional
 
     Returns
@@ -161,7 +162,7 @@ def plot_coassignment(result: xr.Dataset, component: int = 0, *, ax: Any = None)
         (the output of [`dynamic_connectome`][neurodata.analyses.connectome.dynamic_connectome]
         or [`detect_communities`][neurodata.analyses.connectome.detect_communities]).
     component : int
-        Component to draw.
+        Label of the component whose consensus communities are checked.
     ax : matplotlib.axes.Axes, optional
 
     Returns

@@ -130,6 +130,10 @@ def plot_best_layer(
 ) -> Any:
     """Best layer of every target and its score, the layer written above its bar.
 
+    One bar per target: the held-out score of its best layer, or ``normalized``
+    (that score over the noise ceiling) when ``brain`` holds it. The one-number
+    summary of [`plot_layer_scores`][], which draws every layer's score.
+
     Parameters
     ----------
     brain : xarray.Dataset
@@ -190,6 +194,10 @@ def plot_noise_ceiling(
     ax: Any = None,
 ) -> Any:
     """Noise ceiling per target; per-subject values (inter-subject ceiling) as dots.
+
+    Grey bars: the ceiling of each target, averaged over subjects when ``ceiling``
+    has a ``subject`` dim; each subject's own value is then a red dot over its
+    target's bar. The y axis is Pearson r, the scale of the encoding scores.
 
     Parameters
     ----------

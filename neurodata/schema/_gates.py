@@ -81,6 +81,12 @@ def as_dataarray(
 ) -> xr.DataArray:
     """Coerce a path, array (with explicit dims), DataArray or Dataset into a DataArray.
 
+    A path is read with [`neurodata.load`][]; a Dataset gives up its one variable
+    (or ``var``), the Dataset's attrs filling in those the variable lacks. Labelled
+    input gets its ``time``/``timestamps`` clocks converted to float seconds; a plain
+    array is only labelled. The result is then validated (against ``kind`` if
+    given). For data that must have a time axis, use [`as_timeseries`][].
+
     Parameters
     ----------
     obj : str, os.PathLike, array_like, xarray.DataArray or xarray.Dataset
@@ -212,6 +218,11 @@ def as_timeseries(
     name: str | None = None,
 ) -> xr.DataArray:
     """Coerce input into a validated time series with a ``time`` dim in seconds.
+
+    Like [`as_dataarray`][], but a ``time`` dim is required, and when the input has
+    no clock one is built from ``sfreq`` or ``times``; a plain array given with either
+    and no ``dims`` has time on its last axis. Unlabelled ``channel``/``neuron`` dims
+    get string labels, and the result is validated as kind ``"timeseries"``.
 
     Parameters
     ----------

@@ -197,7 +197,8 @@ def plot_noise_ceiling(
 
     Grey bars: the ceiling of each target, averaged over subjects when ``ceiling``
     has a ``subject`` dim; each subject's own value is then a red dot over its
-    target's bar. The y axis is Pearson r, the scale of the encoding scores.
+    target's bar. The y axis is Pearson r: compare the ceiling with scores in r,
+    not R^2.
 
     Parameters
     ----------

@@ -6,10 +6,12 @@ Nothing here downloads unless asked: a model is a local directory, the packaged
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,16 +162,41 @@ def _transformers_version() -> tuple[int, int]:
     return int(major), int("".join(c for c in minor if c.isdigit()) or 0)
 
 
-def load_model(ref: ModelRef, *, dtype: Any, device: str) -> tuple[Any, Any]:
-    """Load (base model, fast tokenizer) of ``ref`` from its local folder, in eval mode."""
+@contextlib.contextmanager
+def _transformers_bars(enabled: bool) -> Iterator[None]:
+    """transformers' own progress bars ("Loading weights") off inside the block if not
+    ``enabled``; as they were after it (a global switch of transformers, restored)."""
+    from transformers.utils import logging as hf_logging
+
+    before = hf_logging.is_progress_bar_enabled()
+    if enabled or not before:
+        yield
+        return
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.enable_progress_bar()
+
+
+def load_model(
+    ref: ModelRef, *, dtype: Any, device: str, progress: bool | None = None
+) -> tuple[Any, Any]:
+    """Load (base model, fast tokenizer) of ``ref`` from its local folder, in eval mode.
+
+    ``progress`` (None: ``neurodata.config``) also switches transformers' own bars.
+    """
+    from .._config import resolve
+
     require("torch", "models", purpose="extracting activations")
     transformers = require("transformers", "models", purpose="extracting activations")
     assert ref.path is not None
     key = "dtype" if _transformers_version() >= (4, 56) else "torch_dtype"
     try:
-        model = transformers.AutoModel.from_pretrained(
-            ref.path, local_files_only=True, **{key: dtype}
-        )
+        with _transformers_bars(resolve("progress", progress)):
+            model = transformers.AutoModel.from_pretrained(
+                ref.path, local_files_only=True, **{key: dtype}
+            )
         tokenizer = transformers.AutoTokenizer.from_pretrained(ref.path, local_files_only=True)
     except OSError as exc:
         raise NotFoundError(f"model {ref.name!r} ({ref.path}): could not be loaded: {exc}") from exc

@@ -431,7 +431,7 @@ def extract_activations(
             return _finish(tokens, words, stimuli, pool, pool_fn)
 
     if loaded is None:
-        base, tok = _hf.load_model(ref, dtype=torch_dtype, device=device)
+        base, tok = _hf.load_model(ref, dtype=torch_dtype, device=device, progress=progress)
         was_training = False
     else:
         base, tok = loaded.base_model, None

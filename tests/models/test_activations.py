@@ -440,3 +440,16 @@ def test_loaded_model_is_used_as_it_is(tiny_gpt2):
         extract_activations(WORDS, model, tokenizer=tok, dtype="bfloat16", progress=False)
     with pytest.raises(ValueError, match="`tokenizer` is needed"):
         extract_activations(WORDS, model, progress=False)
+
+
+@pytest.mark.parametrize("progress", [False, True])
+def test_progress_switches_transformers_loading_bars(tiny_gpt2, capfd, progress):
+    from transformers.utils import logging as hf_logging
+
+    import neurodata as nd
+
+    ref = _hf.resolve_model(tiny_gpt2)
+    with nd.config(progress=progress):
+        _hf.load_model(ref, dtype=None, device="cpu")
+    assert ("Loading weights" in capfd.readouterr().err) is progress
+    assert hf_logging.is_progress_bar_enabled()  # transformers' own switch is left as it was

@@ -103,10 +103,18 @@ def vision_rsa(
         noise ceiling.
     rdm_method : str
         Dissimilarity of the layer RDMs (default 1 - Pearson, as the IT RDMs).
+    data_dir : str or os.PathLike, optional
+        Where to look for the Kriegeskorte files (default ``$NEURODATA_DATA``).
     n_bootstrap : int
         Stimulus-bootstrap samples of the confidence band (0: none).
+    batch_size : int
+        Images per forward pass.
     out : path, optional
         Folder for ``rsa.zarr`` and ``report.html``.
+    overwrite : bool
+        Replace an earlier run's outputs in ``out``.
+    progress : bool, optional
+        Progress bars (default ``neurodata.config``).
     seed : int
         Seed of the bootstrap.
 

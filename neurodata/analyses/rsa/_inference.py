@@ -133,6 +133,12 @@ def loso(
         Dims (`over`, `dim`, `dim`_2).
     models : xarray.DataArray
         Dims (..., `dim`, `dim`_2), e.g. (``model``, ``condition``, ``condition_2``).
+    method : str
+        Comparison method (see `COMPARE_METHODS`), also used for the pools.
+    dim : str, optional
+        The condition dim of the RDMs (default: the dim ``d`` of ``rdms`` with a ``d_2``).
+    over : str
+        Dim of the subjects.
     n_jobs : int or None
         Threads for the comparisons (see [`compare`][neurodata.analyses.rsa.compare]).
 
@@ -142,7 +148,6 @@ def loso(
         ``score`` (`over`, model dims), ``mean`` and ``sem`` over subjects, and
         ``lower``/``upper`` noise-ceiling bounds.
     """
-
     ceiling = noise_ceiling(rdms, method, dim=dim, over=over, n_jobs=n_jobs)
     score = compare(rdms, models, method, dim=dim, n_jobs=n_jobs)
     n = score.sizes[over]
@@ -183,6 +188,12 @@ def bootstrap(
         Data RDMs, dims (`over`, `dim`, `dim`_2).
     models : xarray.DataArray
         Model RDMs, dims (..., `dim`, `dim`_2).
+    method : str
+        Comparison method (see `COMPARE_METHODS`).
+    dim : str, optional
+        The condition dim of the RDMs (default: the dim ``d`` of ``rdms`` with a ``d_2``).
+    over : str
+        Dim of the subjects.
     resample : tuple of str
         What to resample with replacement: ``'subject'`` and/or ``'condition'``.
     n_bootstrap : int

@@ -9,8 +9,9 @@ import click
 import xarray as xr
 
 from ..celegans import stack
-from ..errors import OutputExistsError, SchemaError
+from ..errors import SchemaError
 from ..io import load, save
+from ..pipelines._outputs import prepare_outputs
 from ._options import (
     format_option,
     parse_options,
@@ -161,10 +162,13 @@ def command(
         sep = "\t" if epochs_path.suffix.lower() in (".tsv", ".tab") else ","
         epochs = pd.read_csv(epochs_path, sep=sep)
 
+    # every output of this run is refused before anything is computed, not only the store
+    earlier = [p.name for pattern in ("communities_C*.png", "stability_C*.png")
+               for p in (out.glob(pattern) if out.is_dir() else ())]  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
+    prepare_outputs(out, ["connectome.zarr", "timeline.png", *earlier,
+                          *(["structure.zarr"] if anatomy is not None else [])], overwrite)  # fmt: skip
     store = out / "connectome.zarr"
-    if store.exists() and not overwrite:
-        raise OutputExistsError(f"{store}: already exists; pass --overwrite")
     result = dynamic_connectome(
         activity,
         rank=ranks[0] if len(ranks) == 1 else ranks,

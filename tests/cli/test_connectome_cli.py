@@ -63,7 +63,14 @@ def test_connectome_cli_writes_results_epochs_and_is_reproducible(tmp_path, worm
     # outputs are not replaced without --overwrite
     again = runner.invoke(cli, ["connectome", *args, "--out", str(tmp_path / "a")])
     assert again.exit_code == 1
-    assert "already exists; pass --overwrite" in again.stderr
+    assert "already holds" in again.stderr and "pass --overwrite" in again.stderr
+    # any earlier output is refused before the analysis runs, the store too
+    (tmp_path / "b" / "connectome.zarr").rename(tmp_path / "b" / "kept.zarr")
+    before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "b").iterdir()}
+    third = runner.invoke(cli, ["connectome", *args, "--out", str(tmp_path / "b")])
+    assert third.exit_code == 1 and "structure.zarr" in third.stderr
+    assert "stability_C1.png" in third.stderr
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "b").iterdir()} == before
 
 
 def test_connectome_cli_rejects_the_unpublished_differential_affinity(tmp_path, worms):

@@ -42,22 +42,22 @@ def _to_jsonable(value: Any) -> Any:
     )
 
 
-def _from_jsonable(value: Any) -> Any:
+def _from_jsonable(value: Any, where: str) -> Any:
     if isinstance(value, dict):
         if "__ndarray__" in value:
             dtype = np.dtype(value["dtype"])
             items = np.asarray(value["__ndarray__"], dtype=object)  # no wider than the JSON
             if items.size * dtype.itemsize > MIN_BYTES:  # e.g. a '<U100000000' dtype
-                raise ValueError(
-                    f"an attribute array of {items.size} {dtype} values declares "
+                raise FormatError(
+                    f"{where}: an attribute array of {items.size} {dtype} values declares "
                     f"{items.size * dtype.itemsize} bytes; expected at most {MIN_BYTES}"
                 )
             return items.astype(dtype)
         if "__npscalar__" in value:
             return np.dtype(value["dtype"]).type(value["__npscalar__"])
-        return {k: _from_jsonable(v) for k, v in value.items()}
+        return {k: _from_jsonable(v, where) for k, v in value.items()}
     if isinstance(value, list):
-        return [_from_jsonable(v) for v in value]
+        return [_from_jsonable(v, where) for v in value]
     return value
 
 
@@ -73,13 +73,13 @@ def _encode_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _decode_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
+def _decode_attrs(attrs: Mapping[str, Any], where: str) -> dict[str, Any]:
     out = {}
     for key, value in attrs.items():
         if key == _DTYPE_ATTR:
             continue
         if isinstance(value, str) and value.startswith(_JSON_PREFIX):
-            value = _from_jsonable(json.loads(value[len(_JSON_PREFIX) :]))
+            value = _from_jsonable(json.loads(value[len(_JSON_PREFIX) :]), where)
         elif isinstance(value, np.generic):
             value = value.item()
         out[key] = value
@@ -155,7 +155,7 @@ def _decode(ds: xr.Dataset, where: str = "store", stored: int = 0) -> xr.Dataset
     decoded = {}
     for name, var in ds.variables.items():
         dtype = var.attrs.get(_DTYPE_ATTR)
-        attrs = _decode_attrs(var.attrs)
+        attrs = _decode_attrs(var.attrs, where)
         if dtype is not None and var.dtype != np.dtype(dtype):
             dtype = np.dtype(dtype)
             if dtype.kind not in "UO":  # what _encode records, nothing else
@@ -180,5 +180,5 @@ def _decode(ds: xr.Dataset, where: str = "store", stored: int = 0) -> xr.Dataset
         if marker == _UNNAMED:
             da.name = None
         return da
-    ds.attrs = _decode_attrs(ds.attrs)
+    ds.attrs = _decode_attrs(ds.attrs, where)
     return ds

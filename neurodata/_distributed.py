@@ -32,7 +32,7 @@ from typing import Any
 
 from ._compat import require
 from ._progress import progress as _progress
-from .errors import NotFoundError
+from .errors import NotFoundError, SchemaError
 
 __all__ = [
     "LOCAL_SCHEDULERS",
@@ -77,7 +77,7 @@ def check_scheduler(scheduler: Any) -> Any:
     if isinstance(scheduler, str):
         if scheduler in LOCAL_SCHEDULERS or _is_address(scheduler):
             return scheduler
-    raise ValueError(
+    raise SchemaError(
         f"`scheduler` must be None, one of {list(LOCAL_SCHEDULERS)}, a distributed.Client, "
         f"a cluster or a scheduler address such as 'tcp://127.0.0.1:8786'; got {scheduler!r}"
     )
@@ -203,7 +203,7 @@ def run_tasks(
         this process, in order of completion elsewhere (write results by index).
     """
     if max_in_flight is not None and not (isinstance(max_in_flight, int) and max_in_flight >= 1):
-        raise ValueError(f"`max_in_flight` must be a positive int or None; got {max_in_flight!r}")
+        raise SchemaError(f"`max_in_flight` must be a positive int or None; got {max_in_flight!r}")
     shared = dict(shared or {})
     if total is None and hasattr(tasks, "__len__"):
         total = len(tasks)  # type: ignore[arg-type]

@@ -111,3 +111,51 @@ def test_the_check_finds_a_forbidden_name(monkeypatch):
     found = _violations("neurodata.analyses.fake")
     assert len(found) == 4
     assert any("show_progress" in f for f in found) and any("level" in f for f in found)
+
+
+# --------------------------------------------------------------------------------------
+# errors: a NeurodataError subclass, never a bare builtin (docs/conventions.md#errors)
+# --------------------------------------------------------------------------------------
+
+#: Builtins neurodata must not raise on purpose: use SchemaError, FormatError, ...
+BARE = ("ValueError", "KeyError", "RuntimeError", "Exception")
+
+
+def _bare_raises(tree) -> list[tuple[int, str]]:
+    """``raise <bare builtin>(...)`` outside a ``try`` whose handler re-raises it typed."""
+    import ast
+
+    inside_try: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try):
+            for stmt in node.body:
+                inside_try.update(id(n) for n in ast.walk(stmt))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+            func = node.exc.func
+            if isinstance(func, ast.Name) and func.id in BARE and id(node) not in inside_try:
+                found.append((node.lineno, func.id))
+    return found
+
+
+def test_no_bare_builtin_errors_are_raised():
+    import ast
+    from pathlib import Path
+
+    root = Path(neurodata.__file__).parent
+    offenders = [
+        f"{path.relative_to(root)}:{line} raises {name}"
+        for path in sorted(root.rglob("*.py"))
+        for line, name in _bare_raises(ast.parse(path.read_text()))
+    ]
+    assert not offenders, "\n".join(offenders)
+
+
+def test_the_bare_error_check_finds_one():
+    import ast
+
+    tree = ast.parse("def f(x):\n    if x:\n        raise ValueError('bad')\n")
+    assert _bare_raises(tree) == [(3, "ValueError")]
+    caught = "try:\n    raise ValueError('x')\nexcept ValueError as e:\n    raise E(e)\n"
+    assert _bare_raises(ast.parse(caught)) == []

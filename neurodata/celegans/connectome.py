@@ -230,7 +230,7 @@ def _pick(source: str) -> ConnectomeSource:
     try:
         return SOURCES[source]
     except (KeyError, TypeError):
-        raise ValueError(f"`source` must be one of {sorted(SOURCES)}; got {source!r}") from None
+        raise SchemaError(f"`source` must be one of {sorted(SOURCES)}; got {source!r}") from None
 
 
 def read_table(source: str, path: str | os.PathLike) -> pd.DataFrame:
@@ -268,7 +268,7 @@ def edges_to_connectome(
     """
     listings = ("once", "both", "symmetric", "auto")
     if gap_listing not in listings:
-        raise ValueError(f"`gap_listing` must be one of {sorted(listings)}; got {gap_listing!r}")
+        raise SchemaError(f"`gap_listing` must be one of {sorted(listings)}; got {gap_listing!r}")
     edges = edges.copy()
     bad = sorted(set(edges["type"]) - set(SYNAPSE_TYPES))
     if bad:
@@ -387,7 +387,7 @@ def to_networkx(connectome: xr.Dataset | xr.DataArray, synapse_type: str = "chem
     import networkx as nx
 
     if synapse_type not in SYNAPSE_TYPES:
-        raise ValueError(
+        raise SchemaError(
             f"`synapse_type` must be one of {list(SYNAPSE_TYPES)}; got {synapse_type!r}"
         )
     weight = _weights(connectome).sel(synapse_type=synapse_type).transpose("pre", "post")
@@ -426,7 +426,7 @@ def from_networkx(graphs: Mapping[str, Any] | Any) -> xr.Dataset:
     rows = []
     for kind, graph in graphs.items():
         if kind not in SYNAPSE_TYPES:
-            raise ValueError(f"graph keys must be in {list(SYNAPSE_TYPES)}; got {kind!r}")
+            raise SchemaError(f"graph keys must be in {list(SYNAPSE_TYPES)}; got {kind!r}")
         for u, v, d in graph.edges(data=True):
             rows.append((u, v, kind, float(d.get("weight", 1.0))))
             if not graph.is_directed() and kind == "electrical" and u != v:
@@ -481,11 +481,11 @@ def compare_connectomes(
     """
     scopes = ("all", "shared")
     if neurons not in scopes:
-        raise ValueError(f"`neurons` must be one of {list(scopes)}; got {neurons!r}")
+        raise SchemaError(f"`neurons` must be one of {list(scopes)}; got {neurons!r}")
     if not isinstance(connectomes, Mapping):
         connectomes = {str(c.attrs.get("connectome", i)): c for i, c in enumerate(connectomes)}
     if len(connectomes) < 2:
-        raise ValueError(f"`connectomes` must hold at least 2 connectomes; got {len(connectomes)}")
+        raise SchemaError(f"`connectomes` must hold at least 2 connectomes; got {len(connectomes)}")
     names = list(connectomes)
     weights = [_weights(c).transpose("synapse_type", "pre", "post") for c in connectomes.values()]
     ref = weights[0]

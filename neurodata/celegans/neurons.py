@@ -30,6 +30,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from ..errors import SchemaError
+
 __all__ = [
     "NEURON_ATTRS",
     "N_NEURONS",
@@ -138,7 +140,7 @@ def neuron_coords(dim: str = "neuron", names: Iterable[str] | None = None) -> di
     names = [normalize_name(n) for n in names]
     unknown = [n for n in names if n not in table.index]
     if unknown:
-        raise ValueError(f"not C. elegans neuron names: {unknown[:5]}")
+        raise SchemaError(f"not C. elegans neuron names: {unknown[:5]}")
     prefix = "" if dim == "neuron" else f"{dim}_"
     coords = {dim: np.array(names, dtype=object)}
     for attr in NEURON_ATTRS:

@@ -31,7 +31,7 @@ import xarray as xr
 from .._compat import require
 from .._config import resolve
 from .._progress import progress as _progress
-from ..errors import OutputExistsError
+from ..errors import OutputExistsError, SchemaError
 from ..io import save
 
 __all__ = ["EEG_COLLECTION_FORMATS", "make_eeg_collection", "simulate_eeg_subject"]
@@ -159,11 +159,11 @@ def make_eeg_collection(
         ``root``, readable with [`neurodata.collections.open_collection`][].
     """
     if format not in EEG_COLLECTION_FORMATS:
-        raise ValueError(
+        raise SchemaError(
             f"`format` must be one of {sorted(EEG_COLLECTION_FORMATS)}; got {format!r}"
         )
     if n_subjects < 1:
-        raise ValueError(f"`n_subjects` must be >= 1; got {n_subjects!r}")
+        raise SchemaError(f"`n_subjects` must be >= 1; got {n_subjects!r}")
     root = Path(root)
     if (root / "participants.tsv").exists() and not overwrite:
         raise OutputExistsError(f"{root}: already holds a collection; pass overwrite=True")

@@ -19,6 +19,7 @@ import numpy as np
 import xarray as xr
 from scipy import stats
 
+from ..errors import SchemaError
 from ..schema import as_dataarray, validate
 
 __all__ = ["canonical_hrf", "planted_worms", "simulate_bold", "story"]
@@ -128,9 +129,9 @@ def story(n_words: int = 1200, *, rate: float = 2.6, seed: int = 0) -> xr.Datase
         (index of the sentence each word belongs to).
     """
     if n_words < 1:
-        raise ValueError(f"`n_words` must be >= 1; got {n_words}")
+        raise SchemaError(f"`n_words` must be >= 1; got {n_words}")
     if not rate > 0:
-        raise ValueError(f"`rate` must be > 0 words/s; got {rate}")
+        raise SchemaError(f"`rate` must be > 0 words/s; got {rate}")
     rng = np.random.default_rng(seed)
     words: list[str] = []
     sentence: list[int] = []
@@ -229,10 +230,10 @@ def simulate_bold(
     """
     features = as_dataarray(features, dims=("word", "unit"), name="features")
     if "onset" not in words:
-        raise ValueError("`words` must have an 'onset' variable along 'word' (seconds)")
+        raise SchemaError("`words` must have an 'onset' variable along 'word' (seconds)")
     onsets = np.asarray(words["onset"].values, dtype=float)
     if onsets.shape[0] != features.sizes["word"]:
-        raise ValueError(
+        raise SchemaError(
             f"`features` has {features.sizes['word']} words but `words` has {onsets.shape[0]}"
         )
     if n_times is None:
@@ -242,7 +243,7 @@ def simulate_bold(
     x = (x - x.mean(0)) / (x.std(0) + 1e-12)
     if n_components is not None:
         if not 1 <= n_components <= min(x.shape):
-            raise ValueError(f"`n_components` must be in [1, {min(x.shape)}]; got {n_components}")
+            raise SchemaError(f"`n_components` must be in [1, {min(x.shape)}]; got {n_components}")
         u, sv, _ = np.linalg.svd(x, full_matrices=False)
         x = u[:, :n_components] * sv[:n_components] / np.sqrt(len(x))
         x = x / x.std(0)
@@ -275,7 +276,7 @@ def simulate_bold(
 
     names = list(parcel_names) if parcel_names is not None else [f"P{i}" for i in range(n_parcels)]
     if len(names) != n_parcels:
-        raise ValueError(f"`parcel_names` has {len(names)} names for {n_parcels} parcels")
+        raise SchemaError(f"`parcel_names` has {len(names)} names for {n_parcels} parcels")
     coords = {
         "time": ("time", times, {"units": "s"}),
         "parcel": np.array(names, dtype=object),

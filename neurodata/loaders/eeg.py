@@ -40,7 +40,7 @@ import xarray as xr
 from .._compat import require
 from .._inputs import companion, companions_of
 from .._timeindex import time_coords
-from ..errors import FormatError
+from ..errors import FormatError, SchemaError
 from ..schema import append_history
 from ..schema._provenance import provenance_attrs
 from ._dataset import build_dataset, variable
@@ -555,7 +555,7 @@ def read_eeg(
     """
     path = Path(path)
     if not any(lazy is choice for choice in (None, True, False)) and lazy != "indexed":
-        raise ValueError(f"`lazy` must be one of [None, False, True, 'indexed']; got {lazy!r}")
+        raise SchemaError(f"`lazy` must be one of [None, False, True, 'indexed']; got {lazy!r}")
     use_bids = _is_bids(path) if bids is None else bids
     if use_bids:
         raw = _read_bids(path, options)
@@ -572,7 +572,7 @@ def read_eeg(
     history = None
     if resample is not None:
         if not (np.isfinite(resample) and resample > 0):
-            raise ValueError(f"`resample` must be a positive rate in Hz; got {resample!r}")
+            raise SchemaError(f"`resample` must be a positive rate in Hz; got {resample!r}")
         old = raw.info["sfreq"]
         if groups := _rate_groups(raw):
             old = ", ".join(f"{r:g}" for r in sorted(groups))

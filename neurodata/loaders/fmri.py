@@ -27,7 +27,7 @@ import pandas as pd
 import xarray as xr
 
 from .._bounds import check_declared
-from ..errors import FormatError
+from ..errors import FormatError, SchemaError
 from ..schema import append_history, validate, with_provenance
 from ._regions import (
     MASK_STRATEGIES,
@@ -135,7 +135,7 @@ def repetition_time(header: Any, *, tr: float | None = None, where: str = "image
     if tr is not None:
         tr = float(tr)
         if not (np.isfinite(tr) and tr > 0):
-            raise ValueError(f"`tr` must be a positive number of seconds; got {tr!r}")
+            raise SchemaError(f"`tr` must be a positive number of seconds; got {tr!r}")
         if np.isfinite(from_header) and from_header > 0 and not np.isclose(from_header, tr):
             warnings.warn(
                 f"{where}: header TR is {raw:g} {unit!r} ({from_header:g} s); using tr={tr:g} s",
@@ -183,7 +183,7 @@ def _chunk_volumes(img, chunks: int | str | None) -> int | None:
         return int(max(1, min(n_times, (128 * 2**20) // per_volume)))
     if isinstance(chunks, int | np.integer) and chunks > 0:
         return int(chunks)
-    raise ValueError(
+    raise SchemaError(
         f"`chunks` must be 'auto', a positive number of volumes or None; got {chunks!r}"
     )
 
@@ -314,7 +314,7 @@ def read_nifti(
     history = []
     if atlas is None:
         if labels is not None:
-            raise ValueError("`labels` names atlas regions; pass `atlas` too")
+            raise SchemaError("`labels` names atlas regions; pass `atlas` too")
         mask_arr = _mask_array("background" if mask is None else mask, img, where)
         i, j, k = np.nonzero(mask_arr)  # C order of (i, j, k), as nilearn
         flat = np.ravel_multi_index((i, j, k), img.shape[:3], order="F")
@@ -487,11 +487,13 @@ def read_parcellated_table(
     path = Path(path)
     where = path.name
     if orientation not in _ORIENTATIONS:
-        raise ValueError(f"`orientation` must be one of {list(_ORIENTATIONS)}; got {orientation!r}")
+        raise SchemaError(
+            f"`orientation` must be one of {list(_ORIENTATIONS)}; got {orientation!r}"
+        )
     if tr is None:
         raise FormatError(f"{where}: a parcellated table holds no repetition time; pass `tr` (s)")
     if not (np.isfinite(tr) and tr > 0):
-        raise ValueError(f"`tr` must be a positive number of seconds; got {tr!r}")
+        raise SchemaError(f"`tr` must be a positive number of seconds; got {tr!r}")
     try:
         raw = read_table(path, header=None, dtype=str)
     except Exception as exc:

@@ -47,7 +47,7 @@ import pandas as pd
 import xarray as xr
 
 from .._compat import require
-from ..errors import FormatError
+from ..errors import FormatError, SchemaError
 from ..schema import append_history, with_provenance
 from ._nwb_icephys import recordings_frame, sweeps_dataset
 from ._nwb_inventory import ICEPHYS_RESPONSES, ICEPHYS_STIMULI, default_series, holdings, inventory
@@ -333,7 +333,7 @@ def _units(units: Any, bin_size: float | None, history: list[str]) -> xr.Dataset
     )
     if bin_size is not None:
         if not (np.isfinite(bin_size) and bin_size > 0):
-            raise ValueError(f"`bin_size` must be a positive number of seconds; got {bin_size!r}")
+            raise SchemaError(f"`bin_size` must be a positive number of seconds; got {bin_size!r}")
         finite = flat[np.isfinite(flat)]
         start = np.floor(finite.min() / bin_size) * bin_size if finite.size else 0.0
         n_bins = int(np.ceil((finite.max() - start) / bin_size)) + 1 if finite.size else 1

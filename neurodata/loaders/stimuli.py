@@ -28,7 +28,7 @@ import pandas as pd
 import xarray as xr
 
 from .._registry import pick
-from ..errors import FormatError
+from ..errors import FormatError, SchemaError
 from ..schema import validate, with_provenance
 from ._tables import read_table
 
@@ -259,11 +259,11 @@ def _choose_tier(tiers: list[Tier], tier: str | int | None, where: str) -> Tier:
         raise FormatError(f"{where}: TextGrid has no tier")
     if isinstance(tier, int):
         if not -len(tiers) <= tier < len(tiers):
-            raise ValueError(f"`tier` index {tier} out of range; the TextGrid has tiers {names}")
+            raise SchemaError(f"`tier` index {tier} out of range; the TextGrid has tiers {names}")
         return tiers[tier]
     if tier is not None:
         if tier not in names:
-            raise ValueError(f"`tier` must be one of {names}; got {tier!r}")
+            raise SchemaError(f"`tier` must be one of {names}; got {tier!r}")
         return tiers[names.index(tier)]
     if len(tiers) == 1:
         return tiers[0]

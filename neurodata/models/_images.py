@@ -239,7 +239,7 @@ class Preprocess:
             )
         unknown = sorted(set(options) - set(asdict(self)))
         if unknown:
-            raise ValueError(
+            raise SchemaError(
                 f"`preprocess` keys must be among {sorted(asdict(self))}; got {unknown}"
             )
         out = replace(self, **dict(options))
@@ -279,7 +279,7 @@ class Preprocess:
         if batch.dtype == np.uint8:
             values /= 255.0
         if len(self.mean) != channels or len(self.std) != channels:
-            raise ValueError(
+            raise SchemaError(
                 f"`preprocess` mean/std have {len(self.mean)}/{len(self.std)} values; the model "
                 f"takes {channels} channels"
             )

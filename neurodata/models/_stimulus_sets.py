@@ -48,7 +48,7 @@ def _is_string_list(stimulus: Any) -> bool:
 def coerce(stimulus: Any, stream: bool | None) -> tuple[xr.Dataset | None, xr.Dataset | None]:
     """(stimulus set, None) or (None, words): how ``extract_activations`` reads its input."""
     if stream is not None and not isinstance(stream, bool):
-        raise ValueError(f"`stream` must be True, False or None; got {stream!r}")
+        raise SchemaError(f"`stream` must be True, False or None; got {stream!r}")
     is_set_ds = isinstance(stimulus, xr.Dataset) and "stimulus" in stimulus.dims
     if is_set_ds:
         if stream:

@@ -38,7 +38,7 @@ from .._progress import progress as _progress
 from .._registry import check_int
 from .._registry import pick as _pick
 from .._version import __version__
-from ..errors import NeurodataError
+from ..errors import NeurodataError, SchemaError
 from . import _hf, _stimulus_sets
 from ._cache import lookup as _lookup
 from ._cache import store_cache as _store_cache
@@ -393,7 +393,7 @@ def extract_activations(
         param = next(model.parameters())
         device, torch_dtype = str(param.device), param.dtype
         if dtype is not None and _dtype(dtype) != torch_dtype:
-            raise ValueError(
+            raise SchemaError(
                 f"`dtype`={dtype!r} differs from the loaded model's {torch_dtype}; a loaded model "
                 "is used as it is (cast it with model.to(dtype) first, or omit `dtype`)"
             )
@@ -403,7 +403,7 @@ def extract_activations(
             getattr(model.config, "neurodata_tokenizer", None) if tokenizer is None else tokenizer
         )
         if tokenizer is None:
-            raise ValueError("`tokenizer` is needed when `model` is a loaded model object")
+            raise SchemaError("`tokenizer` is needed when `model` is a loaded model object")
 
     dtype_name = str(torch_dtype).replace("torch.", "")
     store = None
@@ -461,7 +461,7 @@ def extract_activations(
         )
     longest = max(c - a for a, _, c in windows) + len(affixes[0]) + len(affixes[1])
     if limit is not None and longest > limit:
-        raise ValueError(
+        raise SchemaError(
             f"model {ref.name!r} takes at most {limit} positions; windows of `context`={context}"
             f"{'' if not is_causal else f' + `stride`={step}'} (+ special tokens) need {longest}; "
             "lower `context` or `stride`"

@@ -154,10 +154,10 @@ def sample_times(
         values = np.asarray(times, dtype=float).ravel()
     elif tr is not None and n_samples is not None:
         if not (np.isfinite(tr) and tr > 0):
-            raise ValueError(f"`tr` must be a positive number of seconds; got {tr!r}")
+            raise SchemaError(f"`tr` must be a positive number of seconds; got {tr!r}")
         values = float(start) + float(tr) * np.arange(int(n_samples))
     else:
-        raise ValueError("give the sample times: `times`, or `tr` and `n_samples` (and `start`)")
+        raise SchemaError("give the sample times: `times`, or `tr` and `n_samples` (and `start`)")
     if values.size < 2 or not np.all(np.isfinite(values)) or np.any(np.diff(values) <= 0):
         raise SchemaError("sample times must be >= 2 finite, strictly increasing seconds")
     return values
@@ -208,7 +208,7 @@ def _onsets(obj: xr.DataArray | xr.Dataset, dim: str) -> np.ndarray:
 def _delayed(da: xr.DataArray, delays: Sequence[int], period: float | None) -> xr.DataArray:
     delays = [int(d) for d in delays]
     if len(set(delays)) != len(delays):
-        raise ValueError(f"`delays` must be distinct integers (samples); got {delays}")
+        raise SchemaError(f"`delays` must be distinct integers (samples); got {delays}")
     stacked = xr.concat([da.shift(time=d, fill_value=0) for d in delays], dim="delay")
     stacked = stacked.assign_coords(
         delay=xr.Variable("delay", np.asarray(delays), {"long_name": "FIR delay (samples)"})
@@ -275,7 +275,7 @@ def align(
     compute = _pick(ALIGN_METHODS, method, "method")
     window = check_int(window, "window", minimum=1)
     if not (np.isfinite(cutoff) and cutoff > 0):
-        raise ValueError(f"`cutoff` must be a positive fraction of Nyquist; got {cutoff!r}")
+        raise SchemaError(f"`cutoff` must be a positive fraction of Nyquist; got {cutoff!r}")
     dim = _event_dim(features, dim)
     onsets = _onsets(features, dim)
     grid = sample_times(times, tr=tr, n_samples=n_samples, start=start)

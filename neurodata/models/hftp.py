@@ -108,7 +108,7 @@ def _split(text: str, split: str | Callable[[str], list[str]]) -> list[str]:
     if split == "auto":
         words = text.split()
         return words if len(words) > 1 else [c for c in text if not c.isspace()]
-    raise ValueError(
+    raise SchemaError(
         f"`split` must be one of ['auto', 'whitespace', 'characters'] or a callable; got {split!r}"
     )
 
@@ -142,7 +142,7 @@ def read_sentences(
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     column = column or frame.columns[0]
     if column not in frame.columns:
-        raise ValueError(f"{path}: no column {column!r}; columns are {list(frame.columns)}")
+        raise SchemaError(f"{path}: no column {column!r}; columns are {list(frame.columns)}")
     texts = [t.strip() for t in frame[column] if t.strip()]
     return [_split(t, split) for t in texts]
 
@@ -167,7 +167,7 @@ def _scramble_orders(structure: Sequence[int]) -> list[tuple[int, ...]]:
     phrase = _phrase_of(structure)
     n = phrase.size
     if n > 8:
-        raise ValueError(f"scrambling supports sentences of <= 8 words; got {n}")
+        raise SchemaError(f"scrambling supports sentences of <= 8 words; got {n}")
     return [
         order
         for order in permutations(range(n))
@@ -234,11 +234,11 @@ def hftp_stimuli(
             f"sentence {wrong[0]} has {len(words_of[wrong[0]])}: {words_of[wrong[0]]!r}"
         )
     if not words_of:
-        raise ValueError("`sentences` is empty")
+        raise SchemaError("`sentences` is empty")
     order = rng.permutation(len(words_of))
     if n_sentences is not None:
         if not 0 < n_sentences <= len(words_of):
-            raise ValueError(f"`n_sentences` must be in 1..{len(words_of)}; got {n_sentences!r}")
+            raise SchemaError(f"`n_sentences` must be in 1..{len(words_of)}; got {n_sentences!r}")
         order = order[:n_sentences]
     phrase = _phrase_of(structure)
     src_sentence, src_position = [], []
@@ -252,7 +252,7 @@ def hftp_stimuli(
             _scramble_orders(structure) if condition == "scrambled" else [tuple(range(n_words))]
         )
         if not orders:
-            raise ValueError(f"no order of structure {tuple(structure)} separates every phrase")
+            raise SchemaError(f"no order of structure {tuple(structure)} separates every phrase")
         for s in order:
             chosen = orders[rng.integers(len(orders))]
             src_sentence.extend([s] * n_words)
@@ -323,9 +323,9 @@ def tagged_timeseries(
     if word_dim not in da.dims:
         raise SchemaError(f"activations: needs a {word_dim!r} dim; found dims {da.dims}")
     if not rate > 0:
-        raise ValueError(f"`rate` must be positive (words per second); got {rate!r}")
+        raise SchemaError(f"`rate` must be positive (words per second); got {rate!r}")
     if int(samples_per_word) != samples_per_word or samples_per_word < 1:
-        raise ValueError(f"`samples_per_word` must be an integer >= 1; got {samples_per_word!r}")
+        raise SchemaError(f"`samples_per_word` must be an integer >= 1; got {samples_per_word!r}")
     k = int(samples_per_word)
     n_words = da.sizes[word_dim]
     index = np.repeat(np.arange(n_words), k)

@@ -199,13 +199,13 @@ def _check_layers(module: Any, layers: Any, name: str) -> list[str]:
     for layer in layers:
         if layer not in available:
             blocks = default_layers(module)
-            raise ValueError(
+            raise SchemaError(
                 f"`layers`: model {name!r} has no module {layer!r}; its blocks are "
                 f"{blocks[:6]}{' ...' if len(blocks) > 6 else ''} (all names: "
                 "model.named_modules())"
             )
     if not layers or len(set(layers)) != len(layers):
-        raise ValueError(f"`layers` must name distinct modules; got {layers}")
+        raise SchemaError(f"`layers` must name distinct modules; got {layers}")
     return layers
 
 

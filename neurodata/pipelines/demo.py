@@ -14,7 +14,7 @@ from typing import Any
 
 from .._config import resolve
 from .._registry import pick
-from ..errors import NotFoundError
+from ..errors import NotFoundError, SchemaError
 from ..io import save
 from ..report import render_html, write_report
 from ._outputs import prepare_outputs
@@ -55,7 +55,7 @@ def simulated_brain_data(
     layers = [str(v) for v in activations["layer"].values]
     layer = layer if layer is not None else layers[len(layers) // 2]
     if layer not in layers:
-        raise ValueError(f"`layer` must be one of {layers}; got {layer!r}")
+        raise SchemaError(f"`layer` must be one of {layers}; got {layer!r}")
     sim = simulate_bold(
         activations.sel(layer=layer).drop_vars("layer"),
         words,

@@ -161,7 +161,7 @@ def plot_comparison(
     else:
         mean = scores
     if mean.ndim != 1:
-        raise ValueError(
+        raise SchemaError(
             f"scores: expected one model dim besides {over!r}/'bootstrap'; found {scores.dims}"
         )
     mdim = mean.dims[0]

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import signal as _signal
 
+from ...errors import SchemaError
+
 __all__ = [
     "amplitude_scale",
     "dft_basis",
@@ -27,12 +29,12 @@ def window_values(window: str | tuple | np.ndarray, n: int) -> np.ndarray:
     """Window of length ``n`` (a scipy window name/tuple or explicit values)."""
     if isinstance(window, np.ndarray):
         if window.shape != (n,):
-            raise ValueError(f"`window` has shape {window.shape}; expected ({n},)")
+            raise SchemaError(f"`window` has shape {window.shape}; expected ({n},)")
         return window.astype(float)
     try:
         return _signal.get_window(window, n, fftbins=True).astype(float)
     except ValueError as exc:
-        raise ValueError(f"`window` {window!r} is not a scipy window: {exc}") from None
+        raise SchemaError(f"`window` {window!r} is not a scipy window: {exc}") from None
 
 
 def amplitude_scale(w: np.ndarray, n_fft: int) -> np.ndarray:
@@ -70,15 +72,15 @@ def exact_bins(
     """
     freqs = np.atleast_1d(np.asarray(frequencies, dtype=float))
     if freqs.ndim != 1 or freqs.size == 0:
-        raise ValueError(f"`frequencies` must be a non-empty list of Hz; got {frequencies!r}")
+        raise SchemaError(f"`frequencies` must be a non-empty list of Hz; got {frequencies!r}")
     nyquist = sfreq / 2
     resolution = sfreq / n_fft
     out = np.empty(freqs.size, dtype=int)
     for i, f in enumerate(freqs):
         if not np.isfinite(f) or f <= 0:
-            raise ValueError(f"`frequencies` must be positive Hz; got {f!r}")
+            raise SchemaError(f"`frequencies` must be positive Hz; got {f!r}")
         if f > nyquist + tol:
-            raise ValueError(
+            raise SchemaError(
                 f"tagged frequency {f:g} Hz is above Nyquist ({nyquist:g} Hz at sfreq "
                 f"{sfreq:g} Hz); raise the sampling rate (e.g. more samples per word)"
             )
@@ -108,9 +110,9 @@ def snr_kernel(n_neighbors: int, n_skip: int) -> np.ndarray:
     """MNE SSVEP tutorial's averaging kernel: ``n_neighbors`` ones each side,
     ``2 * n_skip + 1`` zeros in the middle, normalised to sum 1."""
     if int(n_neighbors) != n_neighbors or n_neighbors < 1:
-        raise ValueError(f"`n_neighbors` must be an integer >= 1; got {n_neighbors!r}")
+        raise SchemaError(f"`n_neighbors` must be an integer >= 1; got {n_neighbors!r}")
     if int(n_skip) != n_skip or n_skip < 0:
-        raise ValueError(f"`n_skip` must be an integer >= 0; got {n_skip!r}")
+        raise SchemaError(f"`n_skip` must be an integer >= 0; got {n_skip!r}")
     kernel = np.concatenate(
         (np.ones(int(n_neighbors)), np.zeros(2 * int(n_skip) + 1), np.ones(int(n_neighbors)))
     )

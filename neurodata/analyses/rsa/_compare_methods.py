@@ -15,6 +15,7 @@ import numpy as np
 from ..._config import resolve_n_jobs
 from ..._registry import pick as _pick
 from ..._threads import blas_threads
+from ...errors import SchemaError
 from ._kendall import kendall
 from ._sorting import argsort
 
@@ -81,19 +82,19 @@ def _whitening(sigma_k: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarr
     sig = np.asarray(sigma_k, dtype=float)
     if sig.shape == (n,):
         if not (np.all(np.isfinite(sig)) and np.all(sig > 0)):
-            raise ValueError("`sigma_k` (condition variances) must be finite and positive")
+            raise SchemaError("`sigma_k` (condition variances) must be finite and positive")
         root = 1.0 / np.sqrt(sig)
         return root, root
     if sig.shape != (n, n):
-        raise ValueError(
+        raise SchemaError(
             f"`sigma_k` must be a ({n},) vector of variances or a ({n}, {n}) covariance "
             f"of the condition patterns; got shape {sig.shape}"
         )
     if not np.allclose(sig, sig.T, rtol=1e-10, atol=1e-12 * np.abs(sig).max()):
-        raise ValueError("`sigma_k` must be symmetric")
+        raise SchemaError("`sigma_k` must be symmetric")
     vals, vecs = np.linalg.eigh(sig)
     if vals.min() <= 1e-12 * max(vals.max(), 0.0):
-        raise ValueError("`sigma_k` must be positive definite")
+        raise SchemaError("`sigma_k` must be positive definite")
     root = (vecs / np.sqrt(vals)) @ vecs.T
     return root, root.sum(axis=1)
 
@@ -222,18 +223,18 @@ def compare_vectors(
     """
     func = _pick(COMPARE_METHODS, method, "method")
     if sigma_k is not None and method not in _COV_METHODS:
-        raise ValueError(f"`sigma_k` applies to {list(_COV_METHODS)}; got method {method!r}")
+        raise SchemaError(f"`sigma_k` applies to {list(_COV_METHODS)}; got method {method!r}")
     va = np.atleast_2d(np.asarray(va, dtype=float))
     vb = np.atleast_2d(np.asarray(vb, dtype=float))
     if va.shape[1] != vb.shape[1]:
-        raise ValueError(
+        raise SchemaError(
             f"RDM vectors differ in length: {va.shape[1]} and {vb.shape[1]} (different conditions?)"
         )
     n = _n_from_pairs(va.shape[1])
     keep = ~(np.isnan(va).any(axis=0) | np.isnan(vb).any(axis=0))
     if not keep.all():
         if method in _COV_METHODS:
-            raise ValueError(f"method {method!r} does not support NaN dissimilarities")
+            raise SchemaError(f"method {method!r} does not support NaN dissimilarities")
         va, vb = va[:, keep], vb[:, keep]
     jobs = resolve_n_jobs(n_jobs)
     with _blas_threads(jobs):

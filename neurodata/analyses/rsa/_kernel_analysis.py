@@ -132,7 +132,7 @@ def kernel_analysis(
 
     _pick(KA_KERNELS, kernel, "kernel")
     if not (gamma == "median" or (isinstance(gamma, int | float) and gamma > 0)):
-        raise ValueError(f"`gamma` must be a positive number or 'median'; got {gamma!r}")
+        raise SchemaError(f"`gamma` must be a positive number or 'median'; got {gamma!r}")
     names, mats, data = layer_matrices(activation, dim, name="activation")
     if isinstance(labels, str):
         if labels not in data.coords or data[labels].dims != (dim,):
@@ -146,7 +146,7 @@ def kernel_analysis(
         )
     classes, counts = np.unique(y, return_counts=True)
     if classes.size < 2 or counts.min() < cv:
-        raise ValueError(
+        raise SchemaError(
             f"`labels` need at least 2 classes with >= cv={cv} conditions each; got "
             f"{dict(zip(classes.tolist(), counts.tolist()))}"
         )
@@ -158,7 +158,7 @@ def kernel_analysis(
         else np.asarray(n_components, dtype=int)
     )
     if ds.min() < 1:
-        raise ValueError(f"`n_components` must be >= 1; got {ds.tolist()}")
+        raise SchemaError(f"`n_components` must be >= 1; got {ds.tolist()}")
     loss = np.stack(
         [
             np.mean([_fold_losses(x, y, tr, te, ds, kernel, gamma) for tr, te in folds], axis=0)

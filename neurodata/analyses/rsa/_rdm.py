@@ -298,11 +298,11 @@ def rdm(
     if isinstance(noise, str):
         _pick(NOISE_METHODS, noise, "noise")
         if folds is None:
-            raise ValueError(
+            raise SchemaError(
                 f"`noise`={noise!r} estimates the noise from residuals across folds; pass `folds`"
             )
     if noise is not None and method not in ("mahalanobis", "crossnobis"):
-        raise ValueError(
+        raise SchemaError(
             f"`noise` applies to 'mahalanobis' and 'crossnobis'; got method {method!r}"
         )
     options: dict[str, Any] = {}

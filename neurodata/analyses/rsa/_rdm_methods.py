@@ -17,6 +17,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ...errors import SchemaError
+
 __all__ = ["NOISE_METHODS", "RDM_KERNELS", "noise_covariance"]
 
 
@@ -109,7 +111,7 @@ def crossnobis(
     x = _demean(np.asarray(x, dtype=float), remove_mean)
     n_fold = x.shape[-3]
     if n_fold < 2:
-        raise ValueError(f"crossnobis needs at least 2 folds; got {n_fold}")
+        raise SchemaError(f"crossnobis needs at least 2 folds; got {n_fold}")
     if precision is not None and np.ndim(precision) > 2:  # one per RDM: broadcast over folds
         precision = np.asarray(precision)[..., None, :, :]
     w = _whiten(x, precision)
@@ -134,7 +136,7 @@ def poisson_cv(
     x = np.asarray(x, dtype=float)
     n_fold = x.shape[-3]
     if n_fold < 2:
-        raise ValueError(f"poisson_cv needs at least 2 folds; got {n_fold}")
+        raise SchemaError(f"poisson_cv needs at least 2 folds; got {n_fold}")
     total = x.sum(axis=-3)
     out = 0.0
     for k in range(n_fold):

@@ -209,10 +209,10 @@ def model_recovery(
     _pick(RDM_KERNELS, rdm_method, "rdm_method")
     for value, param, low in ((n_units, "n_units", 2), (n_draws, "n_draws", 1), (cv, "cv", 2)):
         if not isinstance(value, int | np.integer) or value < low:
-            raise ValueError(f"`{param}` must be an integer >= {low}; got {value!r}")
+            raise SchemaError(f"`{param}` must be an integer >= {low}; got {value!r}")
     noises = np.atleast_1d(np.asarray(noise, dtype=float))
     if noises.ndim != 1 or (noises < 0).any():
-        raise ValueError(f"`noise` must be >= 0; got {noise!r}")
+        raise SchemaError(f"`noise` must be >= 0; got {noise!r}")
     models, layers, mats, first = _candidates(candidates, dim)
     several = len(set(models)) > 1
     names = [f"{m}/{la}" if several else la for m, la in zip(models, layers)]
@@ -223,7 +223,7 @@ def model_recovery(
     truths = names if truth is None else ([truth] if isinstance(truth, str) else list(truth))
     unknown = [t for t in truths if t not in names]
     if unknown:
-        raise ValueError(f"`truth` must be among the candidates {names[:6]}...; got {unknown}")
+        raise SchemaError(f"`truth` must be among the candidates {names[:6]}...; got {unknown}")
     n = first.sizes[dim]
     rng = np.random.default_rng(seed)
     ctx = {

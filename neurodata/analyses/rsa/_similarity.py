@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ...errors import SchemaError
 from ._rdm import _pick, as_patterns
 
 __all__ = ["PROCRUSTES_METRICS", "linear_cka", "procrustes"]
@@ -44,7 +45,7 @@ def _cka_kernel(x: np.ndarray, y: np.ndarray, debiased: bool) -> np.ndarray:
         yy = np.linalg.norm(np.swapaxes(y, -1, -2) @ y, axis=(-2, -1))
         return xy / (xx * yy)
     if x.shape[-2] < 4:
-        raise ValueError(f"debiased CKA needs at least 4 conditions; got {x.shape[-2]}")
+        raise SchemaError(f"debiased CKA needs at least 4 conditions; got {x.shape[-2]}")
     k = x @ np.swapaxes(x, -1, -2)
     g = y @ np.swapaxes(y, -1, -2)
     return _hsic_unbiased(k, g) / np.sqrt(_hsic_unbiased(k, k) * _hsic_unbiased(g, g))
@@ -56,7 +57,7 @@ def _two(
     x, fx = as_patterns(x, dim, fx, name="x")
     y, fy = as_patterns(y, dim, fy, name="y")
     if x.sizes[dim] != y.sizes[dim]:
-        raise ValueError(
+        raise SchemaError(
             f"x and y must hold the same conditions; {dim!r} has {x.sizes[dim]} and {y.sizes[dim]}"
         )
     x = x.drop_vars([c for c in x.coords if dim in x.coords[c].dims])

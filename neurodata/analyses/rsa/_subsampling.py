@@ -137,7 +137,7 @@ def subsampling_curve(
         or sizes.max() > total
     ):
         low = 2 if over == "unit" else 4
-        raise ValueError(
+        raise SchemaError(
             f"`sizes` must be integers between {low} and {total} (the number of "
             f"{'brain units' if over == 'unit' else 'stimuli'}); got {sizes.tolist()}"
         )

@@ -47,7 +47,7 @@ __all__ = [
 def _check_lu(lower: float, upper: float) -> tuple[float, float]:
     lower, upper = float(lower), float(upper)
     if not (0.0 <= lower <= upper <= 1.0):
-        raise ValueError(
+        raise SchemaError(
             f"`lower` and `upper` must satisfy 0 <= lower <= upper <= 1; got {lower}, {upper}"
         )
     return lower, upper
@@ -80,7 +80,7 @@ def _apply(
     iu0, iu1 = np.triu_indices(n, k=1)
     vec = arr.reshape(-1, n, n)[:, iu0, iu1]  # fancy indexing copies: the input stays intact
     if np.isnan(vec).any():
-        raise ValueError("tRSA transforms need RDMs without NaN dissimilarities")
+        raise SchemaError("tRSA transforms need RDMs without NaN dissimilarities")
     vec = func(vec)
     mats = np.zeros((vec.shape[0], n, n))
     mats[:, iu0, iu1] = vec

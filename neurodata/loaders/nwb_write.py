@@ -42,6 +42,28 @@ def _column(signal: xr.DataArray, name: str, default: Any) -> np.ndarray:
     return np.full(signal.sizes["channel"], default)
 
 
+#: Channel coords written to the electrodes table's own columns (or re-derived on reading).
+_WRITTEN = frozenset(
+    {"channel", "label", "location", "group", "group_name", "ch_type", "bad", "ch_unit",
+     "x", "y", "z", "electrode"}
+)  # fmt: skip
+#: Optional columns the NWB schema defines for the electrodes table.
+_NWB_COLUMNS = frozenset({"imp", "filtering", "rel_x", "rel_y", "rel_z", "reference"})
+
+
+def _extra_columns(signal: xr.DataArray) -> dict[str, list[Any]]:
+    """Every other coordinate along ``channel`` (``imp``, ``filtering``, a source file's own
+    columns), as an electrodes-table column: nothing of the channels is dropped."""
+    out = {}
+    for name, coord in signal.coords.items():
+        if name in _WRITTEN or coord.dims != ("channel",):
+            continue
+        values = np.asarray(coord.values)
+        numeric = values.dtype.kind in "biuf"
+        out[str(name)] = [v.item() if numeric else str(v) for v in values]
+    return out
+
+
 def _filtering(attrs: dict) -> str:
     """``"highpass=0.1 Hz; lowpass=40.0 Hz"``: the filters, in the form read_nwb parses back."""
     keys = ("highpass", "lowpass", "line_freq")
@@ -61,7 +83,9 @@ def write_nwb(
     ----------
     obj : xarray.Dataset or xarray.DataArray
         ``signal(time, channel)`` in volts (SI) with optional channel coords
-        ``ch_type``, ``bad``, ``x``/``y``/``z`` (m), annotations
+        ``ch_type``, ``bad``, ``x``/``y``/``z`` (m) and any others (``imp``,
+        ``filtering``, a source's own electrode columns: each becomes a column
+        of the electrodes table, so nothing is dropped), annotations
         ``onset``/``duration``/``label`` along ``event`` and attrs ``sfreq``,
         ``start_time``.
     path : pathlib.Path
@@ -134,12 +158,20 @@ def write_nwb(
             stacklevel=3,
         )
     nwb.add_electrode_column(name="ch_unit", description="unit of the channel's values (SI)")
+    extra = _extra_columns(signal)
+    for name in extra.keys() - _NWB_COLUMNS:
+        nwb.add_electrode_column(
+            name=name, description=f"channel coordinate {name!r} of the source"
+        )
+    ids = np.asarray(_column(signal, "electrode", -1))
+    keep_ids = ids.dtype.kind in "iu" and len(set(ids.tolist())) == len(ids) and ids.min() >= 0
     has_xyz = bool(np.isfinite(np.stack(xyz)).any())
     for i, name in enumerate(names):
         position = {a: float(v[i]) for a, v in zip("xyz", xyz)} if has_xyz else {}
         nwb.add_electrode(
             location=locations[i], group=groups[group_of[i]], label=name, ch_type=types[i], bad=bads[i],
-            ch_unit=units[i], **position,
+            ch_unit=units[i], **position, **{k: v[i] for k, v in extra.items()},
+            **({"id": int(ids[i])} if keep_ids else {}),
         )  # fmt: skip
     region = nwb.create_electrode_table_region(list(range(len(names))), "all channels")
     times = np.asarray(signal["time"].values, dtype=float)

@@ -271,6 +271,34 @@ def test_nwb_writer_round_trip_and_inspector(tmp_path, eeg_like):
     assert back.attrs["start_time"] == eeg_like.attrs["start_time"]
 
 
+def test_nwb_to_nwb_keeps_every_electrode_column(tmp_path):
+    # imp, filtering and a file's own column survive NWB -> neurodata -> NWB, and the
+    # electrode ids of a channel subset stay theirs (pynwb reads the written table)
+    from pynwb.ecephys import ElectricalSeries
+
+    nwb = _nwbfile()
+    device = nwb.create_device("amp")
+    group = nwb.create_electrode_group("shank", "a shank", "CA1", device)
+    nwb.add_electrode_column("depth_um", "depth along the shank")
+    for i in range(4):
+        nwb.add_electrode(location="CA1", group=group, imp=1e5 + i, filtering="300-6000 Hz",
+                          depth_um=10.0 * i, x=0.0, y=0.0, z=0.0)  # fmt: skip
+    region = nwb.create_electrode_table_region(list(range(4)), "all")
+    data = np.random.default_rng(1).standard_normal((200, 4)) * 1e-5
+    nwb.add_acquisition(ElectricalSeries(name="raw", data=data, electrodes=region, rate=1e3))
+    src = nd.load(_write(nwb, tmp_path / "src.nwb")).load().isel(channel=[3, 1])
+    back = nd.load(nd.save(src, tmp_path / "back.nwb")).load()
+    for name in ("imp", "filtering", "depth_um", "electrode"):
+        assert list(back[name].values) == list(src[name].values), name
+    io, written = _read_pynwb(tmp_path / "back.nwb")
+    with io:
+        table = written.electrodes.to_dataframe()
+    assert list(table.index) == [3, 1]
+    assert list(table["imp"]) == [1e5 + 3, 1e5 + 1]
+    assert list(table["depth_um"]) == [30.0, 10.0]
+    np.testing.assert_array_equal(back["signal"].values, data[:, [3, 1]])
+
+
 @pytest.mark.shared_data
 def test_round_trip_brainvision_nwb_zarr(tmp_path, shared_path):
     with warnings.catch_warnings():

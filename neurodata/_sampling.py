@@ -22,6 +22,7 @@ __all__ = [
     "sampling_period",
     "sampling_rate",
     "seconds_factor",
+    "snap_to_samples",
 ]
 
 #: Relative tolerance of "regular": every step within this fraction of the median step
@@ -166,3 +167,15 @@ def sampling_rate(
 ) -> float:
     """Sampling rate in Hz: ``1 / sampling_period(obj, ...)`` (see there)."""
     return 1.0 / sampling_period(obj, dim=dim, regular=regular, what=what)
+
+
+def snap_to_samples(times: np.ndarray, sfreq: float, *, tol: float = 0.5e-6) -> np.ndarray:
+    """Times (s from sample 0) within ``tol`` of a sample, put on that sample exactly.
+
+    MNE keeps annotation onsets to the microsecond, so an event on sample 3965 at 256 Hz
+    (15.48828125 s) comes back as 15.488281 s and ``onset * sfreq`` is no longer whole; the
+    default ``tol`` undoes exactly that rounding and leaves every other time as it is.
+    """
+    times = np.asarray(times, dtype=float)
+    on_grid = np.round(times * sfreq) / sfreq
+    return np.where(np.abs(on_grid - times) <= tol + 1e-12, on_grid, times)

@@ -8,13 +8,12 @@ Curry, Nicolet, eXimia) into one `xarray.Dataset`:
 - channel coordinates ``ch_type`` (``"eeg"``, ``"seeg"``, ``"ecog"``, ``"stim"``,
   ...), ``ch_unit``, ``bad`` and electrode positions ``x``, ``y``, ``z`` (metres,
   NaN when the file has none);
-- annotations as ``onset``, ``duration`` (s, from the first sample) and ``label``
-  along ``event`` (overlapping annotations kept, UTF-8 intact);
+- annotations as ``onset``, ``duration`` (s from the first sample, on the sample MNE's
+  1-us rounding moved them off) and ``label`` along ``event`` (overlaps, UTF-8 kept);
 - attrs ``sfreq``, ``start_time`` (ISO-8601, absent when anonymised),
   ``highpass``/``lowpass`` (Hz) and provenance.
 
-Large files are read lazily: ``signal`` is then a dask array whose chunks are
-read from disk only when computed (``raw.get_data(start, stop)`` per chunk).
+Large files are read lazily: ``signal`` is a dask array read per chunk when computed.
 Files whose channels were sampled at different rates are refused rather than
 silently resampled; the error names the choices (``resample=`` or ``channels=``).
 BIDS files (``sub-*_eeg.edf`` next to ``*_channels.tsv``) are read through
@@ -39,6 +38,7 @@ import xarray as xr
 
 from .._compat import require
 from .._inputs import companion, companions_of
+from .._sampling import snap_to_samples
 from .._timeindex import time_coords
 from ..errors import FormatError, SchemaError
 from ..schema import append_history
@@ -337,6 +337,7 @@ def _annotations(raw: Any) -> dict[str, xr.Variable]:
     onset = np.asarray(ann.onset, dtype=float)
     if ann.orig_time is not None:
         onset = onset - raw.first_time  # MNE counts from meas_date; neurodata from sample 0
+    onset = snap_to_samples(onset, raw.info["sfreq"])  # MNE rounded them to 1 us
     out = {
         "onset": variable("event", onset, {"units": "s"}),
         "duration": variable("event", np.asarray(ann.duration, dtype=float), {"units": "s"}),

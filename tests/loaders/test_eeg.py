@@ -114,7 +114,8 @@ def test_ssvep_events_and_millimetre_positions(shared_path):
     events = mne.read_events(shared_path("ssvep", "sub-01_ses-01-eve.fif"), verbose="ERROR")
     assert ds.sizes["event"] == len(events)
     assert list(ds["label"].values) == [str(c) for c in events[:, 2]]
-    np.testing.assert_allclose(ds["onset"].values, events[:, 0] / 256.0)
+    # exactly on the event samples (MNE's annotations hold them to 1 us only)
+    np.testing.assert_array_equal(ds["onset"].values * 256.0, events[:, 0])
     assert set(ds["label"].values) <= {"1", "2", "3", "4"}
     raw = _mne_read(path)
     np.testing.assert_allclose(ds["y"].values, [c["loc"][1] / 1000 for c in raw.info["chs"]])
@@ -122,6 +123,19 @@ def test_ssvep_events_and_millimetre_positions(shared_path):
     assert "millimetres" in ds.attrs["history"]
     without = _load(path, events=False)
     assert without.sizes.get("event", 0) == 0
+
+
+def test_onsets_on_samples_stay_on_them(tmp_path):
+    info = mne.create_info(["Cz"], 256.0, "eeg")
+    raw = mne.io.RawArray(np.zeros((1, 256 * 20)), info, verbose="ERROR")
+    raw.set_annotations(mne.Annotations([3965 / 256, 1.2345678], [0.0, 0.5], ["on", "off"]))
+    raw.save(tmp_path / "x_raw.fif", verbose="ERROR")
+    ds = _load(tmp_path / "x_raw.fif")
+    onset = dict(zip(ds["label"].values, ds["onset"].values))
+    assert onset["on"] * 256 == 3965  # MNE gives 15.488281 (1-us rounding)
+    # an onset between samples keeps the value MNE has
+    mne_onset = dict(zip(raw.annotations.description, raw.annotations.onset))
+    assert onset["off"] == mne_onset["off"]
 
 
 @pytest.mark.shared_data

@@ -329,6 +329,10 @@ def _sniffs(spec: FormatSpec, path: Path) -> bool:
         return False
 
 
+#: Spreadsheet extensions: refused with a way out, not mistaken for another zip format.
+_SPREADSHEETS = {".xlsx": "Excel", ".xlsm": "Excel", ".xls": "Excel", ".ods": "OpenDocument"}
+
+
 def _detect(path: Path) -> FormatSpec:
     by_extension = [f for f in supported_formats() if _suffix_matches(path, f)]
     if len(by_extension) == 1:  # its reader says best what is wrong with a broken file
@@ -343,8 +347,15 @@ def _detect(path: Path) -> FormatSpec:
     if by_extension:
         names = [f.name for f in by_extension]
         raise FormatError(
-            f"{path}: extension matches formats {names} but the content matches none of them; "
-            f"pass `format` to choose one of {sorted(f.name for f in supported_formats())}"
+            f"{path}: extension matches formats {names} but the content matches none of them "
+            f"(truncated or damaged?); pass `format` (one of {names}) for its reader's diagnosis"
+        )
+    if path.suffix.lower() in _SPREADSHEETS:
+        raise FormatError(
+            f"{path}: {_SPREADSHEETS[path.suffix.lower()]} workbooks are not read; export the "
+            "sheet as CSV or TSV (e.g. pandas.read_excel(path).to_csv(...)) and load that. The "
+            "published C. elegans connectome workbooks load by name: "
+            "neurodata.celegans.load_connectome('cook2019', data_dir=<folder>)"
         )
     kind = "directory" if path.is_dir() else f"extension {''.join(path.suffixes) or '(none)'!r}"
     raise FormatError(f"{path}: unknown format ({kind}); supported: {_supported_list()}")

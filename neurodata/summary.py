@@ -86,8 +86,9 @@ def summarize(obj: xr.Dataset | xr.DataArray) -> dict[str, Any]:
         ``type``, ``kinds``, ``dims`` (sizes), ``variables`` (dims, dtype, units,
         lazy), time information (``sfreq``, ``duration_s``), label dims
         (``channel``, ``neuron``, ``parcel``, ``layer``: count and first labels),
-        ``events``, and provenance attrs (``source``, ``source_format``,
-        ``start_time``, ``neurodata_version``, ``history``). Reads no bulk data.
+        ``events``, provenance attrs (``source``, ``source_format``,
+        ``start_time``, ``neurodata_version``, ``history``) and ``attrs``: every
+        other attr, long values cut to 200 characters. Reads no bulk data.
     """
     arrays = {obj.name: obj} if isinstance(obj, xr.DataArray) else dict(obj.data_vars)
     variables = {}
@@ -121,13 +122,32 @@ def summarize(obj: xr.Dataset | xr.DataArray) -> dict[str, Any]:
     events = _events(obj)
     if events:
         summary["events"] = events
-    provenance = {
-        key: obj.attrs[key]
-        for key in ("source", "source_format", "start_time", "neurodata_version", "history")
-        if key in obj.attrs
-    }
+    provenance = {key: obj.attrs[key] for key in _PROVENANCE if key in obj.attrs}
     if provenance:
         summary["provenance"] = {
             k: v if isinstance(v, str | list) else str(v) for k, v in provenance.items()
         }
+    # every other attr (e.g. a loader's ``dropped_edges`` or ``nwb_other_series``): what was
+    # left out of a file is said in its attrs, so the summary shows them all
+    other = {str(k): _attr_text(v) for k, v in obj.attrs.items() if k not in _SHOWN}
+    if other:
+        summary["attrs"] = other
     return summary
+
+
+_PROVENANCE = ("source", "source_format", "start_time", "neurodata_version", "history")
+#: Attrs the summary already shows elsewhere (time information, provenance).
+_SHOWN = frozenset({*_PROVENANCE, "sfreq"})
+
+
+def _attr_text(value: Any, limit: int = 200) -> Any:
+    """A JSON-able attr value: numbers, bools and short strings as they are, else text
+    cut to ``limit`` characters."""
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    text = (
+        "; ".join(map(str, value)) if isinstance(value, list | tuple | np.ndarray) else str(value)
+    )
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -256,6 +256,17 @@ def test_load_errors(tmp_path, eeg_like):
     (tmp_path / "emptydir").mkdir()
     with pytest.raises(FormatError, match=r"emptydir: unknown format \(directory\)"):
         nd.load(tmp_path / "emptydir")
+    # a workbook is a zip, but not an .npz: refused with the way out
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "table.xlsx", "w") as book:
+        book.writestr("[Content_Types].xml", "<Types/>")
+    with pytest.raises(FormatError, match=r"table.xlsx: Excel workbooks are not read; export"):
+        nd.load(tmp_path / "table.xlsx")
+    with zipfile.ZipFile(tmp_path / "folder.zip", "w") as archive:
+        archive.writestr("notes.txt", "hello")
+    with pytest.raises(FormatError, match=r"folder.zip: unknown format"):
+        nd.load(tmp_path / "folder.zip")
     nd.save(eeg_like, tmp_path / "a.zarr")
     with pytest.raises(
         FormatError,

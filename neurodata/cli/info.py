@@ -71,6 +71,9 @@ def render(summary: dict[str, Any]) -> str:
         unit = var.get("units") or var.get("long_name") or "-"
         lazy = ", lazy" if var["lazy"] else ""
         lines.append(f"    {name} ({', '.join(var['dims'])}) {var['dtype']} [{unit}]{lazy}")
+    if summary.get("attrs"):
+        lines.append("  attrs:")
+        lines.extend(f"    {key}: {value}" for key, value in summary["attrs"].items())
     for key, value in summary.get("provenance", {}).items():
         if isinstance(value, list):
             value = "; ".join(map(str, value))

@@ -31,10 +31,16 @@ _REFUSED = (
 
 
 def sniff_npy(path: Path) -> bool:
-    """True for a ``.npy`` file (magic ``\\x93NUMPY``) or a zip (``.npz``)."""
+    """True for a ``.npy`` file (magic ``\\x93NUMPY``) or a zip of ``.npy`` members (``.npz``;
+    not any zip: an Excel workbook or a zipped folder is not an array archive)."""
     with open(path, "rb") as fh:
         head = fh.read(6)
-    return head == _NPY_MAGIC or head[:4] == b"PK\x03\x04"
+    if head == _NPY_MAGIC:
+        return True
+    if head[:4] != b"PK\x03\x04":
+        return False
+    with zipfile.ZipFile(path) as archive:
+        return any(name.endswith(".npy") for name in archive.namelist())
 
 
 def sniff_pickle(path: Path) -> bool:

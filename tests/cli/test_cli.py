@@ -76,6 +76,22 @@ def test_info_text_and_json(runner, store, eeg_like):
     assert summary["variables"]["signal"]["lazy"] is True
 
 
+def test_info_shows_every_other_attr(runner, tmp_path):
+    # what a loader leaves out is said in attrs (e.g. edges to non-neurons): info shows it
+    edges = tmp_path / "edges.csv"
+    edges.write_text("pre,post,type,synapses\nAVAL,AVAR,chemical,3\nAVAL,BWM-DL01,chemical,2\n")
+    result = runner.invoke(cli, ["info", str(edges)])
+    assert result.exit_code == 0, result.output
+    assert "attrs:" in result.output and "dropped_edges: 1" in result.output
+    summary = json.loads(runner.invoke(cli, ["info", str(edges), "--json"]).output)
+    assert summary["attrs"]["dropped_edges"] == 1
+    assert "source" not in summary["attrs"]  # provenance keeps its own section
+    long = nd.save(xr.Dataset({"x": ("time", [0.0])}, attrs={"note": "n" * 500}),
+                   tmp_path / "long.zarr")  # fmt: skip
+    shown = json.loads(runner.invoke(cli, ["info", str(long), "--json"]).output)["attrs"]["note"]
+    assert len(shown) == 200 and shown.endswith("...")
+
+
 def test_convert_zarr_netcdf_zarr_identical(runner, store, tmp_path, eeg_like):
     nc, back = tmp_path / "rec.nc", tmp_path / "back.zarr"
     assert runner.invoke(cli, ["convert", str(store), str(nc), "-q"]).exit_code == 0

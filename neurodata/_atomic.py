@@ -52,7 +52,7 @@ try:
 except ImportError:  # Windows: exclusive creation only, no stale-lock takeover
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["atomic_output", "lock_path", "output_lock"]
+__all__ = ["atomic_output", "lock_path", "output_lock", "warnings_name_output"]
 
 _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.[0-9a-f]{8}\.(?P<kind>tmp|old)$")
 
@@ -365,3 +365,21 @@ def atomic_output(path: str | os.PathLike, *, overwrite: bool = False) -> Iterat
         except BaseException as exc:
             _discard(tmp, path, exc)
             raise
+
+
+@contextlib.contextmanager
+def warnings_name_output(tmp: Path, path: Path) -> Iterator[None]:
+    """Inside the block, warnings that name the temporary ``tmp`` name ``path`` instead.
+
+    A writer knows only the temporary file it is given; its warnings ("the channels in
+    ['G'] keep their unit only in ...") must name the file the user asked for. They are
+    re-issued in order when the block ends (so an ``error`` filter still fails the write).
+    """
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:  # a failed write's warnings too
+        for item in caught:
+            text = str(item.message).replace(str(tmp), str(path)).replace(tmp.name, path.name)
+            warnings.warn_explicit(text, item.category, item.filename, item.lineno)

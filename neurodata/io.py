@@ -25,7 +25,7 @@ from typing import Any
 
 import xarray as xr
 
-from ._atomic import atomic_output
+from ._atomic import atomic_output, warnings_name_output
 from ._bounds import check_zarr
 from ._codec import _decode, _encode
 from ._config import resolve
@@ -569,7 +569,7 @@ def save(
                 f"{''.join(path.suffixes) or '(none)'!r}; writable: {_supported_list(True)}"
             )
         spec = matches[0]
-    with atomic_output(path, overwrite=overwrite) as tmp:
+    with atomic_output(path, overwrite=overwrite) as tmp, warnings_name_output(tmp, path):
         pending = _resolve(spec.writer)(obj, tmp, **options)
         if pending is not None and hasattr(pending, "compute"):
             with dask_progress(resolve("progress", progress), f"writing {path.name}"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import dask.array as dsa
 import numpy as np
@@ -289,3 +290,17 @@ def test_every_registered_format_resolves():
 def test_open_chunks_none_reads_into_memory(tmp_path, eeg_like):
     nd.save(eeg_like, tmp_path / "a.zarr")
     assert nd.open(tmp_path / "a.zarr", chunks=None).signal.chunks is None
+
+
+def test_writer_warnings_name_the_output_not_its_temporary(tmp_path, eeg_like):
+    pytest.importorskip("pynwb")
+    ds = eeg_like.assign_coords(ch_unit=("channel", ["V", "V", "V", "G"]))
+    with pytest.warns(RuntimeWarning, match=r"out\.nwb: NWB's ElectricalSeries is in volts") as rec:
+        nd.save(ds, tmp_path / "out.nwb")
+    assert not [str(w.message) for w in rec if ".tmp" in str(w.message)]
+    # an `error` filter still fails the write, and leaves nothing behind
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(RuntimeWarning, match=r"out2\.nwb"):
+            nd.save(ds, tmp_path / "out2.nwb")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.nwb"]

@@ -243,7 +243,7 @@ FORMATS: tuple[FormatSpec, ...] = (
     # --- NWB (neurodata.loaders.nwb) ---
     FormatSpec(
         "nwb",
-        "Neurodata Without Borders 2.x (HDF5)",
+        "Neurodata Without Borders 2.x (HDF5; writes EEG/iEEG: ElectricalSeries, electrodes, annotations)",
         (".nwb",),
         reader="neurodata.loaders.nwb:read_nwb",
         writer="neurodata.loaders.nwb_write:write_nwb",

@@ -103,9 +103,11 @@ def write_nwb(
         obj = obj.to_dataset(name="signal", promote_attrs=True)
     ds = as_dataset(obj)
     if "signal" not in ds.data_vars or set(ds["signal"].dims) != {"time", "channel"}:
+        found = [f"{n}{v.dims}" for n, v in ds.data_vars.items()]
         raise SchemaError(
-            "writing NWB needs a variable 'signal' with dims ('time', 'channel'); "
-            f"found {[(n, v.dims) for n, v in ds.data_vars.items()]}"
+            "writing NWB needs a variable 'signal' with dims ('time', 'channel') (neurodata "
+            "writes EEG/iEEG to NWB; units, ophys and tables go to .zarr or .nc losslessly); "
+            f"found {', '.join(found[:6])}{' ...' if len(found) > 6 else ''}"
         )
     signal = ds["signal"].transpose("time", "channel")
     units = signal.attrs.get("units")

@@ -179,7 +179,13 @@ def apply_edf_header(ds: Any, path: Path) -> Any:
     if ds.attrs.get("start_time") == ANONYMOUS_EDF_START:
         ds.attrs.pop("start_time")
     found = header_units(path, [str(c) for c in ds["channel"].values])
-    units = [str(old) if new is None else new for new, old in zip(found, ds["ch_unit"].values)]
+    # MNE reads a stim channel (a BDF Status/Trigger) as unscaled codes: the header's
+    # "uV" does not describe them, MNE's unit (none) does
+    stim = [str(t) == "stim" for t in ds["ch_type"].values]
+    units = [
+        str(old) if new is None or is_stim else new
+        for new, old, is_stim in zip(found, ds["ch_unit"].values, stim)
+    ]
     if units == [str(u) for u in ds["ch_unit"].values]:
         return ds
     ds = ds.assign_coords(ch_unit=variable("channel", np.array(units, dtype=object)))

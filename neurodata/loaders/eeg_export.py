@@ -199,10 +199,16 @@ def _export(obj: Any, path: Path, kind: str, **options: Any) -> None:
             f"{raw.info['sfreq']:g} Hz would change the sample times. Write FIF or "
             "BrainVision, or resample to an integer rate first"
         )
-    if kind == "brainvision" and any("," in d for d in raw.annotations.description):
-        ann = raw.annotations  # a comma would split the marker line: BrainVision codes it \1
+    if kind == "brainvision" and len(raw.annotations):
+        # MNE's BrainVision export floors onset * sfreq and duration * sfreq, and its
+        # annotations keep onsets to 1 us only, so an event on sample k would be written on
+        # k - 1: half a sample more makes the floor a rounding to the nearest sample.
+        # A comma would split the marker line: BrainVision codes it \1.
+        ann, half = raw.annotations, 0.5 / float(raw.info["sfreq"])
         escaped = [d.replace(",", r"\1") for d in ann.description]
-        raw.set_annotations(mne.Annotations(ann.onset, ann.duration, escaped, ann.orig_time))
+        raw.set_annotations(
+            mne.Annotations(ann.onset + half, ann.duration + half, escaped, ann.orig_time)
+        )
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".neurodata-export-") as tmp:
         target = Path(tmp) / final
         try:

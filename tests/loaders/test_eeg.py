@@ -136,6 +136,9 @@ def test_onsets_on_samples_stay_on_them(tmp_path):
     # an onset between samples keeps the value MNE has
     mne_onset = dict(zip(raw.annotations.description, raw.annotations.onset))
     assert onset["off"] == mne_onset["off"]
+    # and a BrainVision marker lands on that sample (MNE's export floors the 1-us onset)
+    back = _load(nd.save(ds, tmp_path / "x.vhdr"))
+    assert dict(zip(back["label"].values, back["onset"].values))["Comment/on"] * 256 == 3965
 
 
 @pytest.mark.shared_data

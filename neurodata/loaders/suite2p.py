@@ -44,6 +44,24 @@ def _load(path: Path, *, allow_pickle: bool = False) -> Any:
     return np.asarray(read_npy(path, allow_pickle=allow_pickle).values)
 
 
+def _roi_positions(folder: Path, n_rois: int, allow_pickle: bool, coords: dict) -> str:
+    """ROI centres and sizes from ``stat.npy`` into ``coords``; what was done, in words."""
+    stat = folder / "stat.npy"
+    if not stat.is_file():
+        return ""
+    if not allow_pickle:
+        return "stat.npy (ROI positions) not read: it is pickled; allow_pickle=True reads it"
+    rois = _load(stat, allow_pickle=True)
+    if rois.shape != (n_rois,) or not all(isinstance(r, dict) and "med" in r for r in rois):
+        raise FormatError(f"{stat}: expected {n_rois} ROI dicts with 'med'; got shape {rois.shape}")
+    med = np.array([r["med"] for r in rois], dtype=float)
+    pixel = {"units": "pixel"}
+    coords["roi_y"] = ("roi", med[:, 0], {**pixel, "long_name": "ROI centre (median) row"})
+    coords["roi_x"] = ("roi", med[:, 1], {**pixel, "long_name": "ROI centre (median) column"})
+    coords["npix"] = ("roi", np.array([int(r.get("npix", -1)) for r in rois]))
+    return "ROI centres (roi_y, roi_x) and npix from stat.npy"
+
+
 def _frame_rate(folder: Path, sfreq: float | None, allow_pickle: bool) -> tuple[float, str]:
     ops = folder / "ops.npy"
     from_ops = None
@@ -91,14 +109,16 @@ def read_suite2p(
     cells_only : bool
         Keep only the ROIs the classifier calls cells (``iscell[:, 0] == 1``).
     allow_pickle : bool
-        Read ``ops.npy`` (pickled; unpickling can run code: only for folders you trust).
+        Read ``ops.npy`` and ``stat.npy`` (pickled; unpickling can run code: only for
+        folders you trust).
 
     Returns
     -------
     xarray.Dataset
         ``F``, ``Fneu``, ``spks`` with dims ``(time, roi)`` (those present);
         ``roi`` is suite2p's ROI index (row of ``F.npy``); coords ``iscell``
-        (bool) and ``iscell_prob`` when ``iscell.npy`` is there; ``time`` in s
+        (bool) and ``iscell_prob`` when ``iscell.npy`` is there, ``roi_y``/``roi_x``
+        (pixels) and ``npix`` from ``stat.npy`` with ``allow_pickle=True``; ``time`` in s
         from the first frame; ``attrs["sfreq_source"]`` says where the rate came from.
     """
     folder = Path(folder)
@@ -128,6 +148,7 @@ def read_suite2p(
         coords["iscell_prob"] = ("roi", iscell[:, 1].astype(float))
     elif cells_only:
         raise FormatError(f"{folder}: cells_only=True needs iscell.npy; there is none")
+    stat_note = _roi_positions(folder, n_rois, allow_pickle, coords)
     data_vars = {
         name: (("time", "roi"), values.T, {"long_name": _TRACES[name], "sfreq": rate})
         for name, values in traces.items()
@@ -135,6 +156,8 @@ def read_suite2p(
     ds = xr.Dataset(data_vars, coords=coords, attrs={"sfreq": rate, "sfreq_source": origin})
     ds = with_provenance(ds, source=folder, source_format="suite2p")
     ds = append_history(ds, f"frame rate {rate:g} Hz from {origin}")
+    if stat_note:
+        ds = append_history(ds, stat_note)
     if cells_only:
         ds = ds.isel(roi=np.flatnonzero(ds["iscell"].values))
         ds = append_history(ds, f"kept the {ds.sizes['roi']} of {n_rois} ROIs with iscell == 1")

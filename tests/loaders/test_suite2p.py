@@ -60,6 +60,18 @@ def test_ops_fs_read_with_allow_pickle_and_checked(tmp_path):
         read_suite2p(tmp_path / "nothing")
 
 
+def test_roi_positions_from_stat_with_allow_pickle(plane):
+    stat = np.load(plane / "stat.npy", allow_pickle=True)
+    without = read_suite2p(plane, sfreq=30)
+    assert "roi_y" not in without.coords
+    assert "stat.npy (ROI positions) not read" in without.attrs["history"]
+    ds = read_suite2p(plane, sfreq=30, allow_pickle=True)
+    np.testing.assert_array_equal(ds["roi_y"].values, [r["med"][0] for r in stat])
+    np.testing.assert_array_equal(ds["roi_x"].values, [r["med"][1] for r in stat])
+    np.testing.assert_array_equal(ds["npix"].values, [r["npix"] for r in stat])
+    assert ds["roi_x"].attrs["units"] == "pixel"
+
+
 def test_a_plane_folder_is_detected_by_load_and_the_cli(plane, tmp_path):
     from click.testing import CliRunner
 
@@ -80,7 +92,8 @@ def test_a_plane_folder_is_detected_by_load_and_the_cli(plane, tmp_path):
     assert "[suite2p, Dataset]" in shown.output and "roi=219" in shown.output
     # history lines stay indented under their key
     history = shown.output[shown.output.index("history:") :].splitlines()
-    assert len(history) == 2 and history[1].startswith(" " * 11 + "frame rate 30 Hz")
+    assert len(history) == 3 and history[1].startswith(" " * 11 + "frame rate 30 Hz")
+    assert history[2].startswith(" " * 11 + "stat.npy (ROI positions) not read")
     out = tmp_path / "plane.nc"
     assert runner.invoke(cli, ["convert", str(plane), str(out), "-o", "sfreq=30"]).exit_code == 0
     np.testing.assert_array_equal(nd.load(out)["spks"].values, np.load(plane / "spks.npy").T)

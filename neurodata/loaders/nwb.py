@@ -525,6 +525,9 @@ def read_nwb(
         if others:
             ds.attrs["nwb_other_series"] = others
         ds.attrs.update(_file_attrs(nwb))
+        if nwb.session_start_time is not None and "start_time" not in ds.attrs:
+            history.append(f"session_start_time {nwb.session_start_time:%Y-%m-%d} is the "
+                           "anonymised placeholder: no start_time kept")  # fmt: skip
     finally:
         io.close()  # lazy arrays reopen the file themselves (_H5Array)
     ds = with_provenance(ds, source=path, source_format="NWB")

@@ -215,6 +215,7 @@ def test_rutishauser_units_and_tables(shared_path):
         io.close()
     assert set(ds["electrode_location"].values) == {"hippocampus_right", "amygdala_right"}
     assert "start_time" not in ds.attrs  # 1900-01-01 marks an anonymised date
+    assert "1900-01-01 is the anonymised placeholder" in ds.attrs["history"]
     assert "acquisition/events" in ds.attrs["nwb_other_series"]
     assert problems(ds) == []
     binned = nd.load(path, bin_size=1.0)

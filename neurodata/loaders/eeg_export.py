@@ -148,6 +148,11 @@ def _losses(kind: str, obj: Any, raw: Any) -> list[str]:
     labels = [str(x) for x in ds["label"].values] if ds is not None and "label" in ds else []
     if kind in ("edf", "brainvision") and has_positions:
         found.append("electrode positions")
+    if kind == "edf":  # what other EDF readers (MNE's default, EDFbrowser) then show
+        pad = -raw.n_times % int(raw.info["sfreq"])
+        found += [f"the length: the last 1-s record gets {pad} padding samples (BAD_ACQ_SKIP; "
+                  "neurodata drops them on reading)"] if pad else []  # fmt: skip
+        found += [] if "start_time" in attrs else ["an unknown start date (EDF writes 1985-01-01)"]
     if kind in ("edf", "brainvision") and bads:
         found.append("bad-channel flags")
     if kind in ("edf", "brainvision") and "line_freq" in attrs:

@@ -165,3 +165,16 @@ def test_lost_bad_flags_are_said(tmp_path, eeg_like, name):
     said = [str(w.message) for w in caught if "cannot keep" in str(w.message)]
     assert len(said) == 1 and "bad-channel flags" in said[0]
     assert not nd.load(tmp_path / name)["bad"].values.any()  # the loss the line announced
+
+
+def test_edf_export_says_what_other_readers_will_see(tmp_path, eeg_like):
+    # 250 samples at 100 Hz: the last 1-s record is padded; no start: EDF's 1985 placeholder
+    with pytest.warns(RuntimeWarning, match=r"last 1-s record gets 50 padding samples") as rec:
+        nd.save(eeg_like, tmp_path / "a.edf")
+    assert not any("start date" in str(w.message) for w in rec)
+    undated = eeg_like.copy()
+    undated.attrs.pop("start_time")
+    with pytest.warns(RuntimeWarning, match=r"an unknown start date \(EDF writes 1985-01-01\)"):
+        nd.save(undated, tmp_path / "b.edf")
+    back = nd.load(tmp_path / "a.edf")
+    assert back.sizes["time"] == eeg_like.sizes["time"]  # the padding is dropped on reading

@@ -311,6 +311,8 @@ def _supported_list(writable: bool = False) -> str:
 
 def _check_exists(path: Path) -> None:
     check_regular(path)  # missing -> NotFoundError; a FIFO or device -> FormatError
+    if path.is_file() and path.stat().st_size == 0:  # said plainly, not as a reader's puzzle
+        raise FormatError(f"{path}: the file is empty (0 bytes)")
 
 
 def _by_name(name: str, *, writable: bool = False) -> FormatSpec:

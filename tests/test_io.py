@@ -257,6 +257,9 @@ def test_load_errors(tmp_path, eeg_like):
     (tmp_path / "emptydir").mkdir()
     with pytest.raises(FormatError, match=r"emptydir: unknown format \(directory\)"):
         nd.load(tmp_path / "emptydir")
+    (tmp_path / "empty.edf").touch()
+    with pytest.raises(FormatError, match=r"empty.edf: the file is empty \(0 bytes\)"):
+        nd.load(tmp_path / "empty.edf")
     # a workbook is a zip, but not an .npz: refused with the way out
     import zipfile
 

@@ -90,7 +90,11 @@ def summarize(obj: xr.Dataset | xr.DataArray) -> dict[str, Any]:
         ``start_time``, ``neurodata_version``, ``history``) and ``attrs``: every
         other attr, long values cut to 200 characters. Reads no bulk data.
     """
-    arrays = {obj.name: obj} if isinstance(obj, xr.DataArray) else dict(obj.data_vars)
+    arrays = (
+        {"(unnamed)" if obj.name is None else obj.name: obj}
+        if isinstance(obj, xr.DataArray)
+        else dict(obj.data_vars)
+    )
     variables = {}
     for name, da in arrays.items():
         entry: dict[str, Any] = {

@@ -288,7 +288,9 @@ def _series_dataset(
 
 
 def _unit_electrodes(units: Any) -> dict[str, Any]:
-    """Location and group of each unit's electrode (when each unit has exactly one)."""
+    """Every column of each unit's electrode (location, group name, ``x``/``y``/``z`` as
+    the file gives them, ``imp``, its own columns) as ``electrode_<column>`` coordinates
+    (when each unit has exactly one electrode)."""
     if "electrodes" not in units.colnames:
         return {}
     region = units["electrodes"]
@@ -297,9 +299,12 @@ def _unit_electrodes(units: Any) -> dict[str, Any]:
     table = _table_frame(region.table)
     rows = np.asarray(region.data[:], dtype=int)
     out = {}
-    for column in ("location", "group_name"):
-        if column in table.columns:
-            out[f"electrode_{column}"] = ("neuron", _str_array(table[column].to_numpy()[rows]))
+    for column in table.columns:
+        if column in ("id", "group"):  # the row index; the ElectrodeGroup object (group_name)
+            continue
+        values = table[column].to_numpy()[rows]
+        numeric = values.dtype.kind in "iufb"
+        out[f"electrode_{column}"] = ("neuron", values if numeric else _str_array(values))
     return out
 
 

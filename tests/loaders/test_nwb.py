@@ -211,6 +211,11 @@ def test_rutishauser_units_and_tables(shared_path):
         clips = ds["Clip_name"].values[first]
         assert all(isinstance(c, str) and not c.startswith("b'") for c in clips)
         assert clips[0] == enc["Clip_name"].values[0].decode()
+        # each unit's electrode columns: positions and impedance as pynwb gives them
+        rows = units["electrodes"].data[:]
+        for column in ("x", "y", "z", "imp"):
+            expected = nwb.electrodes[column].data[:][rows]
+            np.testing.assert_array_equal(ds[f"electrode_{column}"].values, expected)
     finally:
         io.close()
     assert set(ds["electrode_location"].values) == {"hippocampus_right", "amygdala_right"}

@@ -311,7 +311,7 @@ def _supported_list(writable: bool = False) -> str:
 
 def _check_exists(path: Path) -> None:
     check_regular(path)  # missing -> NotFoundError; a FIFO or device -> FormatError
-    if path.is_file() and path.stat().st_size == 0:  # said plainly, not as a reader's puzzle
+    if path.stat().st_size == 0 and path.is_file():  # said plainly, not as a reader's puzzle
         raise FormatError(f"{path}: the file is empty (0 bytes)")
 
 

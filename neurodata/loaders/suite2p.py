@@ -44,22 +44,24 @@ def _load(path: Path, *, allow_pickle: bool = False) -> Any:
     return np.asarray(read_npy(path, allow_pickle=allow_pickle).values)
 
 
-def _roi_positions(folder: Path, n_rois: int, allow_pickle: bool, coords: dict) -> str:
-    """ROI centres and sizes from ``stat.npy`` into ``coords``; what was done, in words."""
+def _roi_positions(folder: Path, n_rois: int, allow_pickle: bool) -> tuple[dict[str, Any], str]:
+    """ROI centres and sizes from ``stat.npy`` as coords, and what was done, in words."""
     stat = folder / "stat.npy"
     if not stat.is_file():
-        return ""
+        return {}, ""
     if not allow_pickle:
-        return "stat.npy (ROI positions) not read: it is pickled; allow_pickle=True reads it"
+        return {}, "stat.npy (ROI positions) not read: it is pickled; allow_pickle=True reads it"
     rois = _load(stat, allow_pickle=True)
     if rois.shape != (n_rois,) or not all(isinstance(r, dict) and "med" in r for r in rois):
         raise FormatError(f"{stat}: expected {n_rois} ROI dicts with 'med'; got shape {rois.shape}")
     med = np.array([r["med"] for r in rois], dtype=float)
     pixel = {"units": "pixel"}
-    coords["roi_y"] = ("roi", med[:, 0], {**pixel, "long_name": "ROI centre (median) row"})
-    coords["roi_x"] = ("roi", med[:, 1], {**pixel, "long_name": "ROI centre (median) column"})
-    coords["npix"] = ("roi", np.array([int(r.get("npix", -1)) for r in rois]))
-    return "ROI centres (roi_y, roi_x) and npix from stat.npy"
+    coords = {
+        "roi_y": ("roi", med[:, 0], {**pixel, "long_name": "ROI centre (median) row"}),
+        "roi_x": ("roi", med[:, 1], {**pixel, "long_name": "ROI centre (median) column"}),
+        "npix": ("roi", np.array([int(r.get("npix", -1)) for r in rois])),
+    }
+    return coords, "ROI centres (roi_y, roi_x) and npix from stat.npy"
 
 
 def _frame_rate(folder: Path, sfreq: float | None, allow_pickle: bool) -> tuple[float, str]:
@@ -148,7 +150,8 @@ def read_suite2p(
         coords["iscell_prob"] = ("roi", iscell[:, 1].astype(float))
     elif cells_only:
         raise FormatError(f"{folder}: cells_only=True needs iscell.npy; there is none")
-    stat_note = _roi_positions(folder, n_rois, allow_pickle, coords)
+    positions, stat_note = _roi_positions(folder, n_rois, allow_pickle)
+    coords.update(positions)
     data_vars = {
         name: (("time", "roi"), values.T, {"long_name": _TRACES[name], "sfreq": rate})
         for name, values in traces.items()

@@ -176,7 +176,7 @@ def resample(ds: xr.Dataset, rate: float, *, duration: float | None = None) -> x
         values = np.asarray(var.values, dtype=float)
         out = np.empty((values.shape[0], grid.size, *values.shape[2:]))
         for w in range(values.shape[0]):
-            out[w] = _interp(stamps[w], values[w], grid)
+            out[w] = _interp(stamps[w], values[w], grid, tol=1e-9 / rate)
         variables[name] = xr.Variable(var.dims, out, var.attrs)
     coords = {k: v for k, v in ds.coords.items() if "time" not in v.dims}
     coords["time"] = ("time", grid, {"units": "s"})
@@ -186,24 +186,28 @@ def resample(ds: xr.Dataset, rate: float, *, duration: float | None = None) -> x
     return validate(out, "timeseries")
 
 
-def _interp(t: np.ndarray, x: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Linear interpolation of ``x`` (time, ...) at ``grid``; NaN outside and next to NaN."""
+def _interp(t: np.ndarray, x: np.ndarray, grid: np.ndarray, *, tol: float = 0.0) -> np.ndarray:
+    """Linear interpolation of ``x`` (time, ...) at ``grid``; NaN outside and next to NaN.
+
+    Grid points within ``tol`` s outside the recording are its first or last frame (the
+    grid's own rounding: a last frame at 1.9999999999999998 s is the grid's 2 s).
+    """
     valid = ~np.isnan(t)
     t, x = t[valid], x[valid]
     out = np.full((grid.size, *x.shape[1:]), np.nan)
     if t.size == 0:
         return out
     if t.size == 1:
-        out[grid == t[0]] = x[0]
+        out[np.abs(grid - t[0]) <= tol] = x[0]
         return out
     flat = x.reshape(x.shape[0], -1)
     live = ~np.isnan(flat).all(axis=0)
     if not live.all():  # neurons never recorded stay NaN without being interpolated
         out2 = out.reshape(grid.size, -1)
-        out2[:, live] = _interp(t, flat[:, live], grid)
+        out2[:, live] = _interp(t, flat[:, live], grid, tol=tol)
         return out2.reshape(out.shape)
-    inside = (grid >= t[0]) & (grid <= t[-1])
-    g = grid[inside]
+    inside = (grid >= t[0] - tol) & (grid <= t[-1] + tol)
+    g = np.clip(grid[inside], t[0], t[-1])
     j = np.clip(np.searchsorted(t, g, side="right"), 1, t.size - 1)
     w = (g - t[j - 1]) / (t[j] - t[j - 1])
     lo, hi = x[j - 1], x[j]

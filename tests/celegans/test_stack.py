@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import xarray as xr
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import neurodata as nd
@@ -136,6 +136,7 @@ def test_resample_errors():
     steps=st.lists(st.floats(0.1, 1.0), min_size=2, max_size=30),
     rate=st.floats(0.5, 5.0),
 )
+@example(steps=[0.9999999999999999, 0.9999999999999999], rate=1.0)  # last frame 2 - 2e-16 s
 def test_resample_stays_within_range(steps, rate):
     """Interpolated values lie between the min and max of the original samples."""
     times = np.r_[0.0, np.cumsum(steps)]
